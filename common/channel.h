@@ -1,0 +1,48 @@
+// Client channels for service-to-service calls: keepalive, a bounded message
+// size, and a retry policy in the service config, so that a call failing with
+// UNAVAILABLE (a peer restarting) is retried with exponential backoff by gRPC
+// itself before the caller sees it.
+//
+//   auto channel = MakeServiceChannel(routing_target, {"switchboard.routing.v1.RoutingService"});
+//   auto stub = RoutingService::NewStub(channel);
+//   grpc::ClientContext context;
+//   SetTimeout(context, absl::Seconds(5));
+#ifndef SWITCHBOARD_COMMON_CHANNEL_H_
+#define SWITCHBOARD_COMMON_CHANNEL_H_
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
+#include "absl/time/time.h"
+
+namespace switchboard {
+
+struct RetryPolicy {
+  int max_attempts = 4;
+  absl::Duration initial_backoff = absl::Milliseconds(50);
+  absl::Duration max_backoff = absl::Seconds(2);
+  double backoff_multiplier = 2.0;
+};
+
+// The service config JSON giving `services` (full names, e.g.
+// "switchboard.routing.v1.RoutingService") the retry policy, for the
+// UNAVAILABLE status only: no other failure is safe to retry blindly.
+std::string RetryServiceConfig(const std::vector<std::string>& services, const RetryPolicy& policy);
+
+// A plaintext channel to `target` ("host:port") with keepalive and the retry
+// policy for `services`.
+std::shared_ptr<grpc::Channel> MakeServiceChannel(absl::string_view target,
+                                                  const std::vector<std::string>& services,
+                                                  const RetryPolicy& policy = {});
+
+// Sets the call's deadline to now + timeout.
+void SetTimeout(grpc::ClientContext& context, absl::Duration timeout);
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_COMMON_CHANNEL_H_

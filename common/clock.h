@@ -1,0 +1,55 @@
+// Time as a dependency: production code asks a Clock, tests drive a
+// FakeClock, so deadlines and timers are tested without sleeping.
+//
+//   FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+//   TimerQueue timers(clock);          // any code that takes a Clock&
+//   clock.Advance(absl::Minutes(15));  // wakes whatever waits on the clock
+#ifndef SWITCHBOARD_COMMON_CLOCK_H_
+#define SWITCHBOARD_COMMON_CLOCK_H_
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace switchboard {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+
+  // The current time.
+  virtual absl::Time Now() const = 0;
+
+  // Waits, with `mu` held on entry and on return, until Now() >= deadline or
+  // `wake` (guarded by `mu`) is true; returns whether the deadline was
+  // reached. Like absl::Mutex::AwaitWithDeadline, `mu` is released while
+  // waiting.
+  virtual bool AwaitDeadline(absl::Mutex& mu, const bool& wake, absl::Time deadline) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) = 0;
+
+  // The process-wide real clock.
+  static Clock& Real();
+};
+
+// A clock that moves only when told. Threads blocked in AwaitDeadline wake
+// within a millisecond of Advance() or SetTime() passing their deadline.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(absl::Time start = absl::UnixEpoch() + absl::Hours(24 * 365 * 50));
+
+  absl::Time Now() const override;
+  bool AwaitDeadline(absl::Mutex& mu, const bool& wake, absl::Time deadline) const override
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+
+  void Advance(absl::Duration delta);
+  void SetTime(absl::Time now);
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_COMMON_CLOCK_H_

@@ -1,0 +1,176 @@
+#include "common/commit_queue.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/metrics.h"
+#include "common/rocks.h"
+
+namespace switchboard {
+namespace {
+
+// A WriteBatch's representation is a 12-byte header (fixed64 sequence,
+// fixed32 record count, little-endian) followed by its records; see
+// rocksdb/db/write_batch.cc. Concatenating the records of several batches
+// under one header is what RocksDB's own WriteBatchInternal::Append does.
+constexpr size_t kBatchHeaderBytes = 12;
+
+rocksdb::WriteBatch Concatenate(const std::vector<rocksdb::WriteBatch*>& batches) {
+  size_t bytes = kBatchHeaderBytes;
+  for (const rocksdb::WriteBatch* batch : batches) bytes += batch->GetDataSize() - kBatchHeaderBytes;
+  std::string rep(kBatchHeaderBytes, '\0');
+  rep.reserve(bytes);
+  uint32_t count = 0;
+  for (const rocksdb::WriteBatch* batch : batches) {
+    rep.append(batch->Data(), kBatchHeaderBytes, std::string::npos);
+    count += batch->Count();
+  }
+  for (int i = 0; i < 4; ++i) rep[8 + i] = static_cast<char>((count >> (8 * i)) & 0xff);
+  return rocksdb::WriteBatch(std::move(rep));
+}
+
+const std::vector<double>& GroupSizeBuckets() {
+  static const auto* buckets =
+      new std::vector<double>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+  return *buckets;
+}
+
+const std::vector<double>& ByteBuckets() {
+  static const auto* buckets = new std::vector<double>{
+      1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20};
+  return *buckets;
+}
+
+}  // namespace
+
+CommitQueue::CommitQueue(rocksdb::DB& db, Options options, prometheus::Registry* registry)
+    : db_(db), options_(std::move(options)) {
+  if (registry != nullptr) {
+    const prometheus::Labels labels{{"store", options_.name}};
+    metrics_.group_writes = &prometheus::BuildHistogram()
+                                 .Name("switchboard_commit_group_writes")
+                                 .Help("Writes committed together in one synced RocksDB write.")
+                                 .Register(*registry)
+                                 .Add(labels, GroupSizeBuckets());
+    metrics_.group_bytes = &prometheus::BuildHistogram()
+                                .Name("switchboard_commit_group_bytes")
+                                .Help("Size of one group commit's WriteBatch.")
+                                .Register(*registry)
+                                .Add(labels, ByteBuckets());
+    metrics_.sync_seconds = &prometheus::BuildHistogram()
+                                 .Name("switchboard_commit_sync_seconds")
+                                 .Help("Duration of one group commit's synced RocksDB write.")
+                                 .Register(*registry)
+                                 .Add(labels, LatencyBuckets());
+    metrics_.failed_writes = &prometheus::BuildCounter()
+                                  .Name("switchboard_commit_failures_total")
+                                  .Help("Commits completed with an error.")
+                                  .Register(*registry)
+                                  .Add(labels);
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+CommitQueue::~CommitQueue() { Stop(); }
+
+void CommitQueue::Commit(rocksdb::WriteBatch batch, Done done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back({std::move(batch), std::move(done)});
+      return;
+    }
+  }
+  std::move(done)(absl::UnavailableError("commit queue " + options_.name + " is stopped"));
+}
+
+void CommitQueue::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+CommitQueue::Stats CommitQueue::stats() const {
+  Stats stats;
+  stats.groups = groups_.load(std::memory_order_relaxed);
+  stats.writes = writes_.load(std::memory_order_relaxed);
+  stats.failed_writes = failed_writes_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void CommitQueue::Run() {
+  std::vector<Pending> group;
+  while (true) {
+    group.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](CommitQueue* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->stopping_ || !self->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and everything is written
+      size_t bytes = 0;
+      while (!queue_.empty() && group.size() < options_.max_group_writes &&
+             (group.empty() || bytes + queue_.front().batch.GetDataSize() <= options_.max_group_bytes)) {
+        bytes += queue_.front().batch.GetDataSize();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    WriteGroup(group);
+  }
+}
+
+void CommitQueue::WriteGroup(std::vector<Pending>& group) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync;
+
+  std::vector<rocksdb::WriteBatch*> batches;
+  batches.reserve(group.size());
+  for (Pending& pending : group) batches.push_back(&pending.batch);
+  rocksdb::WriteBatch combined;
+  rocksdb::WriteBatch* to_write = batches.front();
+  if (batches.size() > 1) {
+    combined = Concatenate(batches);
+    to_write = &combined;
+  }
+
+  const absl::Time start = absl::Now();
+  const rocksdb::Status status = db_.Write(write_options, to_write);
+  if (metrics_.sync_seconds != nullptr) {
+    metrics_.sync_seconds->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    metrics_.group_writes->Observe(static_cast<double>(group.size()));
+    metrics_.group_bytes->Observe(static_cast<double>(to_write->GetDataSize()));
+  }
+  groups_.fetch_add(1, std::memory_order_relaxed);
+
+  if (status.ok() || group.size() == 1) {
+    const absl::Status result = FromRocks(status, "commit");
+    for (Pending& pending : group) Complete(pending, result);
+    return;
+  }
+  // Find out whose batch failed: write each alone. If the database itself
+  // is failing, every one of them fails, which is the truth.
+  log::Warning("group commit failed, writing its batches one by one",
+               {{"store", options_.name},
+                {"writes", static_cast<int64_t>(group.size())},
+                {"error", status.ToString()}});
+  for (Pending& pending : group) {
+    Complete(pending, FromRocks(db_.Write(write_options, &pending.batch), "commit"));
+  }
+}
+
+void CommitQueue::Complete(Pending& pending, absl::Status status) {
+  writes_.fetch_add(1, std::memory_order_relaxed);
+  if (!status.ok()) {
+    failed_writes_.fetch_add(1, std::memory_order_relaxed);
+    if (metrics_.failed_writes != nullptr) metrics_.failed_writes->Increment();
+  }
+  std::move(pending.done)(std::move(status));
+}
+
+}  // namespace switchboard

@@ -1,0 +1,115 @@
+// Group commit for RocksDB: many concurrent durable writes become one
+// WriteBatch and one synced WAL write, and each caller is completed after it.
+//
+// Commit() never blocks on I/O, so gRPC callback threads can call it and
+// finish their reactor in the callback. Batches are written in the order
+// Commit() was called. A write is visible to readers only once its callback
+// runs; services keep what is in flight in memory until then.
+//
+//   CommitQueue queue(db->db(), {.name = "intake"}, registry.get());
+//   rocksdb::WriteBatch batch;
+//   batch.Put(db->Family("issues"), key, value);
+//   queue.Commit(std::move(batch), [reactor](absl::Status status) {
+//     reactor->Finish(ToGrpcStatus(status));  // after the fsync
+//   });
+#ifndef SWITCHBOARD_COMMON_COMMIT_QUEUE_H_
+#define SWITCHBOARD_COMMON_COMMIT_QUEUE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+
+namespace switchboard {
+
+class CommitQueue {
+ public:
+  // Runs on the queue's thread with the outcome of one Commit(); keep it short.
+  using Done = absl::AnyInvocable<void(absl::Status) &&>;
+
+  struct Options {
+    // The store's name, the `store` label of the metrics.
+    std::string name = "default";
+    // A group closes at this many writes or bytes, whichever comes first.
+    size_t max_group_writes = 4096;
+    size_t max_group_bytes = size_t{8} << 20;
+    // fsync the WAL before completing callers. Only tests turn it off.
+    bool sync = true;
+  };
+
+  struct Stats {
+    uint64_t groups = 0;         // synced group writes made
+    uint64_t writes = 0;         // Commit() calls completed
+    uint64_t failed_writes = 0;  // of them, completed with an error
+  };
+
+  // `registry` may be null (no metrics). The queue starts its thread at once.
+  CommitQueue(rocksdb::DB& db, Options options, prometheus::Registry* registry = nullptr);
+
+  // Stop()s.
+  ~CommitQueue();
+
+  CommitQueue(const CommitQueue&) = delete;
+  CommitQueue& operator=(const CommitQueue&) = delete;
+
+  // Queues `batch`; `done` runs once the group holding it is durable, with
+  // OK, or with the error that kept this batch from being written. If the
+  // group's write fails, each of its batches is retried alone, so one bad
+  // batch fails only its own caller. After Stop(), `done` runs at once with
+  // UNAVAILABLE.
+  void Commit(rocksdb::WriteBatch batch, Done done);
+
+  // Writes everything queued so far, then stops the thread. Idempotent.
+  void Stop();
+
+  Stats stats() const;
+
+ private:
+  struct Pending {
+    rocksdb::WriteBatch batch;
+    Done done;
+  };
+
+  struct Metrics {
+    prometheus::Histogram* group_writes = nullptr;
+    prometheus::Histogram* group_bytes = nullptr;
+    prometheus::Histogram* sync_seconds = nullptr;
+    prometheus::Counter* failed_writes = nullptr;
+  };
+
+  void Run();
+  void WriteGroup(std::vector<Pending>& group);
+  void Complete(Pending& pending, absl::Status status);
+
+  rocksdb::DB& db_;
+  const Options options_;
+  Metrics metrics_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::atomic<uint64_t> groups_{0};
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> failed_writes_{0};
+
+  std::thread thread_;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_COMMON_COMMIT_QUEUE_H_

@@ -1,0 +1,72 @@
+// RocksDB as every service opens it: one database per service, a column
+// family per kind of record, options tuned for small values written in
+// synced groups, and RocksDB statuses mapped to absl::Status.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
+//                    Database::Open({.path = data_dir, .column_families = {"issues", "outbox"}}));
+//   rocksdb::ColumnFamilyHandle* issues = db->Family("issues");
+#ifndef SWITCHBOARD_COMMON_ROCKS_H_
+#define SWITCHBOARD_COMMON_ROCKS_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/status.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace switchboard {
+
+// Maps a RocksDB status: NotFound → NOT_FOUND, Corruption → DATA_LOSS,
+// Busy/TryAgain/TimedOut/IOError/ShutdownInProgress → UNAVAILABLE (nothing
+// was written, so a retry is safe), anything else → INTERNAL. `context` says
+// what was being done, e.g. "write issue".
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view context);
+
+struct DatabaseOptions {
+  // The database directory, created with its parents if missing.
+  std::string path;
+  // Column families besides "default"; created if missing.
+  std::vector<std::string> column_families;
+  // Shared block cache for all families.
+  size_t block_cache_bytes = size_t{64} << 20;
+  // Memtable size per family.
+  size_t write_buffer_bytes = size_t{32} << 20;
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) the database with its column families.
+  // UNAVAILABLE if another process holds it, DATA_LOSS if it is corrupt.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
+
+  // Closes the families, then the database.
+  ~Database();
+
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  rocksdb::DB& db() { return *db_; }
+
+  // The handle of a family named at Open ("default" included). The name must
+  // be one of them; anything else is a programming error and aborts.
+  rocksdb::ColumnFamilyHandle* Family(absl::string_view name) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  Database() = default;
+
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> families_;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_COMMON_ROCKS_H_

@@ -1,0 +1,209 @@
+#include "common/server.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <utility>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/logging.h"
+
+ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:0",
+          "gRPC address, host:port; port 0 picks a free port (logged at start)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Prometheus /metrics address, host:port; empty for none");
+ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(10),
+          "on SIGTERM, how long calls in flight may run before they are cancelled");
+ABSL_FLAG(absl::Duration, shutdown_delay, absl::ZeroDuration(),
+          "on SIGTERM, how long to keep serving with health NOT_SERVING before refusing new calls");
+ABSL_FLAG(bool, allow_insecure, false, "serve plaintext without authentication off loopback");
+ABSL_FLAG(std::string, data_dir, "",
+          "directory of this service's RocksDB database, created if missing (required)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+namespace switchboard {
+namespace {
+
+constexpr int kKeepaliveTimeMs = 30'000;
+constexpr int kKeepaliveTimeoutMs = 10'000;
+constexpr int kMinClientPingIntervalMs = 10'000;
+
+// Splits "host:port" or "[v6]:port" into host and port.
+bool SplitHostPort(absl::string_view listen, absl::string_view* host, int* port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  *host = listen.substr(0, colon);
+  if (!absl::SimpleAtoi(listen.substr(colon + 1), port) || *port < 0 || *port > 65535) {
+    return false;
+  }
+  if (absl::ConsumePrefix(host, "[") && !absl::ConsumeSuffix(host, "]")) return false;
+  return !host->empty();
+}
+
+}  // namespace
+
+ServerConfig ServerConfigFromFlags() {
+  ServerConfig config;
+  config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.drain_grace = absl::GetFlag(FLAGS_drain_grace);
+  config.shutdown_delay = absl::GetFlag(FLAGS_shutdown_delay);
+  config.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  return config;
+}
+
+absl::StatusOr<std::string> DataDirFromFlags() {
+  std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
+  return data_dir;
+}
+
+bool IsLoopbackListenAddress(absl::string_view listen) {
+  absl::string_view host;
+  int port;
+  if (!SplitHostPort(listen, &host, &port)) return false;
+  if (host == "localhost") return true;
+  const std::string text(host);
+  in_addr v4;
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  return inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+void InitProcess(int argc, char** argv, absl::string_view service, absl::string_view usage) {
+  absl::SetProgramUsageMessage(usage);
+  absl::ParseCommandLine(argc, argv);
+  log::Level level;
+  if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    log::Init(service, log::Level::kInfo);
+    log::Error("bad --log_level, want debug, info, warning or error",
+               {{"log_level", absl::GetFlag(FLAGS_log_level)}});
+    std::exit(2);
+  }
+  log::Init(service, level);
+  // Threads started from here on inherit the mask; RunUntilSignal() takes
+  // the signals with sigwait().
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int ExitWithError(const absl::Status& status) {
+  log::Error("cannot start", {{"status", status}});
+  return 1;
+}
+
+ServiceHost::ServiceHost(ServerConfig config, std::vector<std::string> service_names)
+    : config_(std::move(config)), service_names_(std::move(service_names)) {}
+
+absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
+    const ServerConfig& config, const std::vector<HostedService>& services,
+    std::shared_ptr<prometheus::Registry> registry) {
+  absl::string_view host;
+  int port;
+  if (!SplitHostPort(config.grpc_listen, &host, &port)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc_listen must be host:port, got \"", config.grpc_listen, "\""));
+  }
+  if (!IsLoopbackListenAddress(config.grpc_listen) && !config.allow_insecure) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve plaintext without authentication on non-loopback address ",
+        config.grpc_listen, "; pass --allow_insecure to do so anyway"));
+  }
+
+  std::vector<std::string> names;
+  for (const HostedService& hosted : services) names.push_back(hosted.name);
+  auto host_ptr = absl::WrapUnique(new ServiceHost(config, std::move(names)));
+  host_ptr->registry_ = registry;
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(),
+                           &host_ptr->grpc_port_);
+  for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
+  builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
+  // A second process on the same port must fail, not share the traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kMinClientPingIntervalMs);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(MakeGrpcServerMetrics(*registry));
+  builder.experimental().SetInterceptorCreators(std::move(creators));
+
+  host_ptr->server_ = builder.BuildAndStart();
+  if (host_ptr->server_ == nullptr || host_ptr->grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", config.grpc_listen));
+  }
+  if (!config.metrics_listen.empty()) {
+    auto metrics = MetricsEndpoint::Start(config.metrics_listen, registry);
+    if (!metrics.ok()) return metrics.status();  // ~ServiceHost stops the server
+    host_ptr->metrics_ = std::move(*metrics);
+  }
+  host_ptr->SetServing(true);
+  log::Info("serving", {{"grpc_listen", config.grpc_listen},
+                        {"grpc_port", host_ptr->grpc_port_},
+                        {"metrics_listen", config.metrics_listen},
+                        {"metrics_port", host_ptr->metrics_port()}});
+  return host_ptr;
+}
+
+ServiceHost::~ServiceHost() { Shutdown(); }
+
+void ServiceHost::SetServing(bool serving) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);
+  for (const std::string& name : service_names_) health->SetServingStatus(name, serving);
+}
+
+void ServiceHost::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_ || server_ == nullptr) return;
+    shut_down_ = true;
+    // NOT_SERVING for every service, and frozen there.
+    server_->GetHealthCheckService()->Shutdown();
+  }
+  log::Info("draining", {{"shutdown_delay", config_.shutdown_delay},
+                         {"drain_grace", config_.drain_grace}});
+  if (config_.shutdown_delay > absl::ZeroDuration()) absl::SleepFor(config_.shutdown_delay);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_grace));
+  server_->Wait();
+  metrics_.reset();
+  log::Info("stopped");
+}
+
+int ServiceHost::RunUntilSignal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log::Info("signal received", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  Shutdown();
+  return 0;
+}
+
+}  // namespace switchboard

@@ -1,0 +1,120 @@
+// The server bootstrap every Switchboard binary runs on.
+//
+// A ServiceHost serves the given callback-API services plus grpc.health.v1
+// (overall "" and one status per hosted service), server reflection, and the
+// standard gRPC server metrics on /metrics. It caps request size at 1 MiB
+// (larger is RESOURCE_EXHAUSTED), keeps idle connections alive, and drains
+// on shutdown: health turns NOT_SERVING at once, new calls are refused, calls
+// in flight get `drain_grace` to finish before they are cancelled.
+//
+//   int main(int argc, char** argv) {
+//     InitProcess(argc, argv, "switchboard-routing", "Routes issues.");
+//     RoutingService service(...);
+//     auto host = ServiceHost::Start(ServerConfigFromFlags(), {{&service, "..."}}, registry);
+//     if (!host.ok()) return ExitWithError(host.status());
+//     return (*host)->RunUntilSignal();
+//   }
+#ifndef SWITCHBOARD_COMMON_SERVER_H_
+#define SWITCHBOARD_COMMON_SERVER_H_
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include <grpcpp/server.h>
+#include <prometheus/registry.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/metrics.h"
+#include "common/validation.h"
+
+namespace switchboard {
+
+struct ServerConfig {
+  // "host:port" for gRPC; port 0 picks a free port (see grpc_port()).
+  std::string grpc_listen = "127.0.0.1:0";
+  // "host:port" for /metrics; "" for none.
+  std::string metrics_listen;
+  // How long calls in flight may run after a shutdown starts.
+  absl::Duration drain_grace = absl::Seconds(10);
+  // How long to keep serving, with health NOT_SERVING, before refusing new
+  // calls, so that load balancers stop sending first.
+  absl::Duration shutdown_delay = absl::ZeroDuration();
+  // Serve plaintext on a non-loopback address.
+  bool allow_insecure = false;
+  int max_receive_message_bytes = static_cast<int>(kMaxRequestBytes);
+};
+
+// A service to host, with its full name for health, e.g.
+// "switchboard.routing.v1.RoutingService".
+struct HostedService {
+  grpc::Service* service;
+  std::string name;
+};
+
+// The ServerConfig given by the common flags: --grpc_listen,
+// --metrics_listen, --drain_grace, --shutdown_delay, --allow_insecure.
+ServerConfig ServerConfigFromFlags();
+
+// --data_dir; INVALID_ARGUMENT when it is not given.
+absl::StatusOr<std::string> DataDirFromFlags();
+
+// Whether `listen` ("host:port") names a loopback address.
+bool IsLoopbackListenAddress(absl::string_view listen);
+
+// Parses flags (printing `usage` for --help), starts JSON logging as
+// `service` at --log_level, and blocks SIGTERM/SIGINT in every thread so that
+// RunUntilSignal() receives them. Call first in main, before any thread.
+void InitProcess(int argc, char** argv, absl::string_view service, absl::string_view usage);
+
+// Logs `status` and returns the exit code for a failed start.
+int ExitWithError(const absl::Status& status);
+
+class ServiceHost {
+ public:
+  // Builds and starts the server. UNAVAILABLE when an address cannot be
+  // bound, FAILED_PRECONDITION when asked to serve plaintext off loopback.
+  static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
+      const ServerConfig& config, const std::vector<HostedService>& services,
+      std::shared_ptr<prometheus::Registry> registry);
+
+  // Drains (see Shutdown) if not done yet.
+  ~ServiceHost();
+
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_ == nullptr ? 0 : metrics_->port(); }
+  grpc::Server& server() { return *server_; }
+
+  // Sets the health of every hosted service and of "" (overall). Ignored
+  // once draining has started.
+  void SetServing(bool serving);
+
+  // Drains and stops the server: health NOT_SERVING, shutdown_delay of
+  // serving, then no new calls, and calls in flight cancelled after
+  // drain_grace. Returns once the server has stopped; idempotent.
+  void Shutdown();
+
+  // Waits for SIGTERM or SIGINT, then Shutdown(). Returns the exit code, 0.
+  int RunUntilSignal();
+
+ private:
+  ServiceHost(ServerConfig config, std::vector<std::string> service_names);
+
+  const ServerConfig config_;
+  const std::vector<std::string> service_names_;
+  // The interceptor and the endpoint point into it.
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsEndpoint> metrics_;
+  int grpc_port_ = 0;
+  absl::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_COMMON_SERVER_H_

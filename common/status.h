@@ -1,0 +1,83 @@
+// Error handling shared by every service.
+//
+// Inside the code every fallible call returns absl::Status or
+// absl::StatusOr<T>; the gRPC adapters convert to grpc::Status in exactly one
+// place, ToGrpcStatus(). Field violations travel as a google.rpc.BadRequest
+// payload on the absl::Status and as a `grpc-status-details-bin` detail on the
+// wire, where any gRPC client (C++, Node, Python) can read them.
+//
+//   absl::StatusOr<Issue> LoadIssue(absl::string_view name) {
+//     RETURN_IF_ERROR(ValidateIssueName(name));
+//     ASSIGN_OR_RETURN(std::string bytes, store.Get(name));
+//     ...
+//   }
+#ifndef SWITCHBOARD_COMMON_STATUS_H_
+#define SWITCHBOARD_COMMON_STATUS_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <utility>
+#include <vector>
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace switchboard {
+
+// The type URL under which a google.rpc.BadRequest is attached.
+inline constexpr absl::string_view kBadRequestTypeUrl = "type.googleapis.com/google.rpc.BadRequest";
+
+// One invalid field: `field` is a path such as "issue.customer.id".
+struct FieldViolation {
+  std::string field;
+  std::string description;
+};
+
+// INVALID_ARGUMENT with `message` and a BadRequest payload listing
+// `violations`.
+absl::Status InvalidArgumentWithViolations(absl::string_view message,
+                                           const std::vector<FieldViolation>& violations);
+
+// The field violations attached to `status`, or empty when there are none.
+std::vector<FieldViolation> GetFieldViolations(const absl::Status& status);
+
+// Converts for the wire: code, message, and every payload as a
+// google.rpc.Status detail.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Converts from the wire, keeping the details as payloads.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The canonical name of a status code, e.g. "UNAVAILABLE".
+absl::string_view StatusCodeName(absl::StatusCode code);
+
+}  // namespace switchboard
+
+#define SWITCHBOARD_STATUS_CONCAT_INNER_(a, b) a##b
+#define SWITCHBOARD_STATUS_CONCAT_(a, b) SWITCHBOARD_STATUS_CONCAT_INNER_(a, b)
+
+// Returns `expr`'s status from the enclosing function if it is not OK.
+#define RETURN_IF_ERROR(expr)                                        \
+  do {                                                               \
+    const ::absl::Status switchboard_status_ = (expr);               \
+    if (ABSL_PREDICT_FALSE(!switchboard_status_.ok())) {             \
+      return switchboard_status_;                                    \
+    }                                                                \
+  } while (false)
+
+// Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, else
+// moves the value into `lhs`, which may be a declaration.
+#define ASSIGN_OR_RETURN(lhs, rexpr) \
+  SWITCHBOARD_ASSIGN_OR_RETURN_IMPL_(SWITCHBOARD_STATUS_CONCAT_(switchboard_statusor_, __LINE__), lhs, rexpr)
+
+#define SWITCHBOARD_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
+  auto statusor = (rexpr);                                       \
+  if (ABSL_PREDICT_FALSE(!statusor.ok())) {                      \
+    return std::move(statusor).status();                         \
+  }                                                              \
+  lhs = std::move(statusor).value()
+
+#endif  // SWITCHBOARD_COMMON_STATUS_H_
