@@ -26,7 +26,9 @@ class ExponentialBackoff {
   absl::Duration Next();
 
   // The ceiling the next delay is drawn below.
-  absl::Duration ceiling() const { return ceiling_ < options_.initial ? options_.initial : ceiling_; }
+  absl::Duration ceiling() const {
+    return ceiling_ < options_.initial ? options_.initial : ceiling_;
+  }
 
   // Starts over after a success.
   void Reset() { ceiling_ = absl::ZeroDuration(); }

@@ -9,7 +9,7 @@ TEST(ExponentialBackoffTest, CeilingGrowsThenCaps) {
   ExponentialBackoff backoff({.initial = absl::Milliseconds(100), .max = absl::Seconds(1)});
   const absl::Duration expected[] = {absl::Milliseconds(100), absl::Milliseconds(200),
                                      absl::Milliseconds(400), absl::Milliseconds(800),
-                                     absl::Seconds(1), absl::Seconds(1)};
+                                     absl::Seconds(1),        absl::Seconds(1)};
   for (absl::Duration ceiling : expected) {
     EXPECT_EQ(backoff.ceiling(), ceiling);
     const absl::Duration delay = backoff.Next();

@@ -18,7 +18,8 @@ std::string ProtoDuration(absl::Duration duration) {
 
 }  // namespace
 
-std::string RetryServiceConfig(const std::vector<std::string>& services, const RetryPolicy& policy) {
+std::string RetryServiceConfig(const std::vector<std::string>& services,
+                               const RetryPolicy& policy) {
   std::vector<std::string> names;
   for (const std::string& service : services) {
     names.push_back(absl::StrCat(R"({"service":")", service, R"("})"));

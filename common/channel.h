@@ -12,8 +12,8 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>

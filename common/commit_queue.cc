@@ -18,7 +18,8 @@ constexpr size_t kBatchHeaderBytes = 12;
 
 rocksdb::WriteBatch Concatenate(const std::vector<rocksdb::WriteBatch*>& batches) {
   size_t bytes = kBatchHeaderBytes;
-  for (const rocksdb::WriteBatch* batch : batches) bytes += batch->GetDataSize() - kBatchHeaderBytes;
+  for (const rocksdb::WriteBatch* batch : batches)
+    bytes += batch->GetDataSize() - kBatchHeaderBytes;
   std::string rep(kBatchHeaderBytes, '\0');
   rep.reserve(bytes);
   uint32_t count = 0;
@@ -37,8 +38,8 @@ const std::vector<double>& GroupSizeBuckets() {
 }
 
 const std::vector<double>& ByteBuckets() {
-  static const auto* buckets = new std::vector<double>{
-      1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20};
+  static const auto* buckets = new std::vector<double>{1 << 10,   4 << 10, 16 << 10, 64 << 10,
+                                                       256 << 10, 1 << 20, 4 << 20,  16 << 20};
   return *buckets;
 }
 
@@ -115,7 +116,8 @@ void CommitQueue::Run() {
       if (queue_.empty()) return;  // stopping, and everything is written
       size_t bytes = 0;
       while (!queue_.empty() && group.size() < options_.max_group_writes &&
-             (group.empty() || bytes + queue_.front().batch.GetDataSize() <= options_.max_group_bytes)) {
+             (group.empty() ||
+              bytes + queue_.front().batch.GetDataSize() <= options_.max_group_bytes)) {
         bytes += queue_.front().batch.GetDataSize();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();

@@ -57,10 +57,11 @@ TEST_F(CommitQueueTest, ConcurrentWritersShareSyncedWrites) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        queue.Commit(Put(absl::StrCat(t, "/", i), absl::StrCat("v", i)), [&](absl::Status status) {
-          if (!status.ok()) ++failures;
-          remaining.DecrementCount();
-        });
+        queue.Commit(Put(absl::StrCat(t, "/", i), absl::StrCat("v", i)),
+                     [&](const absl::Status& status) {
+                       if (!status.ok()) ++failures;
+                       remaining.DecrementCount();
+                     });
       }
     });
   }
@@ -72,7 +73,8 @@ TEST_F(CommitQueueTest, ConcurrentWritersShareSyncedWrites) {
   // Writers that do not wait for each other are grouped: far fewer syncs.
   EXPECT_LE(stats.groups, stats.writes / 4) << stats.groups << " groups";
   for (int t = 0; t < kThreads; ++t) {
-    for (int i = 0; i < kPerThread; i += 37) EXPECT_EQ(Get(absl::StrCat(t, "/", i)), absl::StrCat("v", i));
+    for (int i = 0; i < kPerThread; i += 37)
+      EXPECT_EQ(Get(absl::StrCat(t, "/", i)), absl::StrCat("v", i));
   }
 }
 
@@ -80,7 +82,7 @@ TEST_F(CommitQueueTest, CallbackRunsAfterTheWriteIsVisible) {
   CommitQueue queue(db_->db(), {.name = "test"});
   absl::Notification done;
   std::string seen;
-  queue.Commit(Put("k", "v"), [&](absl::Status status) {
+  queue.Commit(Put("k", "v"), [&](const absl::Status& status) {
     EXPECT_TRUE(status.ok()) << status;
     seen = Get("k");
     done.Notify();
@@ -93,7 +95,8 @@ TEST_F(CommitQueueTest, BatchesApplyInCommitOrder) {
   CommitQueue queue(db_->db(), {.name = "test"});
   absl::BlockingCounter remaining(1000);
   for (int i = 0; i < 1000; ++i) {
-    queue.Commit(Put("same", absl::StrCat(i)), [&](absl::Status) { remaining.DecrementCount(); });
+    queue.Commit(Put("same", absl::StrCat(i)),
+                 [&](const absl::Status&) { remaining.DecrementCount(); });
   }
   remaining.Wait();
   EXPECT_EQ(Get("same"), "999");
@@ -115,7 +118,7 @@ TEST_F(CommitQueueTest, BadBatchFailsOnlyItsOwnCaller) {
   std::vector<absl::Status> results(kGood + 1);
   absl::BlockingCounter remaining(kGood + 1);
   auto record = [&](int i) {
-    return [&, i](absl::Status status) {
+    return [&, i](const absl::Status& status) {
       {
         absl::MutexLock lock(&mu);
         results[i] = status;
@@ -125,7 +128,8 @@ TEST_F(CommitQueueTest, BadBatchFailsOnlyItsOwnCaller) {
   };
   for (int i = 0; i < kGood / 2; ++i) queue.Commit(Put(absl::StrCat("good", i), "v"), record(i));
   queue.Commit(std::move(bad), record(kGood));
-  for (int i = kGood / 2; i < kGood; ++i) queue.Commit(Put(absl::StrCat("good", i), "v"), record(i));
+  for (int i = kGood / 2; i < kGood; ++i)
+    queue.Commit(Put(absl::StrCat("good", i), "v"), record(i));
   remaining.Wait();
 
   EXPECT_EQ(results[kGood].code(), absl::StatusCode::kInternal) << results[kGood];
@@ -140,12 +144,13 @@ TEST_F(CommitQueueTest, StopWritesWhatWasQueuedAndRefusesTheRest) {
   auto queue = std::make_unique<CommitQueue>(db_->db(), CommitQueue::Options{.name = "test"});
   std::atomic<int> ok{0};
   for (int i = 0; i < 100; ++i) {
-    queue->Commit(Put(absl::StrCat("k", i), "v"), [&](absl::Status status) { ok += status.ok(); });
+    queue->Commit(Put(absl::StrCat("k", i), "v"),
+                  [&](const absl::Status& status) { ok += status.ok(); });
   }
   queue->Stop();
   EXPECT_EQ(ok, 100);
   absl::Status after;
-  queue->Commit(Put("late", "v"), [&](absl::Status status) { after = status; });
+  queue->Commit(Put("late", "v"), [&](const absl::Status& status) { after = status; });
   EXPECT_EQ(after.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Get("late").front(), '<');
 }

@@ -8,11 +8,16 @@ namespace {
 TEST(LoggingTest, WritesOneJsonObjectPerLine) {
   Init("logging-test", Level::kInfo);
   ::testing::internal::CaptureStderr();
-  Info("listening", {{"port", 50051}, {"addr", "127.0.0.1"}, {"ok", true}, {"status", absl::NotFoundError("x \"y\"")}});
+  Info("listening", {{"port", 50051},
+                     {"addr", "127.0.0.1"},
+                     {"ok", true},
+                     {"status", absl::NotFoundError("x \"y\"")}});
   Debug("not shown");
   const std::string out = ::testing::internal::GetCapturedStderr();
-  EXPECT_NE(out.find(R"("level":"info","service":"logging-test","msg":"listening","port":50051,"addr":"127.0.0.1","ok":true,"status":"NOT_FOUND: x \"y\""})"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find(
+          R"("level":"info","service":"logging-test","msg":"listening","port":50051,"addr":"127.0.0.1","ok":true,"status":"NOT_FOUND: x \"y\""})"),
+      std::string::npos)
       << out;
   EXPECT_EQ(out.find("not shown"), std::string::npos);
   EXPECT_EQ(out.back(), '\n');

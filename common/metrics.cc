@@ -22,7 +22,7 @@ MetricsEndpoint::MetricsEndpoint(std::unique_ptr<prometheus::Exposer> exposer)
     : exposer_(std::move(exposer)) {}
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    absl::string_view listen, std::shared_ptr<prometheus::Registry> registry) {
+    absl::string_view listen, const std::shared_ptr<prometheus::Registry>& registry) {
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
     // civetweb wants "[::1]:port" for IPv6 and "host:port" otherwise, as we do.
@@ -40,8 +40,9 @@ int MetricsEndpoint::port() const {
 }
 
 const std::vector<double>& LatencyBuckets() {
-  static const auto* buckets = new std::vector<double>{
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  static const auto* buckets =
+      new std::vector<double>{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                              0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
   return *buckets;
 }
 
@@ -53,17 +54,21 @@ using grpc::experimental::ServerRpcInfo;
 constexpr int kNumCodes = 17;
 
 constexpr absl::string_view kCodeNames[kNumCodes] = {
-    "OK",        "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",     "UNIMPLEMENTED",    "INTERNAL",
-    "UNAVAILABLE", "DATA_LOSS",       "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 absl::string_view TypeName(ServerRpcInfo::Type type) {
   switch (type) {
-    case ServerRpcInfo::Type::UNARY: return "unary";
-    case ServerRpcInfo::Type::CLIENT_STREAMING: return "client_stream";
-    case ServerRpcInfo::Type::SERVER_STREAMING: return "server_stream";
-    case ServerRpcInfo::Type::BIDI_STREAMING: return "bidi_stream";
+    case ServerRpcInfo::Type::UNARY:
+      return "unary";
+    case ServerRpcInfo::Type::CLIENT_STREAMING:
+      return "client_stream";
+    case ServerRpcInfo::Type::SERVER_STREAMING:
+      return "server_stream";
+    case ServerRpcInfo::Type::BIDI_STREAMING:
+      return "bidi_stream";
   }
   return "unknown";
 }
@@ -116,8 +121,10 @@ class GrpcServerMetrics {
       absl::string_view full = info.method();
       if (!full.empty() && full.front() == '/') full.remove_prefix(1);
       const size_t slash = full.rfind('/');
-      const absl::string_view service = slash == absl::string_view::npos ? "" : full.substr(0, slash);
-      const absl::string_view method = slash == absl::string_view::npos ? full : full.substr(slash + 1);
+      const absl::string_view service =
+          slash == absl::string_view::npos ? "" : full.substr(0, slash);
+      const absl::string_view method =
+          slash == absl::string_view::npos ? full : full.substr(slash + 1);
       slot = std::make_unique<Method>();
       slot->labels = {{"grpc_type", std::string(TypeName(info.type()))},
                       {"grpc_service", std::string(service)},

@@ -28,7 +28,7 @@ namespace switchboard {
 class MetricsEndpoint {
  public:
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
-      absl::string_view listen, std::shared_ptr<prometheus::Registry> registry);
+      absl::string_view listen, const std::shared_ptr<prometheus::Registry>& registry);
 
   int port() const;
 

@@ -18,16 +18,21 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view context)
   if (status.ok()) return absl::OkStatus();
   const std::string message = absl::StrCat(context, ": ", status.ToString());
   switch (status.code()) {
-    case rocksdb::Status::kNotFound: return absl::NotFoundError(message);
-    case rocksdb::Status::kCorruption: return absl::DataLossError(message);
+    case rocksdb::Status::kNotFound:
+      return absl::NotFoundError(message);
+    case rocksdb::Status::kCorruption:
+      return absl::DataLossError(message);
     case rocksdb::Status::kBusy:
     case rocksdb::Status::kTryAgain:
     case rocksdb::Status::kTimedOut:
     case rocksdb::Status::kIOError:
     case rocksdb::Status::kShutdownInProgress:
-    case rocksdb::Status::kIncomplete: return absl::UnavailableError(message);
-    case rocksdb::Status::kAborted: return absl::AbortedError(message);
-    default: return absl::InternalError(message);
+    case rocksdb::Status::kIncomplete:
+      return absl::UnavailableError(message);
+    case rocksdb::Status::kAborted:
+      return absl::AbortedError(message);
+    default:
+      return absl::InternalError(message);
   }
 }
 
@@ -97,8 +102,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   database->path_ = options.path;
   database->db_.reset(raw);
   for (rocksdb::ColumnFamilyHandle* handle : handles) database->families_.emplace_back(handle);
-  log::Info("database open", {{"path", options.path},
-                              {"column_families", static_cast<int>(handles.size())}});
+  log::Info("database open",
+            {{"path", options.path}, {"column_families", static_cast<int>(handles.size())}});
   return database;
 }
 

@@ -11,8 +11,8 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/status.h>

@@ -48,7 +48,8 @@ TEST(FromRocksTest, MapsCodes) {
   EXPECT_EQ(FromRocks(rocksdb::Status::NotFound(), "x").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(FromRocks(rocksdb::Status::Corruption("bad block"), "read").code(),
             absl::StatusCode::kDataLoss);
-  EXPECT_EQ(FromRocks(rocksdb::Status::IOError("disk"), "x").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(FromRocks(rocksdb::Status::IOError("disk"), "x").code(),
+            absl::StatusCode::kUnavailable);
   EXPECT_EQ(FromRocks(rocksdb::Status::Busy(), "x").code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(FromRocks(rocksdb::Status::InvalidArgument("cf"), "x").code(),
             absl::StatusCode::kInternal);

@@ -114,7 +114,7 @@ ServiceHost::ServiceHost(ServerConfig config, std::vector<std::string> service_n
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     const ServerConfig& config, const std::vector<HostedService>& services,
-    std::shared_ptr<prometheus::Registry> registry) {
+    const std::shared_ptr<prometheus::Registry>& registry) {
   absl::string_view host;
   int port;
   if (!SplitHostPort(config.grpc_listen, &host, &port)) {
@@ -122,9 +122,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
         absl::StrCat("--grpc_listen must be host:port, got \"", config.grpc_listen, "\""));
   }
   if (!IsLoopbackListenAddress(config.grpc_listen) && !config.allow_insecure) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing to serve plaintext without authentication on non-loopback address ",
-        config.grpc_listen, "; pass --allow_insecure to do so anyway"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing to serve plaintext without authentication on non-loopback address ",
+                     config.grpc_listen, "; pass --allow_insecure to do so anyway"));
   }
 
   std::vector<std::string> names;
@@ -185,8 +185,8 @@ void ServiceHost::Shutdown() {
     // NOT_SERVING for every service, and frozen there.
     server_->GetHealthCheckService()->Shutdown();
   }
-  log::Info("draining", {{"shutdown_delay", config_.shutdown_delay},
-                         {"drain_grace", config_.drain_grace}});
+  log::Info("draining",
+            {{"shutdown_delay", config_.shutdown_delay}, {"drain_grace", config_.drain_grace}});
   if (config_.shutdown_delay > absl::ZeroDuration()) absl::SleepFor(config_.shutdown_delay);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_grace));
   server_->Wait();

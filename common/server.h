@@ -19,8 +19,8 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include <grpcpp/server.h>
 #include <prometheus/registry.h>
@@ -80,7 +80,7 @@ class ServiceHost {
   // bound, FAILED_PRECONDITION when asked to serve plaintext off loopback.
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
       const ServerConfig& config, const std::vector<HostedService>& services,
-      std::shared_ptr<prometheus::Registry> registry);
+      const std::shared_ptr<prometheus::Registry>& registry);
 
   // Drains (see Shutdown) if not done yet.
   ~ServiceHost();

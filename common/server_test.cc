@@ -25,10 +25,10 @@ namespace {
 using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
-using ::testing::IsSupersetOf;
 using testing::EchoRequest;
 using testing::EchoResponse;
 using testing::EchoService;
+using ::testing::IsSupersetOf;
 
 constexpr char kEchoName[] = "switchboard.testing.EchoService";
 
@@ -36,7 +36,8 @@ std::shared_ptr<grpc::Channel> Connect(int port) {
   return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
 }
 
-grpc::Status Echo(EchoService::Stub& stub, const EchoRequest& request, EchoResponse* response = nullptr) {
+grpc::Status Echo(EchoService::Stub& stub, const EchoRequest& request,
+                  EchoResponse* response = nullptr) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   EchoResponse ignored;
@@ -89,9 +90,11 @@ TEST_F(ServiceHostTest, HealthIsServingOverallAndPerService) {
 }
 
 TEST_F(ServiceHostTest, ReflectionListsTheServices) {
-  auto services = testing::ListServicesViaReflection(absl::StrCat("127.0.0.1:", host_->grpc_port()));
+  auto services =
+      testing::ListServicesViaReflection(absl::StrCat("127.0.0.1:", host_->grpc_port()));
   ASSERT_TRUE(services.ok()) << services.status();
-  EXPECT_THAT(*services, IsSupersetOf({std::string(kEchoName), std::string("grpc.health.v1.Health")}));
+  EXPECT_THAT(*services,
+              IsSupersetOf({std::string(kEchoName), std::string("grpc.health.v1.Health")}));
 }
 
 TEST_F(ServiceHostTest, InterceptorCountsCallsByMethodAndCode) {
@@ -107,16 +110,21 @@ TEST_F(ServiceHostTest, InterceptorCountsCallsByMethodAndCode) {
   ASSERT_TRUE(page.ok()) << page.status();
   const std::string labels =
       R"(grpc_method="Echo",grpc_service="switchboard.testing.EchoService",grpc_type="unary")";
-  EXPECT_EQ(*testing::SampleValue(*page, absl::StrCat("grpc_server_started_total{", labels, "}")), 3);
-  EXPECT_EQ(*testing::SampleValue(*page, absl::StrCat(R"(grpc_server_handled_total{grpc_code="OK",)",
-                                                      labels, "}")),
-            2);
-  EXPECT_EQ(*testing::SampleValue(
-                *page, absl::StrCat(R"(grpc_server_handled_total{grpc_code="NOT_FOUND",)", labels, "}")),
-            1);
-  EXPECT_EQ(*testing::SampleValue(*page, absl::StrCat("grpc_server_handling_seconds_count{", labels, "}")),
+  EXPECT_EQ(*testing::SampleValue(*page, absl::StrCat("grpc_server_started_total{", labels, "}")),
             3);
-  EXPECT_EQ(*testing::SampleValue(*page, absl::StrCat("grpc_server_msg_received_total{", labels, "}")), 3);
+  EXPECT_EQ(*testing::SampleValue(
+                *page, absl::StrCat(R"(grpc_server_handled_total{grpc_code="OK",)", labels, "}")),
+            2);
+  EXPECT_EQ(
+      *testing::SampleValue(
+          *page, absl::StrCat(R"(grpc_server_handled_total{grpc_code="NOT_FOUND",)", labels, "}")),
+      1);
+  EXPECT_EQ(*testing::SampleValue(*page,
+                                  absl::StrCat("grpc_server_handling_seconds_count{", labels, "}")),
+            3);
+  EXPECT_EQ(
+      *testing::SampleValue(*page, absl::StrCat("grpc_server_msg_received_total{", labels, "}")),
+      3);
 }
 
 TEST_F(ServiceHostTest, RequestsOverOneMebibyteAreResourceExhausted) {
@@ -159,7 +167,8 @@ TEST(ServiceHostStartTest, RefusesPlaintextOffLoopbackUnlessAllowed) {
   testing::EchoServiceImpl echo;
   ServerConfig config;
   config.grpc_listen = "0.0.0.0:0";
-  auto host = ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
+  auto host =
+      ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
   EXPECT_EQ(host.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(host.status().message()), ::testing::HasSubstr("--allow_insecure"));
 }
@@ -167,11 +176,13 @@ TEST(ServiceHostStartTest, RefusesPlaintextOffLoopbackUnlessAllowed) {
 TEST(ServiceHostStartTest, BusyPortIsUnavailable) {
   testing::EchoServiceImpl echo;
   ServerConfig config;
-  auto first = ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
+  auto first =
+      ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
   ASSERT_TRUE(first.ok());
   config.grpc_listen = absl::StrCat("127.0.0.1:", (*first)->grpc_port());
   testing::EchoServiceImpl echo2;
-  auto second = ServiceHost::Start(config, {{&echo2, kEchoName}}, std::make_shared<prometheus::Registry>());
+  auto second =
+      ServiceHost::Start(config, {{&echo2, kEchoName}}, std::make_shared<prometheus::Registry>());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
 }
 

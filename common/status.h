@@ -15,9 +15,9 @@
 #define SWITCHBOARD_COMMON_STATUS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include <grpcpp/support/status.h>
 
@@ -60,18 +60,19 @@ absl::string_view StatusCodeName(absl::StatusCode code);
 #define SWITCHBOARD_STATUS_CONCAT_(a, b) SWITCHBOARD_STATUS_CONCAT_INNER_(a, b)
 
 // Returns `expr`'s status from the enclosing function if it is not OK.
-#define RETURN_IF_ERROR(expr)                                        \
-  do {                                                               \
-    const ::absl::Status switchboard_status_ = (expr);               \
-    if (ABSL_PREDICT_FALSE(!switchboard_status_.ok())) {             \
-      return switchboard_status_;                                    \
-    }                                                                \
+#define RETURN_IF_ERROR(expr)                            \
+  do {                                                   \
+    const ::absl::Status switchboard_status_ = (expr);   \
+    if (ABSL_PREDICT_FALSE(!switchboard_status_.ok())) { \
+      return switchboard_status_;                        \
+    }                                                    \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, else
 // moves the value into `lhs`, which may be a declaration.
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  SWITCHBOARD_ASSIGN_OR_RETURN_IMPL_(SWITCHBOARD_STATUS_CONCAT_(switchboard_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                                              \
+  SWITCHBOARD_ASSIGN_OR_RETURN_IMPL_(SWITCHBOARD_STATUS_CONCAT_(switchboard_statusor_, __LINE__), \
+                                     lhs, rexpr)
 
 #define SWITCHBOARD_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                       \

@@ -52,8 +52,8 @@ TEST(StatusTest, FieldViolationsSurviveTheWire) {
 
   const absl::Status back = FromGrpcStatus(wire);
   EXPECT_EQ(back.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(GetFieldViolations(back),
-              ElementsAre(FieldsAre("issue.title", "required"), FieldsAre("issue.severity", "unknown")));
+  EXPECT_THAT(GetFieldViolations(back), ElementsAre(FieldsAre("issue.title", "required"),
+                                                    FieldsAre("issue.severity", "unknown")));
 }
 
 TEST(StatusTest, PlainErrorsHaveNoDetails) {

@@ -22,8 +22,8 @@ void Violations::Add(std::string field, std::string description) {
 
 absl::Status Violations::ToStatus(absl::string_view what) const {
   if (list_.empty()) return absl::OkStatus();
-  std::string message = absl::StrCat("invalid ", what, ": ", list_.front().field, ": ",
-                                     list_.front().description);
+  std::string message =
+      absl::StrCat("invalid ", what, ": ", list_.front().field, ": ", list_.front().description);
   if (list_.size() > 1) absl::StrAppend(&message, " (and ", list_.size() - 1, " more)");
   return InvalidArgumentWithViolations(message, list_);
 }
@@ -77,12 +77,12 @@ void CheckText(Violations& violations, absl::string_view field, absl::string_vie
   }
   const size_t length = Utf8Length(value);
   if (length < min_chars) {
-    violations.Add(std::string(field), min_chars == 1 ? std::string("required")
-                                                      : absl::StrCat("at least ", min_chars,
-                                                                     " characters"));
+    violations.Add(std::string(field), min_chars == 1
+                                           ? std::string("required")
+                                           : absl::StrCat("at least ", min_chars, " characters"));
   } else if (length > max_chars) {
-    violations.Add(std::string(field), absl::StrCat("at most ", max_chars, " characters, got ",
-                                                    length));
+    violations.Add(std::string(field),
+                   absl::StrCat("at most ", max_chars, " characters, got ", length));
   }
 }
 
@@ -132,9 +132,8 @@ void ValidateIssueInput(const issue::v1::Issue& issue, absl::string_view field,
     CheckEnum<issue::v1::CustomerTier>(violations, Path(field, "customer.tier"), customer.tier(),
                                        Presence::kOptional);
     const std::string& country = customer.country();
-    if (!country.empty() &&
-        (country.size() != 2 || !(country[0] >= 'A' && country[0] <= 'Z') ||
-         !(country[1] >= 'A' && country[1] <= 'Z'))) {
+    if (!country.empty() && (country.size() != 2 || !(country[0] >= 'A' && country[0] <= 'Z') ||
+                             !(country[1] >= 'A' && country[1] <= 'Z'))) {
       violations.Add(Path(field, "customer.country"),
                      "must be an ISO 3166-1 alpha-2 code such as \"DE\"");
     }

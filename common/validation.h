@@ -10,8 +10,8 @@
 
 #include <cstddef>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include <google/protobuf/generated_enum_reflection.h>
 #include <google/protobuf/map.h>
@@ -80,7 +80,8 @@ template <typename E>
 void CheckEnum(Violations& violations, absl::string_view field, int value, Presence presence) {
   const auto* descriptor = google::protobuf::GetEnumDescriptor<E>();
   if (descriptor->FindValueByNumber(value) == nullptr) {
-    violations.Add(std::string(field), absl::StrCat("unknown ", descriptor->name(), " value ", value));
+    violations.Add(std::string(field),
+                   absl::StrCat("unknown ", descriptor->name(), " value ", value));
   } else if (value == 0 && presence == Presence::kRequired) {
     violations.Add(std::string(field),
                    absl::StrCat("required: a ", descriptor->name(), " other than ",
@@ -89,7 +90,8 @@ void CheckEnum(Violations& violations, absl::string_view field, int value, Prese
 }
 
 // A business group and team, both required ids.
-void ValidateTarget(const issue::v1::Target& target, absl::string_view field, Violations& violations);
+void ValidateTarget(const issue::v1::Target& target, absl::string_view field,
+                    Violations& violations);
 
 // The caller-supplied fields of an issue (output-only fields are ignored).
 void ValidateIssueInput(const issue::v1::Issue& issue, absl::string_view field,

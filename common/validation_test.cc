@@ -8,7 +8,6 @@ namespace {
 
 using issue::v1::Issue;
 using ::testing::Contains;
-using ::testing::Field;
 using ::testing::IsEmpty;
 
 Issue ValidIssue() {
@@ -79,9 +78,9 @@ TEST(ValidateIssueTest, ValidIssuePasses) { EXPECT_THAT(ViolatedFields(ValidIssu
 
 TEST(ValidateIssueTest, EveryRequiredFieldIsReported) {
   Issue issue;
-  EXPECT_EQ(ViolatedFields(issue), (std::vector<std::string>{"issue.title", "issue.customer",
-                                                             "issue.product", "issue.severity",
-                                                             "issue.source"}));
+  EXPECT_EQ(ViolatedFields(issue),
+            (std::vector<std::string>{"issue.title", "issue.customer", "issue.product",
+                                      "issue.severity", "issue.source"}));
   issue.mutable_customer();
   EXPECT_THAT(ViolatedFields(issue), Contains("issue.customer.id"));
 }
@@ -143,8 +142,7 @@ TEST(ValidateIssueTest, InvalidUtf8IsRefused) {
   Issue issue = ValidIssue();
   issue.set_title("bad \xff title");
   issue.set_description("\xc0\xaf");
-  EXPECT_EQ(ViolatedFields(issue),
-            (std::vector<std::string>{"issue.title", "issue.description"}));
+  EXPECT_EQ(ViolatedFields(issue), (std::vector<std::string>{"issue.title", "issue.description"}));
 }
 
 TEST(ViolationsTest, StatusListsEveryViolation) {

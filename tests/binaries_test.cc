@@ -49,7 +49,7 @@ HealthCheckResponse::ServingStatus Health(const std::string& target, const std::
   request.set_service(service);
   HealthCheckResponse response;
   return stub->Check(&context, request, &response).ok() ? response.status()
-                                                         : HealthCheckResponse::UNKNOWN;
+                                                        : HealthCheckResponse::UNKNOWN;
 }
 
 TEST_P(BinaryTest, ServesHealthReflectionAndMetricsThenExitsCleanly) {
@@ -78,7 +78,8 @@ TEST_P(BinaryTest, ServesHealthReflectionAndMetricsThenExitsCleanly) {
   const std::string check = absl::StrCat("promtool check metrics < ", metrics_file);
   EXPECT_EQ(std::system(check.c_str()), 0) << "promtool rejected:\n" << *page;
 
-  EXPECT_TRUE(std::filesystem::exists(dir_ + "/data/CURRENT")) << "RocksDB not opened in --data_dir";
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/data/CURRENT"))
+      << "RocksDB not opened in --data_dir";
 
   (*child)->Signal(SIGTERM);
   auto exit_code = (*child)->Wait(absl::Seconds(30));
@@ -98,10 +99,10 @@ TEST_P(BinaryTest, RefusesToStartWithoutDataDir) {
 }
 
 TEST_P(BinaryTest, RefusesPlaintextOffLoopback) {
-  auto child = testing::Subprocess::Start(
-      testing::BinaryPath(GetParam().name),
-      {"--grpc_listen=0.0.0.0:0", "--data_dir=" + dir_ + "/data"},
-      {.stderr_path = dir_ + "/stderr.log"});
+  auto child =
+      testing::Subprocess::Start(testing::BinaryPath(GetParam().name),
+                                 {"--grpc_listen=0.0.0.0:0", "--data_dir=" + dir_ + "/data"},
+                                 {.stderr_path = dir_ + "/stderr.log"});
   ASSERT_TRUE(child.ok());
   auto exit_code = (*child)->Wait(absl::Seconds(30));
   ASSERT_TRUE(exit_code.ok());

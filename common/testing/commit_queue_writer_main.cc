@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
         rocksdb::WriteBatch batch;
         batch.Put(key, std::string(1024, 'v'));
         absl::Notification done;
-        queue.Commit(std::move(batch), [&](absl::Status status) {
+        queue.Commit(std::move(batch), [&](const absl::Status& status) {
           if (status.ok()) {
             absl::MutexLock lock(&stdout_mu);
             std::printf("acked %s\n", key.c_str());

@@ -13,6 +13,7 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/client_callback.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -34,7 +35,8 @@ std::vector<std::string> LengthDelimitedFields(const std::string& bytes, uint32_
     if (wire_type == 2) {
       uint32_t length;
       std::string value;
-      if (!input.ReadVarint32(&length) || !input.ReadString(&value, static_cast<int>(length))) break;
+      if (!input.ReadVarint32(&length) || !input.ReadString(&value, static_cast<int>(length)))
+        break;
       if ((tag >> 3) == field) found.push_back(std::move(value));
     } else if (wire_type == 0) {
       uint64_t ignored;
@@ -60,8 +62,8 @@ class ReflectionCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, gr
     grpc::Slice slice(request);
     request_ = grpc::ByteBuffer(&slice, 1);
     context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    stub.PrepareBidiStreamingCall(&context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                                  {}, this);
+    stub.PrepareBidiStreamingCall(
+        &context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", {}, this);
     StartWrite(&request_);
     StartRead(&response_);
     StartCall();
@@ -139,7 +141,7 @@ absl::StatusOr<std::string> FetchMetrics(int port) {
   while ((n = read(fd, chunk, sizeof(chunk))) > 0) response.append(chunk, static_cast<size_t>(n));
   close(fd);
   const size_t body = response.find("\r\n\r\n");
-  if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
+  if (!absl::StartsWith(response, "HTTP/1.") || body == std::string::npos) {
     return absl::UnavailableError("malformed metrics response");
   }
   if (response.find(" 200 ") == std::string::npos) {

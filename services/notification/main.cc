@@ -18,10 +18,10 @@ int main(int argc, char** argv) {
 
   // The generated base answers every RPC with UNIMPLEMENTED for now.
   notification::v1::NotificationService::CallbackService service;
-  auto host = ServiceHost::Start(
-      ServerConfigFromFlags(),
-      {{&service, notification::v1::NotificationService::service_full_name()}},
-      std::make_shared<prometheus::Registry>());
+  auto host =
+      ServiceHost::Start(ServerConfigFromFlags(),
+                         {{&service, notification::v1::NotificationService::service_full_name()}},
+                         std::make_shared<prometheus::Registry>());
   if (!host.ok()) return ExitWithError(host.status());
   return (*host)->RunUntilSignal();
 }

@@ -7,8 +7,9 @@
 #include "common/server.h"
 #include "switchboard/routing/v1/routing.grpc.pb.h"
 
-ABSL_FLAG(std::string, ruleset_file, "",
-          "a Ruleset in protobuf JSON or YAML, applied at start when it differs from the active one");
+ABSL_FLAG(
+    std::string, ruleset_file, "",
+    "a Ruleset in protobuf JSON or YAML, applied at start when it differs from the active one");
 
 int main(int argc, char** argv) {
   using namespace switchboard;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what Switchboard needs to build, run and test on Debian 12: the
+# -dev packages (apt) and the Node tools (npm ci in tools/node). Skips what is
+# already there, so it is cheap to run before every build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config clang
+  # libraries
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  librocksdb-dev prometheus-cpp-dev libre2-dev libspdlog-dev libyaml-cpp-dev
+  golang-github-gogo-googleapis-dev
+  # tests, sanitizers, benchmarks, fuzzing
+  libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
+  # tools used by tests and scripts
+  clang-format clang-tidy prometheus nghttp2-client openssl yamllint nodejs npm curl
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x tools/node/node_modules/.bin/buf ] || [ tools/node/package-lock.json -nt tools/node/node_modules ]; then
+  echo "install-deps: npm ci in tools/node" >&2
+  (cd tools/node && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, checks formatting,
+# builds, runs every test, then builds again under ASan+UBSan and runs the
+# unit and integration tests there. Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs="$(nproc)"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing dependencies"
+scripts/install-deps.sh
+
+step "checking formatting (clang-format)"
+scripts/lint.sh format
+
+step "building (RelWithDebInfo) in build/"
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+step "running the test suite"
+ctest --test-dir build --output-on-failure --timeout 300 -j "$jobs"
+
+step "static analysis (clang-tidy)"
+scripts/lint.sh tidy build
+
+step "building with ASan+UBSan in build-asan/"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZER=address
+
+step "running unit and integration tests under ASan+UBSan"
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
+  ctest --test-dir build-asan --output-on-failure --timeout 600 -j "$jobs" -L 'unit|integration'
+
+step "all tests passed"
