@@ -15,8 +15,10 @@ packages=(
   # tests, sanitizers, benchmarks, fuzzing
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # tools used by tests and scripts
-  clang-format clang-tidy prometheus nghttp2-client openssl yamllint nodejs npm curl
+  clang-format clang-tidy prometheus nghttp2-client openssl yamllint curl
 )
+# Node.js may come from elsewhere than apt (the base image has its own).
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for package in "${packages[@]}"; do
