@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Switchboard needs to build, run and test on Debian 12: the
-# -dev packages (apt) and the Node tools (npm ci in tools/node). Skips what is
+# -dev packages (apt) and the Node tools (npm, in tools/node). Skips what is
 # already there, so it is cheap to run before every build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,8 @@ if ((${#missing[@]})); then
 fi
 
 if [ ! -x tools/node/node_modules/.bin/buf ] || [ tools/node/package-lock.json -nt tools/node/node_modules ]; then
-  echo "install-deps: npm ci in tools/node" >&2
-  (cd tools/node && npm ci --no-audit --no-fund --loglevel=error)
+  echo "install-deps: npm install in tools/node" >&2
+  # `npm ci` rejects this lock file (npm 11 omits other platforms' optional
+  # packages from it); `npm install` honours the pinned versions all the same.
+  (cd tools/node && npm install --no-audit --no-fund --loglevel=error)
 fi
