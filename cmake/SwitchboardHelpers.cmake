@@ -49,10 +49,12 @@ function(switchboard_binary name)
   switchboard_strict(${name})
 endfunction()
 
-# switchboard_test(NAME SRCS ... DEPS ... [LABELS ...] [TIMEOUT s]): a GoogleTest
-# binary whose tests are registered one by one with CTest.
+# switchboard_test(NAME SRCS ... DEPS ... [LABELS label] [TIMEOUT s]): a GoogleTest
+# binary whose tests are registered one by one with CTest. One label: unit
+# (the default), integration (starts real binaries) or concurrency (unit tests
+# of concurrent code, also run under TSan).
 function(switchboard_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;LABELS" "SRCS;DEPS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
@@ -62,6 +64,9 @@ function(switchboard_test name)
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   switchboard_strict(${name})
+  if(ARG_LABELS STREQUAL "concurrency")
+    add_dependencies(concurrency_tests ${name})
+  endif()
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}

@@ -8,9 +8,9 @@
 #define SWITCHBOARD_COMMON_CLOCK_H_
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/sync.h"
 
 namespace switchboard {
 
@@ -23,9 +23,9 @@ class Clock {
 
   // Waits, with `mu` held on entry and on return, until Now() >= deadline or
   // `wake` (guarded by `mu`) is true; returns whether the deadline was
-  // reached. Like absl::Mutex::AwaitWithDeadline, `mu` is released while
-  // waiting.
-  virtual bool AwaitDeadline(absl::Mutex& mu, const bool& wake, absl::Time deadline) const
+  // reached. `mu` is released while waiting; whoever sets `wake` signals
+  // `cv`.
+  virtual bool AwaitDeadline(Mutex& mu, CondVar& cv, const bool& wake, absl::Time deadline) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) = 0;
 
   // The process-wide real clock.
@@ -39,14 +39,14 @@ class FakeClock final : public Clock {
   explicit FakeClock(absl::Time start = absl::UnixEpoch() + absl::Hours(24 * 365 * 50));
 
   absl::Time Now() const override;
-  bool AwaitDeadline(absl::Mutex& mu, const bool& wake, absl::Time deadline) const override
+  bool AwaitDeadline(Mutex& mu, CondVar& cv, const bool& wake, absl::Time deadline) const override
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
   void Advance(absl::Duration delta);
   void SetTime(absl::Time now);
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
 

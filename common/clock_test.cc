@@ -1,10 +1,9 @@
 #include "common/clock.h"
 
+#include <memory>
 #include <thread>
 
 #include <gtest/gtest.h>
-
-#include "absl/synchronization/notification.h"
 
 namespace switchboard {
 namespace {
@@ -20,13 +19,14 @@ TEST(FakeClockTest, MovesOnlyWhenTold) {
 
 TEST(FakeClockTest, AdvancePastDeadlineWakesWaiter) {
   FakeClock clock(absl::FromUnixSeconds(1000));
-  absl::Mutex mu;
+  Mutex mu;
+  CondVar cv;
   bool wake = false;
   bool reached = false;
-  absl::Notification done;
+  Notification done;
   std::thread waiter([&] {
-    absl::MutexLock lock(&mu);
-    reached = clock.AwaitDeadline(mu, wake, absl::FromUnixSeconds(1000) + absl::Hours(1));
+    MutexLock lock(mu);
+    reached = clock.AwaitDeadline(mu, cv, wake, absl::FromUnixSeconds(1000) + absl::Hours(1));
     done.Notify();
   });
   clock.Advance(absl::Minutes(59));
@@ -34,33 +34,58 @@ TEST(FakeClockTest, AdvancePastDeadlineWakesWaiter) {
   clock.Advance(absl::Minutes(1));
   EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   waiter.join();
+  MutexLock lock(mu);
   EXPECT_TRUE(reached);
 }
 
 TEST(ClockTest, WakeEndsTheWaitEarly) {
-  for (Clock* clock : {static_cast<Clock*>(new FakeClock()), &Clock::Real()}) {
-    absl::Mutex mu;
+  FakeClock fake;
+  for (Clock* clock : {static_cast<Clock*>(&fake), &Clock::Real()}) {
+    Mutex mu;
+    CondVar cv;
     bool wake = false;
     bool reached = true;
     std::thread waiter([&] {
-      absl::MutexLock lock(&mu);
-      reached = clock->AwaitDeadline(mu, wake, clock->Now() + absl::Hours(1));
+      MutexLock lock(mu);
+      reached = clock->AwaitDeadline(mu, cv, wake, clock->Now() + absl::Hours(1));
     });
     {
-      absl::MutexLock lock(&mu);
+      MutexLock lock(mu);
       wake = true;
+      cv.SignalAll();
     }
     waiter.join();
+    MutexLock lock(mu);
     EXPECT_FALSE(reached);
-    if (clock != &Clock::Real()) delete clock;
   }
 }
 
 TEST(RealClockTest, ReachesShortDeadline) {
-  absl::Mutex mu;
+  Mutex mu;
+  CondVar cv;
   bool wake = false;
-  absl::MutexLock lock(&mu);
-  EXPECT_TRUE(Clock::Real().AwaitDeadline(mu, wake, absl::Now() + absl::Milliseconds(5)));
+  MutexLock lock(mu);
+  EXPECT_TRUE(Clock::Real().AwaitDeadline(mu, cv, wake, absl::Now() + absl::Milliseconds(5)));
+}
+
+TEST(SyncTest, BlockingCounterReleasesAtZero) {
+  BlockingCounter counter(3);
+  std::thread a([&] { counter.DecrementCount(); });
+  std::thread b([&] { counter.DecrementCount(); });
+  counter.DecrementCount();
+  counter.Wait();
+  a.join();
+  b.join();
+}
+
+TEST(SyncTest, NotificationTimesOutThenFires) {
+  Notification notification;
+  EXPECT_FALSE(notification.WaitForNotificationWithTimeout(absl::Milliseconds(1)));
+  EXPECT_FALSE(notification.HasBeenNotified());
+  std::thread notifier([&] { notification.Notify(); });
+  notification.WaitForNotification();
+  EXPECT_TRUE(notification.HasBeenNotified());
+  notifier.join();
 }
 
 }  // namespace

@@ -77,9 +77,10 @@ CommitQueue::~CommitQueue() { Stop(); }
 
 void CommitQueue::Commit(rocksdb::WriteBatch batch, Done done) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(mu_);
     if (!stopping_) {
       queue_.push_back({std::move(batch), std::move(done)});
+      queued_.Signal();
       return;
     }
   }
@@ -88,8 +89,9 @@ void CommitQueue::Commit(rocksdb::WriteBatch batch, Done done) {
 
 void CommitQueue::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
+    queued_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -107,12 +109,8 @@ void CommitQueue::Run() {
   while (true) {
     group.clear();
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](CommitQueue* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->stopping_ || !self->queue_.empty();
-          },
-          this));
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) queued_.Wait(mu_);
       if (queue_.empty()) return;  // stopping, and everything is written
       size_t bytes = 0;
       while (!queue_.empty() && group.size() < options_.max_group_writes &&

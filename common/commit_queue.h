@@ -32,7 +32,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "common/sync.h"
 
 namespace switchboard {
 
@@ -99,7 +99,8 @@ class CommitQueue {
   const Options options_;
   Metrics metrics_;
 
-  mutable absl::Mutex mu_;
+  Mutex mu_;
+  CondVar queued_;  // signalled when queue_ grows or stopping_ is set
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 

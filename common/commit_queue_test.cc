@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -11,9 +12,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/notification.h"
 #include "common/rocks.h"
+#include "common/sync.h"
 #include "common/testing/subprocess.h"
 
 namespace switchboard {
@@ -51,7 +51,7 @@ TEST_F(CommitQueueTest, ConcurrentWritersShareSyncedWrites) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 200;
   CommitQueue queue(db_->db(), {.name = "test"});
-  absl::BlockingCounter remaining(kThreads * kPerThread);
+  BlockingCounter remaining(kThreads * kPerThread);
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
@@ -80,7 +80,7 @@ TEST_F(CommitQueueTest, ConcurrentWritersShareSyncedWrites) {
 
 TEST_F(CommitQueueTest, CallbackRunsAfterTheWriteIsVisible) {
   CommitQueue queue(db_->db(), {.name = "test"});
-  absl::Notification done;
+  Notification done;
   std::string seen;
   queue.Commit(Put("k", "v"), [&](const absl::Status& status) {
     EXPECT_TRUE(status.ok()) << status;
@@ -93,7 +93,7 @@ TEST_F(CommitQueueTest, CallbackRunsAfterTheWriteIsVisible) {
 
 TEST_F(CommitQueueTest, BatchesApplyInCommitOrder) {
   CommitQueue queue(db_->db(), {.name = "test"});
-  absl::BlockingCounter remaining(1000);
+  BlockingCounter remaining(1000);
   for (int i = 0; i < 1000; ++i) {
     queue.Commit(Put("same", absl::StrCat(i)),
                  [&](const absl::Status&) { remaining.DecrementCount(); });
@@ -114,13 +114,13 @@ TEST_F(CommitQueueTest, BadBatchFailsOnlyItsOwnCaller) {
 
   CommitQueue queue(db_->db(), {.name = "test"});
   constexpr int kGood = 50;
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<absl::Status> results(kGood + 1);
-  absl::BlockingCounter remaining(kGood + 1);
+  BlockingCounter remaining(kGood + 1);
   auto record = [&](int i) {
     return [&, i](const absl::Status& status) {
       {
-        absl::MutexLock lock(&mu);
+        MutexLock lock(mu);
         results[i] = status;
       }
       remaining.DecrementCount();
@@ -155,6 +155,11 @@ TEST_F(CommitQueueTest, StopWritesWhatWasQueuedAndRefusesTheRest) {
   EXPECT_EQ(Get("late").front(), '<');
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
 // The writer child commits 1 KiB values from 8 threads and prints each key
 // once its commit is acknowledged. kill -9 at a random moment, three times:
 // every acknowledged key must be in the database afterwards.
@@ -163,14 +168,16 @@ TEST(CommitQueueDurabilityTest, NothingAcknowledgedIsLostAcrossKill9) {
   absl::flat_hash_set<std::string> acked;
   std::srand(static_cast<unsigned>(absl::ToUnixNanos(absl::Now())));
   for (int round = 0; round < 3; ++round) {
-    auto child = testing::Subprocess::Start(
-        testing::BinaryPath("commit_queue_writer"),
-        {"--data_dir=" + dir, absl::StrCat("--prefix=r", round)}, {.capture_stdout = true});
+    auto child =
+        testing::Subprocess::Start(testing::BinaryPath("commit_queue_writer"),
+                                   {"--data_dir=" + dir, absl::StrCat("--prefix=r", round)},
+                                   {.capture_stdout = true, .stderr_path = dir + ".stderr"});
     ASSERT_TRUE(child.ok()) << child.status();
     const int kill_after = 200 + std::rand() % 800;
     for (int n = 0; n < kill_after; ++n) {
       auto line = (*child)->ReadLine(absl::Seconds(30));
-      ASSERT_TRUE(line.ok()) << line.status();
+      ASSERT_TRUE(line.ok()) << line.status() << "; the writer said:\n"
+                             << ReadFile(dir + ".stderr");
       ASSERT_TRUE(absl::StartsWith(*line, "acked ")) << *line;
       acked.insert(line->substr(6));
     }
@@ -193,6 +200,7 @@ TEST(CommitQueueDurabilityTest, NothingAcknowledgedIsLostAcrossKill9) {
   EXPECT_GE(acked.size(), 600u);
   db->reset();
   std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".stderr");
 }
 
 }  // namespace

@@ -12,9 +12,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/status.h"
+#include "common/sync.h"
 
 namespace switchboard {
 
@@ -109,12 +109,7 @@ class GrpcServerMetrics {
 
   Method& ForRpc(const ServerRpcInfo& info) {
     std::string key = absl::StrCat(static_cast<int>(info.type()), info.method());
-    {
-      absl::ReaderMutexLock lock(&mu_);
-      auto it = methods_.find(key);
-      if (it != methods_.end()) return *it->second;
-    }
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(mu_);
     auto& slot = methods_[key];
     if (slot == nullptr) {
       // "/package.Service/Method"
@@ -155,7 +150,7 @@ class GrpcServerMetrics {
   prometheus::Family<prometheus::Histogram>& handling_;
   prometheus::Family<prometheus::Counter>& received_;
   prometheus::Family<prometheus::Counter>& sent_;
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -170,7 +170,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
 ServiceHost::~ServiceHost() { Shutdown(); }
 
 void ServiceHost::SetServing(bool serving) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   if (shut_down_) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   health->SetServingStatus(serving);
@@ -179,7 +179,7 @@ void ServiceHost::SetServing(bool serving) {
 
 void ServiceHost::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(mu_);
     if (shut_down_ || server_ == nullptr) return;
     shut_down_ = true;
     // NOT_SERVING for every service, and frozen there.

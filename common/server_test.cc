@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/sync.h"
 #include "common/testing/echo_service.h"
 #include "common/testing/probes.h"
 #include "common/testing/subprocess.h"
@@ -215,7 +215,7 @@ TEST(ServerProcessTest, SigtermDrainsAndExitsZero) {
   slow.set_key("slow");
   slow.set_delay_ms(1500);
   grpc::Status slow_status;
-  absl::Notification started;
+  Notification started;
   std::thread in_flight([&] {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));

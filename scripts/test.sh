@@ -30,6 +30,17 @@ step "running unit and integration tests under ASan+UBSan"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
-  ctest --test-dir build-asan --output-on-failure --timeout 600 -j "$jobs" -L 'unit|integration'
+  ctest --test-dir build-asan --output-on-failure --timeout 600 -j "$jobs" -L 'unit|integration|concurrency'
+
+# ThreadSanitizer cannot see inside Debian's uninstrumented gRPC and Abseil,
+# so it runs the tests of our own concurrent code (label "concurrency"),
+# which synchronise only through common/sync.h and RocksDB.
+step "building the concurrency tests with TSan in build-tsan/"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZER=thread
+cmake --build build-tsan --parallel "$jobs" --target concurrency_tests
+
+step "running the concurrency tests under TSan"
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+  ctest --test-dir build-tsan --output-on-failure --timeout 600 -j "$jobs" -L concurrency
 
 step "all tests passed"

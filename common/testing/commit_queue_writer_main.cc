@@ -8,10 +8,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "common/commit_queue.h"
 #include "common/rocks.h"
+#include "common/sync.h"
 
 ABSL_FLAG(std::string, data_dir, "", "database directory");
 ABSL_FLAG(int, writers, 8, "concurrent writers");
@@ -25,7 +24,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   switchboard::CommitQueue queue((*db)->db(), {.name = "writer"});
-  absl::Mutex stdout_mu;
+  switchboard::Mutex stdout_mu;
   std::vector<std::thread> threads;
   for (int w = 0; w < absl::GetFlag(FLAGS_writers); ++w) {
     threads.emplace_back([&, w] {
@@ -33,10 +32,10 @@ int main(int argc, char** argv) {
         const std::string key = absl::StrCat(absl::GetFlag(FLAGS_prefix), "-", w, "-", i);
         rocksdb::WriteBatch batch;
         batch.Put(key, std::string(1024, 'v'));
-        absl::Notification done;
+        switchboard::Notification done;
         queue.Commit(std::move(batch), [&](const absl::Status& status) {
           if (status.ok()) {
-            absl::MutexLock lock(&stdout_mu);
+            switchboard::MutexLock lock(stdout_mu);
             std::printf("acked %s\n", key.c_str());
             std::fflush(stdout);
           }

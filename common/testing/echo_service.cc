@@ -11,7 +11,7 @@ grpc::ServerUnaryReactor* EchoServiceImpl::Echo(grpc::CallbackServerContext* con
                                                 EchoResponse* response) {
   int attempt;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(mu_);
     attempt = ++attempts_[request->key()];
   }
   response->set_payload(request->payload());
@@ -34,7 +34,7 @@ grpc::ServerUnaryReactor* EchoServiceImpl::Echo(grpc::CallbackServerContext* con
 }
 
 int EchoServiceImpl::attempts(const std::string& key) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   auto it = attempts_.find(key);
   return it == attempts_.end() ? 0 : it->second;
 }

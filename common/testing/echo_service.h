@@ -6,7 +6,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "common/sync.h"
 #include "common/testing/echo.grpc.pb.h"
 
 namespace switchboard::testing {
@@ -20,7 +20,7 @@ class EchoServiceImpl final : public EchoService::CallbackService {
   int attempts(const std::string& key);
 
  private:
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::flat_hash_map<std::string, int> attempts_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -17,8 +17,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/sync.h"
 
 namespace switchboard::testing {
 namespace {
@@ -96,7 +96,7 @@ class ReflectionCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, gr
   grpc::ByteBuffer response_;
   std::string received_;
   grpc::Status status_;
-  absl::Notification done_;
+  Notification done_;
 };
 
 }  // namespace
