@@ -118,6 +118,31 @@ absl::StatusOr<std::vector<std::string>> ListServicesViaReflection(const std::st
   return names;
 }
 
+RawCallResult CallRaw(const std::string& target, const std::string& method,
+                      const std::string& request) {
+  grpc::GenericStub stub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::Slice slice(request);
+  grpc::ByteBuffer request_bytes(&slice, 1);
+  grpc::ByteBuffer response_bytes;
+  RawCallResult result;
+  Notification done;
+  stub.UnaryCall(&context, method, {}, &request_bytes, &response_bytes,
+                 [&](const grpc::Status& status) {
+                   result.status = status;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  std::vector<grpc::Slice> slices;
+  if (result.status.ok() && response_bytes.Dump(&slices).ok()) {
+    for (const auto& piece : slices) {
+      result.response.append(reinterpret_cast<const char*>(piece.begin()), piece.size());
+    }
+  }
+  return result;
+}
+
 absl::StatusOr<std::string> FetchMetrics(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   timeval timeout{5, 0};

@@ -6,12 +6,25 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/support/status.h>
+
 #include "absl/status/statusor.h"
 
 namespace switchboard::testing {
 
 // The service names listed by grpc.reflection.v1alpha at `target`.
 absl::StatusOr<std::vector<std::string>> ListServicesViaReflection(const std::string& target);
+
+// The outcome of a unary call made with raw request bytes.
+struct RawCallResult {
+  grpc::Status status;
+  std::string response;  // serialized response when status is OK
+};
+
+// Calls unary `method` ("/package.Service/Method") at `target` with `request`
+// bytes as they are, valid protobuf or not: for tests of hostile input.
+RawCallResult CallRaw(const std::string& target, const std::string& method,
+                      const std::string& request);
 
 // The body of GET http://127.0.0.1:{port}/metrics.
 absl::StatusOr<std::string> FetchMetrics(int port);

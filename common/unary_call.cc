@@ -1,0 +1,36 @@
+#include "common/unary_call.h"
+
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace switchboard {
+
+absl::Status ParseMessage(const grpc::ByteBuffer& bytes, google::protobuf::Message* message) {
+  grpc::ByteBuffer shared(bytes);  // shares the slices, copies nothing
+  grpc::ProtoBufferReader reader(&shared);
+  if (!message->ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request is not a valid ", message->GetTypeName(),
+                     ": malformed protobuf, or a string field that is not valid UTF-8"));
+  }
+  return absl::OkStatus();
+}
+
+void UnaryResponder::Finish(const google::protobuf::Message& response) const {
+  bool own_buffer;
+  grpc::Status serialized =
+      grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(
+          response, response_, &own_buffer);
+  reactor_->Finish(serialized);
+}
+
+void UnaryResponder::Finish(const absl::Status& status) const {
+  reactor_->Finish(
+      ToGrpcStatus(status.ok() ? absl::InternalError("finished OK without a response") : status));
+}
+
+}  // namespace switchboard
