@@ -1,0 +1,92 @@
+// A ruleset compiled for routing: immutable once built, shared by every
+// request through a std::shared_ptr<const CompiledRuleset>, so an apply swaps
+// one pointer and no decision ever sees half of one ruleset and half of
+// another.
+//
+// Routing keeps the first-match order of the rules exactly, without testing
+// every rule: each rule that has an equality or IN condition on a field such
+// as product, source, region, customer or a label is filed under those
+// values, and only the rules filed under the issue's values (plus the rules
+// that could not be filed) are tested, in rule order. RE2 patterns are
+// compiled once, here.
+//
+//   ASSIGN_OR_RETURN(auto compiled, CompiledRuleset::Compile(ruleset, &metrics));
+//   RoutingDecision decision = compiled->Route(issue, /*explain=*/false);
+#ifndef SWITCHBOARD_SERVICES_ROUTING_COMPILED_RULESET_H_
+#define SWITCHBOARD_SERVICES_ROUTING_COMPILED_RULESET_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <re2/re2.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "services/routing/issue_fields.h"
+#include "services/routing/routing_metrics.h"
+#include "switchboard/routing/v1/routing.pb.h"
+
+namespace switchboard::routing {
+
+class CompiledRuleset {
+ public:
+  // Validates and compiles `ruleset`: INVALID_ARGUMENT listing every
+  // violation (see ValidateRuleset), with field paths under `field`. With
+  // `metrics`, decisions are counted by business group and rule; candidates
+  // under test pass none.
+  static absl::StatusOr<std::shared_ptr<const CompiledRuleset>> Compile(
+      v1::Ruleset ruleset, RoutingMetrics* metrics, absl::string_view field = "ruleset");
+
+  ~CompiledRuleset();
+
+  const v1::Ruleset& ruleset() const { return ruleset_; }
+  int64_t revision() const { return ruleset_.revision(); }
+
+  // The owner of `issue`: the target of the first rule, in order, whose
+  // conditions all hold, or the default target. With `explain`, the decision
+  // carries one trace entry per rule considered, in order.
+  v1::RoutingDecision Route(const issue::v1::Issue& issue, bool explain) const;
+
+  // The next owner after `issue.assignment`: entry `escalation_level` of the
+  // escalation list of the original owner's team. FAILED_PRECONDITION when
+  // that team is not in this ruleset or its list is exhausted.
+  absl::StatusOr<v1::RoutingDecision> Escalate(const issue::v1::Issue& issue) const;
+
+  // A decision for a manual transfer to `target`, with its group's default
+  // SLA. INVALID_ARGUMENT (a violation on `field`) when the target is not a
+  // team of this ruleset.
+  absl::StatusOr<v1::RoutingDecision> RouteTo(const issue::v1::Issue& issue,
+                                              const issue::v1::Target& target,
+                                              absl::string_view field) const;
+
+ private:
+  struct Condition;
+  struct Rule;
+  struct Team;
+  struct Index;
+
+  CompiledRuleset();
+
+  // Whether all of `rule`'s conditions hold; with `reason`, why or why not.
+  bool Matches(const Rule& rule, const issue::v1::Issue& issue, std::string* reason) const;
+  v1::RoutingDecision Decide(const Rule* rule, const issue::v1::Issue& issue) const;
+  void SetSla(const v1::SlaPolicy* policy, issue::v1::Severity severity,
+              v1::RoutingDecision& decision) const;
+  const v1::SlaPolicy* GroupPolicy(absl::string_view business_group) const;
+
+  v1::Ruleset ruleset_;
+  std::vector<Rule> rules_;
+  std::vector<Index> indexes_;
+  std::vector<int> unindexed_;  // rules filed under no value, in order
+  absl::flat_hash_map<std::string, Team> teams_;
+  absl::flat_hash_map<std::string, const v1::SlaPolicy*> policies_;
+  absl::flat_hash_map<std::string, const v1::BusinessGroup*> groups_;
+  prometheus::Counter* default_decisions_ = nullptr;
+};
+
+}  // namespace switchboard::routing
+
+#endif  // SWITCHBOARD_SERVICES_ROUTING_COMPILED_RULESET_H_

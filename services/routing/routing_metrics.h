@@ -1,0 +1,39 @@
+// The routing service's own metrics.
+#ifndef SWITCHBOARD_SERVICES_ROUTING_ROUTING_METRICS_H_
+#define SWITCHBOARD_SERVICES_ROUTING_ROUTING_METRICS_H_
+
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "absl/strings/string_view.h"
+
+namespace switchboard::routing {
+
+struct RoutingMetrics {
+  explicit RoutingMetrics(prometheus::Registry& registry);
+
+  // The decision counter of one (business group, rule); rule "" is the
+  // default route. Created once per compiled rule, then reused.
+  prometheus::Counter& Decisions(absl::string_view business_group, absl::string_view rule);
+
+  // switchboard_routing_decisions_total{business_group,rule}
+  prometheus::Family<prometheus::Counter>& decisions;
+  // switchboard_routing_default_decisions_total
+  prometheus::Counter& default_decisions;
+  // switchboard_routing_decision_seconds: one decision, routing or escalation
+  prometheus::Histogram& decision_seconds;
+  // switchboard_routing_active_revision, switchboard_routing_active_rules
+  prometheus::Gauge& active_revision;
+  prometheus::Gauge& active_rules;
+  // switchboard_routing_applies_total{result}: ok, invalid, aborted, error
+  prometheus::Family<prometheus::Counter>& applies;
+};
+
+}  // namespace switchboard::routing
+
+#endif  // SWITCHBOARD_SERVICES_ROUTING_ROUTING_METRICS_H_

@@ -1,0 +1,36 @@
+// Validation of a whole ruleset, as ApplyRuleset and TestRuleset promise:
+// every violation is reported, each with the path of its field, so a caller
+// can fix a ruleset in one round.
+#ifndef SWITCHBOARD_SERVICES_ROUTING_RULESET_VALIDATOR_H_
+#define SWITCHBOARD_SERVICES_ROUTING_RULESET_VALIDATOR_H_
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/validation.h"
+#include "switchboard/routing/v1/routing.pb.h"
+
+namespace switchboard::routing {
+
+// Bounds that keep a ruleset's compiled form and its evaluation small.
+inline constexpr int kMaxBusinessGroups = 1000;
+inline constexpr int kMaxTeamsPerGroup = 1000;
+inline constexpr int kMaxRules = 20000;
+inline constexpr int kMaxConditionsPerRule = 32;
+inline constexpr int kMaxValuesPerCondition = 1000;
+inline constexpr int kMaxValueBytes = 256;
+inline constexpr int kMaxTargetsPerList = 16;  // watchers, escalation lists
+inline constexpr int kMaxSlaPolicies = 1000;
+inline constexpr int kMaxRegexProgramSize = 2000;  // RE2 program size
+inline constexpr int kMaxTextChars = 1024;         // comments, descriptions
+inline constexpr absl::Duration kMaxSlaDuration = absl::Hours(24 * 366);
+
+// Adds a violation under `prefix` (e.g. "ruleset") for everything wrong with
+// `ruleset`: malformed or duplicate ids, targets, watchers and escalations
+// naming unknown groups or teams, unknown condition fields, operators, enum
+// values or SLA policies, bad or too large RE2 patterns, a missing default
+// target, and every bound above. Output-only fields are ignored.
+void ValidateRuleset(const v1::Ruleset& ruleset, absl::string_view prefix, Violations& violations);
+
+}  // namespace switchboard::routing
+
+#endif  // SWITCHBOARD_SERVICES_ROUTING_RULESET_VALIDATOR_H_
