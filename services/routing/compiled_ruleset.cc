@@ -27,8 +27,9 @@ constexpr int kMaxTraceEntries = 5000;
 
 bool ContainsIgnoreCase(absl::string_view haystack, absl::string_view lowered_needle) {
   return std::search(haystack.begin(), haystack.end(), lowered_needle.begin(), lowered_needle.end(),
-                     [](char a, char b) { return absl::ascii_tolower(static_cast<unsigned char>(a)) == b; }) !=
-         haystack.end();
+                     [](char a, char b) {
+                       return absl::ascii_tolower(static_cast<unsigned char>(a)) == b;
+                     }) != haystack.end();
 }
 
 std::string Shown(absl::string_view value) {
@@ -62,19 +63,25 @@ struct CompiledRuleset::Condition {
   // Whether the comparison holds for `value`, before negation.
   bool Compare(absl::string_view value) const {
     switch (op) {
-      case v1::OPERATOR_EQUALS: return value == values.front();
+      case v1::OPERATOR_EQUALS:
+        return value == values.front();
       case v1::OPERATOR_IN:
         if (!value_set.empty()) return value_set.contains(value);
         return std::find(values.begin(), values.end(), value) != values.end();
       case v1::OPERATOR_PREFIX:
-        return std::any_of(values.begin(), values.end(),
-                           [&](const std::string& prefix) { return absl::StartsWith(value, prefix); });
-      case v1::OPERATOR_REGEX: return RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *regex);
+        return std::any_of(values.begin(), values.end(), [&](const std::string& prefix) {
+          return absl::StartsWith(value, prefix);
+        });
+      case v1::OPERATOR_REGEX:
+        return RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *regex);
       case v1::OPERATOR_CONTAINS:
-        return std::any_of(values.begin(), values.end(),
-                           [&](const std::string& part) { return ContainsIgnoreCase(value, part); });
-      case v1::OPERATOR_EXISTS: return !value.empty();
-      default: return false;
+        return std::any_of(values.begin(), values.end(), [&](const std::string& part) {
+          return ContainsIgnoreCase(value, part);
+        });
+      case v1::OPERATOR_EXISTS:
+        return !value.empty();
+      default:
+        return false;
     }
   }
 
@@ -87,24 +94,28 @@ struct CompiledRuleset::Condition {
         text = absl::StrCat(name, ": ", Shown(value), compared ? " == " : " != ", values.front());
         break;
       case v1::OPERATOR_IN:
-        text = absl::StrCat(name, ": ", Shown(value), compared ? " in " : " not in ", ShownList(values));
+        text = absl::StrCat(name, ": ", Shown(value), compared ? " in " : " not in ",
+                            ShownList(values));
         break;
       case v1::OPERATOR_PREFIX:
         text = absl::StrCat(name, ": ", Shown(value),
-                            compared ? " starts with one of " : " starts with none of ", ShownList(values));
+                            compared ? " starts with one of " : " starts with none of ",
+                            ShownList(values));
         break;
       case v1::OPERATOR_REGEX:
         text = absl::StrCat(name, ": ", Shown(value), compared ? " matches /" : " does not match /",
                             regex->pattern(), "/");
         break;
       case v1::OPERATOR_CONTAINS:
-        text = absl::StrCat(name, ": ", Shown(value), compared ? " contains one of " : " contains none of ",
-                            ShownList(values));
+        text =
+            absl::StrCat(name, ": ", Shown(value),
+                         compared ? " contains one of " : " contains none of ", ShownList(values));
         break;
       case v1::OPERATOR_EXISTS:
         text = absl::StrCat(name, compared ? " is set" : " is not set");
         break;
-      default: text = absl::StrCat(name, ": unknown operator");
+      default:
+        text = absl::StrCat(name, ": unknown operator");
     }
     if (negate) absl::StrAppend(&text, " (negated)");
     return text;
@@ -142,10 +153,12 @@ absl::StatusOr<std::shared_ptr<const CompiledRuleset>> CompiledRuleset::Compile(
   compiled->ruleset_ = std::move(ruleset);
   const v1::Ruleset& proto = compiled->ruleset_;
 
-  for (const v1::SlaPolicy& policy : proto.sla_policies()) compiled->policies_[policy.id()] = &policy;
+  for (const v1::SlaPolicy& policy : proto.sla_policies())
+    compiled->policies_[policy.id()] = &policy;
   for (const v1::BusinessGroup& group : proto.business_groups()) {
     compiled->groups_[group.id()] = &group;
-    for (const v1::Team& team : group.teams()) compiled->teams_[team.id()] = Team{&team, group.id()};
+    for (const v1::Team& team : group.teams())
+      compiled->teams_[team.id()] = Team{&team, group.id()};
   }
 
   // How many distinct equality values each field has across the rules: the
@@ -168,7 +181,8 @@ absl::StatusOr<std::shared_ptr<const CompiledRuleset>> CompiledRuleset::Compile(
     const v1::Rule& rule_proto = proto.rules(r);
     Rule& rule = compiled->rules_.emplace_back();
     rule.proto = &rule_proto;
-    if (!rule_proto.sla_policy().empty()) rule.sla = compiled->policies_.at(rule_proto.sla_policy());
+    if (!rule_proto.sla_policy().empty())
+      rule.sla = compiled->policies_.at(rule_proto.sla_policy());
     if (metrics != nullptr) {
       rule.decisions = &metrics->Decisions(rule_proto.target().business_group(), rule_proto.id());
     }
@@ -191,8 +205,8 @@ absl::StatusOr<std::shared_ptr<const CompiledRuleset>> CompiledRuleset::Compile(
         options.set_log_errors(false);
         condition.regex = std::make_unique<RE2>(condition.values.front(), options);
         if (!condition.regex->ok()) {
-          return absl::InvalidArgumentError(absl::StrCat("rule ", rule_proto.id(), ": ",
-                                                         condition.regex->error()));
+          return absl::InvalidArgumentError(
+              absl::StrCat("rule ", rule_proto.id(), ": ", condition.regex->error()));
         }
       }
       if (!condition.negate &&
@@ -329,7 +343,8 @@ void CompiledRuleset::SetSla(const v1::SlaPolicy* policy, issue::v1::Severity se
   if (auto ack = policy->ack_within().find(name); ack != policy->ack_within().end()) {
     *decision.mutable_ack_within() = ack->second;
   }
-  if (auto resolve = policy->resolve_within().find(name); resolve != policy->resolve_within().end()) {
+  if (auto resolve = policy->resolve_within().find(name);
+      resolve != policy->resolve_within().end()) {
     *decision.mutable_resolve_within() = resolve->second;
   }
 }
@@ -350,14 +365,15 @@ absl::StatusOr<RoutingDecision> CompiledRuleset::Escalate(const Issue& issue) co
   }
   auto team = teams_.find(origin.team());
   if (team == teams_.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "team \"", origin.team(), "\" is not in ruleset revision ", revision(), "; cannot escalate"));
+    return absl::FailedPreconditionError(absl::StrCat("team \"", origin.team(),
+                                                      "\" is not in ruleset revision ", revision(),
+                                                      "; cannot escalate"));
   }
   const auto& escalation = team->second.proto->escalation();
   if (level >= escalation.size()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the escalation list of team \"", origin.team(), "\" is exhausted at level ",
-                     level, " (", escalation.size(), " entries)"));
+    return absl::FailedPreconditionError(absl::StrCat("the escalation list of team \"",
+                                                      origin.team(), "\" is exhausted at level ",
+                                                      level, " (", escalation.size(), " entries)"));
   }
   RoutingDecision decision;
   decision.set_ruleset_revision(revision());
@@ -381,7 +397,7 @@ absl::StatusOr<RoutingDecision> CompiledRuleset::Escalate(const Issue& issue) co
 }
 
 absl::StatusOr<RoutingDecision> CompiledRuleset::RouteTo(const Issue& issue, const Target& target,
-                                                        absl::string_view field) const {
+                                                         absl::string_view field) const {
   Violations violations;
   ValidateTarget(target, field, violations);
   if (violations.empty()) {

@@ -31,22 +31,45 @@ T Parse(const std::string& text) {
 constexpr char kDirectory[] = R"pb(
   revision: 7
   business_groups {
-    id: "cloud" default_sla_policy: "standard"
-    teams { id: "storage" escalation { business_group: "cloud" team: "storage-leads" }
-                          escalation { business_group: "cloud" team: "duty-manager" } }
+    id: "cloud"
+    default_sla_policy: "standard"
+    teams {
+      id: "storage"
+      escalation { business_group: "cloud" team: "storage-leads" }
+      escalation { business_group: "cloud" team: "duty-manager" }
+    }
     teams { id: "storage-leads" }
     teams { id: "duty-manager" }
     teams { id: "compute" }
   }
-  business_groups { id: "support" teams { id: "triage" } }
-  sla_policies { id: "standard" ack_within { key: "SEVERITY_HIGH" value { seconds: 3600 } }
-                                resolve_within { key: "SEVERITY_HIGH" value { seconds: 86400 } } }
-  sla_policies { id: "strategic" ack_within { key: "SEVERITY_HIGH" value { seconds: 900 } } }
+  business_groups {
+    id: "support"
+    teams { id: "triage" }
+  }
+  sla_policies {
+    id: "standard"
+    ack_within {
+      key: "SEVERITY_HIGH"
+      value { seconds: 3600 }
+    }
+    resolve_within {
+      key: "SEVERITY_HIGH"
+      value { seconds: 86400 }
+    }
+  }
+  sla_policies {
+    id: "strategic"
+    ack_within {
+      key: "SEVERITY_HIGH"
+      value { seconds: 900 }
+    }
+  }
   default_target { business_group: "support" team: "triage" }
 )pb";
 
 std::shared_ptr<const CompiledRuleset> Compile(const std::string& rules) {
-  auto compiled = CompiledRuleset::Compile(Parse<Ruleset>(absl::StrCat(kDirectory, rules)), nullptr);
+  auto compiled =
+      CompiledRuleset::Compile(Parse<Ruleset>(absl::StrCat(kDirectory, rules)), nullptr);
   EXPECT_TRUE(compiled.ok()) << compiled.status();
   return compiled.ok() ? *compiled : nullptr;
 }
@@ -56,12 +79,17 @@ Issue StorageIssue() {
     title: "Blob writes fail with 503 OUTAGE"
     description: "Since 09:00"
     customer { id: "contoso" tier: CUSTOMER_TIER_STRATEGIC country: "DE" }
-    product: "azure-storage" severity: SEVERITY_HIGH region: "emea" source: "crm"
-    submitter: "jane@contoso.com" labels { key: "channel" value: "partner" }
+    product: "azure-storage"
+    severity: SEVERITY_HIGH
+    region: "emea"
+    source: "crm"
+    submitter: "jane@contoso.com"
+    labels { key: "channel" value: "partner" }
   )pb");
 }
 
-std::string RuleFor(const std::string& id, const std::string& conditions, const std::string& team = "storage") {
+std::string RuleFor(const std::string& id, const std::string& conditions,
+                    const std::string& team = "storage") {
   return absl::StrCat("rules { id: \"", id, "\" ", conditions,
                       " target { business_group: \"cloud\" team: \"", team, "\" } }");
 }
@@ -81,7 +109,7 @@ TEST(CompiledRulesetTest, EveryOperatorAndField) {
       {R"(field: "customer.id" op: OPERATOR_PREFIX values: ["fabrikam", "cont"])", true},
       {R"(field: "submitter" op: OPERATOR_REGEX values: ".*@contoso\\.com")", true},
       {R"(field: "submitter" op: OPERATOR_REGEX values: "contoso")", false},  // full match only
-      {R"(field: "title" op: OPERATOR_CONTAINS values: ["outage"])", true},     // case-insensitive
+      {R"(field: "title" op: OPERATOR_CONTAINS values: ["outage"])", true},   // case-insensitive
       {R"(field: "description" op: OPERATOR_CONTAINS values: ["OUTAGE"])", false},
       {R"(field: "labels.channel" op: OPERATOR_EQUALS values: "partner")", true},
       {R"(field: "labels.missing" op: OPERATOR_EXISTS)", false},
@@ -103,7 +131,8 @@ TEST(CompiledRulesetTest, FirstMatchInRuleOrderWinsAcrossIndexes) {
   auto compiled = Compile(absl::StrCat(
       RuleFor("by-region", R"(conditions { field: "region" op: OPERATOR_EQUALS values: "emea" }
                               conditions { field: "severity" op: OPERATOR_EQUALS values: "SEVERITY_LOW" })"),
-      RuleFor("by-product", R"(conditions { field: "product" op: OPERATOR_EQUALS values: "azure-storage" })",
+      RuleFor("by-product",
+              R"(conditions { field: "product" op: OPERATOR_EQUALS values: "azure-storage" })",
               "compute"),
       RuleFor("catch-all", "", "storage-leads")));
   Issue issue = StorageIssue();
@@ -117,10 +146,13 @@ TEST(CompiledRulesetTest, FirstMatchInRuleOrderWinsAcrossIndexes) {
 
 TEST(CompiledRulesetTest, DecisionCarriesTargetWatchersAndSla) {
   auto compiled = Compile(R"pb(
-    rules { id: "strategic" sla_policy: "strategic"
-            conditions { field: "customer.tier" op: OPERATOR_EQUALS values: "CUSTOMER_TIER_STRATEGIC" }
-            target { business_group: "cloud" team: "storage" }
-            watchers { business_group: "support" team: "triage" } }
+    rules {
+      id: "strategic"
+      sla_policy: "strategic"
+      conditions { field: "customer.tier" op: OPERATOR_EQUALS values: "CUSTOMER_TIER_STRATEGIC" }
+      target { business_group: "cloud" team: "storage" }
+      watchers { business_group: "support" team: "triage" }
+    }
   )pb");
   const RoutingDecision decision = compiled->Route(StorageIssue(), false);
   EXPECT_EQ(decision.target().team(), "storage");
@@ -129,13 +161,14 @@ TEST(CompiledRulesetTest, DecisionCarriesTargetWatchersAndSla) {
   ASSERT_EQ(decision.watchers_size(), 1);
   EXPECT_EQ(decision.watchers(0).team(), "triage");
   EXPECT_EQ(decision.ack_within().seconds(), 900);  // the rule's own policy
-  EXPECT_FALSE(decision.has_resolve_within());       // which has no resolve entry
+  EXPECT_FALSE(decision.has_resolve_within());      // which has no resolve entry
   EXPECT_EQ(decision.original_target().team(), "storage");
   EXPECT_EQ(decision.escalation_level(), 0);
 }
 
 TEST(CompiledRulesetTest, GroupDefaultSlaAndDefaultRoute) {
-  auto compiled = Compile(RuleFor("storage", R"(conditions { field: "product" op: OPERATOR_EQUALS values: "azure-storage" })"));
+  auto compiled = Compile(RuleFor(
+      "storage", R"(conditions { field: "product" op: OPERATOR_EQUALS values: "azure-storage" })"));
   RoutingDecision decision = compiled->Route(StorageIssue(), false);
   EXPECT_EQ(decision.ack_within().seconds(), 3600);  // cloud's default "standard"
   EXPECT_EQ(decision.resolve_within().seconds(), 86400);
@@ -150,8 +183,11 @@ TEST(CompiledRulesetTest, GroupDefaultSlaAndDefaultRoute) {
 
 TEST(CompiledRulesetTest, ExplainSaysWhyEachRuleMatchedOrNot) {
   auto compiled = Compile(absl::StrCat(
-      RuleFor("smb", R"(conditions { field: "customer.tier" op: OPERATOR_IN values: ["CUSTOMER_TIER_SMB"] })"),
-      RuleFor("not-crm", R"(conditions { field: "source" op: OPERATOR_EQUALS values: "crm" negate: true })"),
+      RuleFor(
+          "smb",
+          R"(conditions { field: "customer.tier" op: OPERATOR_IN values: ["CUSTOMER_TIER_SMB"] })"),
+      RuleFor("not-crm",
+              R"(conditions { field: "source" op: OPERATOR_EQUALS values: "crm" negate: true })"),
       RuleFor("outage", R"(conditions { field: "title" op: OPERATOR_CONTAINS values: ["outage"] }
                            conditions { field: "labels.channel" op: OPERATOR_EXISTS })"),
       RuleFor("never-reached", "")));
@@ -221,7 +257,11 @@ TEST(CompiledRulesetTest, CountsDecisionsByGroupAndRule) {
   prometheus::Registry registry;
   RoutingMetrics metrics(registry);
   auto compiled = CompiledRuleset::Compile(
-      Parse<Ruleset>(absl::StrCat(kDirectory, RuleFor("storage", R"(conditions { field: "product" op: OPERATOR_EQUALS values: "azure-storage" })"))),
+      Parse<Ruleset>(absl::StrCat(
+          kDirectory,
+          RuleFor(
+              "storage",
+              R"(conditions { field: "product" op: OPERATOR_EQUALS values: "azure-storage" })"))),
       &metrics);
   ASSERT_TRUE(compiled.ok());
   Issue issue = StorageIssue();
@@ -276,8 +316,9 @@ class RandomRulesets {
 
   v1::Condition NextCondition() {
     static const std::vector<std::string> kFields = {
-        "product",     "severity",      "region",           "source",     "submitter", "title",
-        "description", "customer.id",   "customer.tier",    "customer.country", "labels.k1", "labels.k2"};
+        "product",   "severity",    "region",      "source",        "submitter",
+        "title",     "description", "customer.id", "customer.tier", "customer.country",
+        "labels.k1", "labels.k2"};
     v1::Condition condition;
     condition.set_field(kFields[Uniform(0, static_cast<int>(kFields.size()) - 1)]);
     condition.set_op(static_cast<v1::Operator>(Uniform(1, 6)));
@@ -296,9 +337,15 @@ class RandomRulesets {
       return Pick({"v1", "v2"});
     };
     switch (condition.op()) {
-      case v1::OPERATOR_EQUALS: condition.add_values(value()); break;
-      case v1::OPERATOR_REGEX: condition.add_values(Pick({"p[0-9]", ".*1.*", "(?i)outage.*", "SEVERITY_(HIGH|LOW)", "c1|c2"})); break;
-      case v1::OPERATOR_EXISTS: break;
+      case v1::OPERATOR_EQUALS:
+        condition.add_values(value());
+        break;
+      case v1::OPERATOR_REGEX:
+        condition.add_values(
+            Pick({"p[0-9]", ".*1.*", "(?i)outage.*", "SEVERITY_(HIGH|LOW)", "c1|c2"}));
+        break;
+      case v1::OPERATOR_EXISTS:
+        break;
       default:
         for (int n = Uniform(1, 3); n > 0; --n) condition.add_values(value());
     }
@@ -325,7 +372,9 @@ TEST(CompiledRulesetDifferentialTest, AgreesWithTheReferenceOnRandomRulesets) {
       const Issue issue = random.NextIssue();
       const std::string expected = ReferenceRoute(ruleset, issue);
       ASSERT_EQ((*compiled)->Route(issue, false).rule(), expected)
-          << "seed " << seed << "\nruleset:\n" << ruleset.DebugString() << "\nissue:\n" << issue.DebugString();
+          << "seed " << seed << "\nruleset:\n"
+          << ruleset.DebugString() << "\nissue:\n"
+          << issue.DebugString();
       ASSERT_EQ((*compiled)->Route(issue, true).rule(), expected) << "seed " << seed;
       ++compared;
     }

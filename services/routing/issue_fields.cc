@@ -75,16 +75,26 @@ bool IsEnumValueName(FieldId id, absl::string_view name) {
 
 absl::string_view FieldValue(const Issue& issue, const FieldRef& field) {
   switch (field.id) {
-    case FieldId::kProduct: return issue.product();
-    case FieldId::kSeverity: return EnumValueName<Severity>(issue.severity());
-    case FieldId::kRegion: return issue.region();
-    case FieldId::kSource: return issue.source();
-    case FieldId::kSubmitter: return issue.submitter();
-    case FieldId::kTitle: return issue.title();
-    case FieldId::kDescription: return issue.description();
-    case FieldId::kCustomerId: return issue.customer().id();
-    case FieldId::kCustomerTier: return EnumValueName<CustomerTier>(issue.customer().tier());
-    case FieldId::kCustomerCountry: return issue.customer().country();
+    case FieldId::kProduct:
+      return issue.product();
+    case FieldId::kSeverity:
+      return EnumValueName<Severity>(issue.severity());
+    case FieldId::kRegion:
+      return issue.region();
+    case FieldId::kSource:
+      return issue.source();
+    case FieldId::kSubmitter:
+      return issue.submitter();
+    case FieldId::kTitle:
+      return issue.title();
+    case FieldId::kDescription:
+      return issue.description();
+    case FieldId::kCustomerId:
+      return issue.customer().id();
+    case FieldId::kCustomerTier:
+      return EnumValueName<CustomerTier>(issue.customer().tier());
+    case FieldId::kCustomerCountry:
+      return issue.customer().country();
     case FieldId::kLabel: {
       auto it = issue.labels().find(field.label_key);
       return it == issue.labels().end() ? absl::string_view() : absl::string_view(it->second);

@@ -2,31 +2,75 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
+#include "common/clock.h"
+#include "common/commit_queue.h"
 #include "common/logging.h"
 #include "common/rocks.h"
 #include "common/server.h"
-#include "switchboard/routing/v1/routing.grpc.pb.h"
+#include "services/routing/routing_core.h"
+#include "services/routing/routing_service.h"
+#include "services/routing/ruleset_file.h"
+#include "services/routing/ruleset_store.h"
 
 ABSL_FLAG(
     std::string, ruleset_file, "",
     "a Ruleset in protobuf JSON or YAML, applied at start when it differs from the active one");
 
-int main(int argc, char** argv) {
-  using namespace switchboard;
-  InitProcess(argc, argv, "switchboard-routing",
-              "Routes issues to the team that owns them.\n"
-              "Usage: switchboard-routing --grpc_listen=HOST:PORT --metrics_listen=HOST:PORT "
-              "--data_dir=DIR [--ruleset_file=FILE]");
+namespace switchboard::routing {
+namespace {
+
+// Applies --ruleset_file when it says something else than the active ruleset.
+absl::Status ApplyRulesetFile(RoutingCore& core, const std::string& path) {
+  ASSIGN_OR_RETURN(v1::Ruleset ruleset, LoadRulesetFile(path));
+  std::shared_ptr<const CompiledRuleset> active = core.active();
+  if (active != nullptr && SameRules(active->ruleset(), ruleset)) {
+    log::Info("ruleset file matches the active ruleset",
+              {{"path", path}, {"revision", active->revision()}});
+    return absl::OkStatus();
+  }
+  v1::ApplyRulesetRequest request;
+  *request.mutable_ruleset() = std::move(ruleset);
+  absl::StatusOr<v1::Ruleset> applied =
+      core.ApplyRulesetAndWait(std::move(request), "file:" + path);
+  if (!applied.ok()) {
+    std::string detail(applied.status().message());
+    for (const FieldViolation& violation : GetFieldViolations(applied.status())) {
+      absl::StrAppend(&detail, "\n  ", violation.field, ": ", violation.description);
+    }
+    return absl::Status(applied.status().code(), absl::StrCat(path, ": ", detail));
+  }
+  return absl::OkStatus();
+}
+
+int Run() {
   auto data_dir = DataDirFromFlags();
   if (!data_dir.ok()) return ExitWithError(data_dir.status());
-  auto db = Database::Open({.path = *data_dir});
+  auto db = Database::Open({.path = *data_dir, .column_families = RulesetStore::ColumnFamilies()});
   if (!db.ok()) return ExitWithError(db.status());
-
-  // The generated base answers every RPC with UNIMPLEMENTED for now.
-  routing::v1::RoutingService::CallbackService service;
+  auto registry = std::make_shared<prometheus::Registry>();
+  CommitQueue commits((*db)->db(), {.name = "routing"}, registry.get());
+  RulesetStore store(**db, commits);
+  auto core = RoutingCore::Create(store, *registry, Clock::Real());
+  if (!core.ok()) return ExitWithError(core.status());
+  if (const std::string path = absl::GetFlag(FLAGS_ruleset_file); !path.empty()) {
+    if (absl::Status applied = ApplyRulesetFile(**core, path); !applied.ok()) {
+      return ExitWithError(applied);
+    }
+  }
+  RoutingService service(**core);
   auto host = ServiceHost::Start(ServerConfigFromFlags(),
-                                 {{&service, routing::v1::RoutingService::service_full_name()}},
-                                 std::make_shared<prometheus::Registry>());
+                                 {{&service, v1::RoutingService::service_full_name()}}, registry);
   if (!host.ok()) return ExitWithError(host.status());
   return (*host)->RunUntilSignal();
+}
+
+}  // namespace
+}  // namespace switchboard::routing
+
+int main(int argc, char** argv) {
+  switchboard::InitProcess(argc, argv, "switchboard-routing",
+                           "Routes issues to the team that owns them.\n"
+                           "Usage: switchboard-routing --grpc_listen=HOST:PORT "
+                           "--metrics_listen=HOST:PORT --data_dir=DIR [--ruleset_file=FILE]");
+  return switchboard::routing::Run();
 }

@@ -12,7 +12,8 @@ using issue::v1::Issue;
 
 std::string Value(const Issue& issue, const std::string& field) {
   if (field == "product") return issue.product();
-  if (field == "severity") return issue.severity() == 0 ? "" : issue::v1::Severity_Name(issue.severity());
+  if (field == "severity")
+    return issue.severity() == 0 ? "" : issue::v1::Severity_Name(issue.severity());
   if (field == "region") return issue.region();
   if (field == "source") return issue.source();
   if (field == "submitter") return issue.submitter();
@@ -20,7 +21,8 @@ std::string Value(const Issue& issue, const std::string& field) {
   if (field == "description") return issue.description();
   if (field == "customer.id") return issue.customer().id();
   if (field == "customer.tier") {
-    return issue.customer().tier() == 0 ? "" : issue::v1::CustomerTier_Name(issue.customer().tier());
+    return issue.customer().tier() == 0 ? ""
+                                        : issue::v1::CustomerTier_Name(issue.customer().tier());
   }
   if (field == "customer.country") return issue.customer().country();
   if (absl::StartsWith(field, "labels.")) {
@@ -34,21 +36,29 @@ bool Holds(const v1::Condition& condition, const Issue& issue) {
   const std::string value = Value(issue, condition.field());
   bool result = false;
   switch (condition.op()) {
-    case v1::OPERATOR_EQUALS: result = value == condition.values(0); break;
+    case v1::OPERATOR_EQUALS:
+      result = value == condition.values(0);
+      break;
     case v1::OPERATOR_IN:
       for (const std::string& v : condition.values()) result = result || value == v;
       break;
     case v1::OPERATOR_PREFIX:
       for (const std::string& v : condition.values()) result = result || absl::StartsWith(value, v);
       break;
-    case v1::OPERATOR_REGEX: result = RE2::FullMatch(value, RE2(condition.values(0))); break;
+    case v1::OPERATOR_REGEX:
+      result = RE2::FullMatch(value, RE2(condition.values(0)));
+      break;
     case v1::OPERATOR_CONTAINS:
       for (const std::string& v : condition.values()) {
-        result = result || absl::StrContains(absl::AsciiStrToLower(value), absl::AsciiStrToLower(v));
+        result =
+            result || absl::StrContains(absl::AsciiStrToLower(value), absl::AsciiStrToLower(v));
       }
       break;
-    case v1::OPERATOR_EXISTS: result = !value.empty(); break;
-    default: break;
+    case v1::OPERATOR_EXISTS:
+      result = !value.empty();
+      break;
+    default:
+      break;
   }
   return condition.negate() ? !result : result;
 }

@@ -58,9 +58,9 @@ class RulesetChecker {
       const std::string path = At(prefix_, "business_groups", g);
       CheckId(violations_, Dot(path, "id"), group.id(), Presence::kRequired);
       if (!group.id().empty() && !groups_.emplace(group.id(), g).second) {
-        violations_.Add(Dot(path, "id"), absl::StrCat("duplicate business group id \"", group.id(),
-                                                      "\" (also business_groups[",
-                                                      groups_[group.id()], "])"));
+        violations_.Add(Dot(path, "id"),
+                        absl::StrCat("duplicate business group id \"", group.id(),
+                                     "\" (also business_groups[", groups_[group.id()], "])"));
       }
       for (int t = 0; t < group.teams_size(); ++t) {
         const auto& team = group.teams(t);
@@ -69,9 +69,10 @@ class RulesetChecker {
         if (team.id().empty()) continue;
         auto [it, inserted] = team_groups_.emplace(team.id(), group.id());
         if (!inserted) {
-          violations_.Add(Dot(team_path, "id"),
-                          absl::StrCat("duplicate team id \"", team.id(), "\" (also in business group \"",
-                                       it->second, "\"); team ids are unique across the ruleset"));
+          violations_.Add(
+              Dot(team_path, "id"),
+              absl::StrCat("duplicate team id \"", team.id(), "\" (also in business group \"",
+                           it->second, "\"); team ids are unique across the ruleset"));
         }
       }
     }
@@ -86,7 +87,8 @@ class RulesetChecker {
 
   void CheckSlaPolicies() {
     if (ruleset_.sla_policies_size() > kMaxSlaPolicies) {
-      violations_.Add(Dot(prefix_, "sla_policies"), absl::StrCat("at most ", kMaxSlaPolicies, " policies"));
+      violations_.Add(Dot(prefix_, "sla_policies"),
+                      absl::StrCat("at most ", kMaxSlaPolicies, " policies"));
     }
     for (int p = 0; p < ruleset_.sla_policies_size(); ++p) {
       const SlaPolicy& policy = ruleset_.sla_policies(p);
@@ -101,7 +103,8 @@ class RulesetChecker {
                       const std::string& path) {
     for (const auto& [severity, duration] : map) {
       issue::v1::Severity value;
-      if (!issue::v1::Severity_Parse(severity, &value) || value == issue::v1::SEVERITY_UNSPECIFIED) {
+      if (!issue::v1::Severity_Parse(severity, &value) ||
+          value == issue::v1::SEVERITY_UNSPECIFIED) {
         violations_.Add(path, "keys must be Severity names such as SEVERITY_CRITICAL, got \"" +
                                   (IsValidUtf8(severity) ? severity : "<invalid UTF-8>") + "\"");
         continue;
@@ -133,7 +136,8 @@ class RulesetChecker {
       for (int t = 0; t < group.teams_size(); ++t) {
         const auto& team = group.teams(t);
         const std::string team_path = At(path, "teams", t);
-        CheckText(violations_, Dot(team_path, "display_name"), team.display_name(), 0, kMaxTextChars);
+        CheckText(violations_, Dot(team_path, "display_name"), team.display_name(), 0,
+                  kMaxTextChars);
         CheckTargetList(team.escalation(), Dot(team_path, "escalation"));
         for (int e = 0; e < team.escalation_size(); ++e) {
           if (team.escalation(e).team() == team.id() && !team.id().empty()) {
@@ -217,9 +221,10 @@ class RulesetChecker {
       if (field.has_value() && IsEnumField(field->id) &&
           (condition.op() == v1::OPERATOR_EQUALS || condition.op() == v1::OPERATOR_IN) &&
           !IsEnumValueName(field->id, value)) {
-        violations_.Add(value_path, absl::StrCat(field->Name(), " compares by enum value name, e.g. ",
-                                                 field->id == FieldId::kSeverity ? "SEVERITY_CRITICAL"
-                                                                                 : "CUSTOMER_TIER_STRATEGIC"));
+        violations_.Add(value_path,
+                        absl::StrCat(field->Name(), " compares by enum value name, e.g. ",
+                                     field->id == FieldId::kSeverity ? "SEVERITY_CRITICAL"
+                                                                     : "CUSTOMER_TIER_STRATEGIC"));
       }
     }
     if (condition.op() == v1::OPERATOR_REGEX && n == 1 && IsValidUtf8(condition.values(0))) {
@@ -244,7 +249,8 @@ class RulesetChecker {
     }
     Violations ids;
     ValidateTarget(target, path, ids);
-    for (const FieldViolation& violation : ids.list()) violations_.Add(violation.field, violation.description);
+    for (const FieldViolation& violation : ids.list())
+      violations_.Add(violation.field, violation.description);
     if (!ids.empty()) return;
     if (!groups_.contains(target.business_group())) {
       violations_.Add(Dot(path, "business_group"),
@@ -282,8 +288,8 @@ class RulesetChecker {
   const Ruleset& ruleset_;
   const std::string prefix_;
   Violations& violations_;
-  absl::flat_hash_map<std::string, int> groups_;                 // id → index
-  absl::flat_hash_map<std::string, std::string> team_groups_;    // team → group
+  absl::flat_hash_map<std::string, int> groups_;               // id → index
+  absl::flat_hash_map<std::string, std::string> team_groups_;  // team → group
   absl::flat_hash_set<std::string> policies_;
 };
 

@@ -1,0 +1,313 @@
+#include "services/routing/routing_core.h"
+
+#include <utility>
+
+#include <google/protobuf/util/message_differencer.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/page_token.h"
+#include "common/status.h"
+#include "common/validation.h"
+
+namespace switchboard::routing {
+
+using issue::v1::Issue;
+using v1::RoutingDecision;
+using v1::Ruleset;
+
+namespace {
+
+constexpr int kMaxBatch = 1000;
+
+// The part of a decision a backtest compares: owner, watchers and SLA.
+bool SameOutcome(const RoutingDecision& a, const RoutingDecision& b) {
+  RoutingDecision left = a;
+  RoutingDecision right = b;
+  for (RoutingDecision* decision : {&left, &right}) {
+    decision->clear_rule();
+    decision->clear_ruleset_revision();
+    decision->clear_trace();
+    decision->clear_original_target();
+  }
+  return google::protobuf::util::MessageDifferencer::Equals(left, right);
+}
+
+void CheckBatchSize(int size, const char* field, Violations& violations) {
+  if (size < 1 || size > kMaxBatch) {
+    violations.Add(field, absl::StrCat("between 1 and ", kMaxBatch, " entries, got ", size));
+  }
+}
+
+}  // namespace
+
+RoutingCore::RoutingCore(RulesetStore& store, prometheus::Registry& registry, Clock& clock)
+    : store_(store), clock_(clock), metrics_(registry) {}
+
+absl::StatusOr<std::unique_ptr<RoutingCore>> RoutingCore::Create(RulesetStore& store,
+                                                                 prometheus::Registry& registry,
+                                                                 Clock& clock) {
+  auto core = absl::WrapUnique(new RoutingCore(store, registry, clock));
+  ASSIGN_OR_RETURN(absl::optional<Ruleset> active, store.LoadActive());
+  if (active.has_value()) {
+    auto compiled = CompiledRuleset::Compile(*std::move(active), &core->metrics_);
+    if (!compiled.ok()) {
+      return absl::DataLossError(absl::StrCat("the stored active ruleset does not compile: ",
+                                              compiled.status().message()));
+    }
+    core->Activate(*std::move(compiled));
+    log::Info("active ruleset loaded", {{"revision", core->active()->revision()},
+                                        {"rules", core->active()->ruleset().rules_size()}});
+  } else {
+    log::Warning("no ruleset was ever applied; RouteIssue fails until one is");
+  }
+  core->applier_ = std::thread([raw = core.get()] { raw->RunApplier(); });
+  return core;
+}
+
+RoutingCore::~RoutingCore() {
+  {
+    MutexLock lock(apply_mu_);
+    stopping_ = true;
+    apply_queued_.SignalAll();
+  }
+  if (applier_.joinable()) applier_.join();
+}
+
+std::shared_ptr<const CompiledRuleset> RoutingCore::active() const {
+  MutexLock lock(active_mu_);
+  return active_;
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledRuleset>> RoutingCore::ActiveOrFailed() const {
+  std::shared_ptr<const CompiledRuleset> compiled = active();
+  if (compiled == nullptr) {
+    return absl::FailedPreconditionError("no ruleset was ever applied; ApplyRuleset first");
+  }
+  return compiled;
+}
+
+void RoutingCore::Activate(std::shared_ptr<const CompiledRuleset> compiled) {
+  metrics_.active_revision.Set(static_cast<double>(compiled->revision()));
+  metrics_.active_rules.Set(compiled->ruleset().rules_size());
+  MutexLock lock(active_mu_);
+  active_ = std::move(compiled);
+}
+
+absl::StatusOr<RoutingDecision> RoutingCore::Route(const v1::RouteIssueRequest& request) const {
+  Violations violations;
+  ValidateIssueInput(request.issue(), "issue", violations);
+  RETURN_IF_ERROR(violations.ToStatus("RouteIssueRequest"));
+  ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
+  const absl::Time start = absl::Now();
+  RoutingDecision decision = compiled->Route(request.issue(), request.explain());
+  metrics_.decision_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  return decision;
+}
+
+absl::StatusOr<v1::RouteIssuesResponse> RoutingCore::RouteBatch(
+    const v1::RouteIssuesRequest& request) const {
+  Violations violations;
+  CheckBatchSize(request.requests_size(), "requests", violations);
+  for (int i = 0; i < request.requests_size() && i < kMaxBatch; ++i) {
+    ValidateIssueInput(request.requests(i).issue(), absl::StrCat("requests[", i, "].issue"),
+                       violations);
+  }
+  RETURN_IF_ERROR(violations.ToStatus("RouteIssuesRequest"));
+  ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
+  v1::RouteIssuesResponse response;
+  response.mutable_decisions()->Reserve(request.requests_size());
+  for (const v1::RouteIssueRequest& one : request.requests()) {
+    const absl::Time start = absl::Now();
+    *response.add_decisions() = compiled->Route(one.issue(), one.explain());
+    metrics_.decision_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  return response;
+}
+
+absl::StatusOr<RoutingDecision> RoutingCore::Escalate(
+    const v1::EscalateIssueRequest& request) const {
+  Violations violations;
+  ValidateIssueInput(request.issue(), "issue", violations);
+  RETURN_IF_ERROR(violations.ToStatus("EscalateIssueRequest"));
+  ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
+  const absl::Time start = absl::Now();
+  absl::StatusOr<RoutingDecision> decision = compiled->Escalate(request.issue());
+  metrics_.decision_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  return decision;
+}
+
+absl::StatusOr<RoutingDecision> RoutingCore::RouteToTarget(
+    const v1::RouteToTargetRequest& request) const {
+  Violations violations;
+  ValidateIssueInput(request.issue(), "issue", violations);
+  if (!request.has_target()) violations.Add("target", "required");
+  RETURN_IF_ERROR(violations.ToStatus("RouteToTargetRequest"));
+  ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
+  return compiled->RouteTo(request.issue(), request.target(), "target");
+}
+
+absl::StatusOr<Ruleset> RoutingCore::GetRuleset(const v1::GetRulesetRequest& request) const {
+  if (request.revision() < 0) {
+    return InvalidArgumentWithViolations("revision must not be negative",
+                                         {{"revision", "must be 0 (active) or a revision"}});
+  }
+  if (request.revision() == 0) {
+    std::shared_ptr<const CompiledRuleset> compiled = active();
+    if (compiled == nullptr) return absl::NotFoundError("no ruleset was ever applied");
+    return compiled->ruleset();
+  }
+  return store_.Get(request.revision());
+}
+
+absl::StatusOr<v1::ListRulesetRevisionsResponse> RoutingCore::ListRevisions(
+    const v1::ListRulesetRevisionsRequest& request) const {
+  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 20, 100));
+  int64_t before = 0;
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(std::string position, DecodePageToken(request.page_token(), "rulesets", ""));
+    if (!absl::SimpleAtoi(position, &before) || before <= 0) {
+      return InvalidArgumentWithViolations("invalid page_token",
+                                           {{"page_token", "not a page token"}});
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<Ruleset> page, store_.ListBefore(before, page_size));
+  v1::ListRulesetRevisionsResponse response;
+  for (Ruleset& ruleset : page) *response.add_rulesets() = std::move(ruleset);
+  if (static_cast<int>(page.size()) == page_size &&
+      response.rulesets(page_size - 1).revision() > 1) {
+    response.set_next_page_token(
+        EncodePageToken("rulesets", "", absl::StrCat(response.rulesets(page_size - 1).revision())));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::TestRulesetResponse> RoutingCore::TestRuleset(
+    const v1::TestRulesetRequest& request) const {
+  Violations violations;
+  if (!request.has_candidate()) violations.Add("candidate", "required");
+  CheckBatchSize(request.issues_size(), "issues", violations);
+  for (int i = 0; i < request.issues_size() && i < kMaxBatch; ++i) {
+    ValidateIssueInput(request.issues(i), absl::StrCat("issues[", i, "]"), violations);
+  }
+  RETURN_IF_ERROR(violations.ToStatus("TestRulesetRequest"));
+  ASSIGN_OR_RETURN(auto candidate,
+                   CompiledRuleset::Compile(request.candidate(), nullptr, "candidate"));
+  std::shared_ptr<const CompiledRuleset> current = active();
+  v1::TestRulesetResponse response;
+  for (const Issue& issue : request.issues()) {
+    v1::RouteComparison* comparison = response.add_results();
+    *comparison->mutable_candidate() = candidate->Route(issue, false);
+    if (current != nullptr) {
+      *comparison->mutable_active() = current->Route(issue, false);
+      comparison->set_changed(!SameOutcome(comparison->active(), comparison->candidate()));
+    } else {
+      comparison->set_changed(true);
+    }
+  }
+  return response;
+}
+
+void RoutingCore::ApplyRuleset(v1::ApplyRulesetRequest request, std::string author,
+                               ApplyDone done) {
+  {
+    MutexLock lock(apply_mu_);
+    if (!stopping_) {
+      applies_.push_back({std::move(request), std::move(author), std::move(done)});
+      apply_queued_.Signal();
+      return;
+    }
+  }
+  std::move(done)(absl::UnavailableError("the routing service is shutting down"));
+}
+
+absl::StatusOr<Ruleset> RoutingCore::ApplyRulesetAndWait(v1::ApplyRulesetRequest request,
+                                                         std::string author) {
+  Notification done;
+  absl::StatusOr<Ruleset> result;
+  ApplyRuleset(std::move(request), std::move(author), [&](absl::StatusOr<Ruleset> outcome) {
+    result = std::move(outcome);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+void RoutingCore::RunApplier() {
+  while (true) {
+    PendingApply pending;
+    {
+      MutexLock lock(apply_mu_);
+      while (!stopping_ && applies_.empty()) apply_queued_.Wait(apply_mu_);
+      if (stopping_) break;
+      pending = std::move(applies_.front());
+      applies_.pop_front();
+    }
+    std::move(pending.done)(Apply(pending.request, pending.author));
+  }
+  std::deque<PendingApply> abandoned;
+  {
+    MutexLock lock(apply_mu_);
+    abandoned.swap(applies_);
+  }
+  for (PendingApply& pending : abandoned) {
+    std::move(pending.done)(absl::UnavailableError("the routing service is shutting down"));
+  }
+}
+
+absl::StatusOr<Ruleset> RoutingCore::Apply(const v1::ApplyRulesetRequest& request,
+                                           const std::string& author) {
+  auto count = [this](const char* result) {
+    metrics_.applies.Add({{"result", result}}).Increment();
+  };
+  if (!request.has_ruleset()) {
+    count("invalid");
+    return InvalidArgumentWithViolations("invalid ApplyRulesetRequest: ruleset: required",
+                                         {{"ruleset", "required"}});
+  }
+  std::shared_ptr<const CompiledRuleset> current = active();
+  const int64_t current_revision = current == nullptr ? 0 : current->revision();
+
+  Ruleset ruleset = request.ruleset();
+  ruleset.set_revision(request.validate_only() ? 0 : current_revision + 1);
+  ruleset.set_author(author);
+  *ruleset.mutable_create_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+  absl::StatusOr<std::shared_ptr<const CompiledRuleset>> compiled =
+      CompiledRuleset::Compile(ruleset, request.validate_only() ? nullptr : &metrics_);
+  if (!compiled.ok()) {
+    count("invalid");
+    return compiled.status();
+  }
+  if (request.expected_revision() != 0 && request.expected_revision() != current_revision) {
+    count("aborted");
+    return absl::AbortedError(absl::StrCat("expected active revision ", request.expected_revision(),
+                                           ", but the active revision is ", current_revision));
+  }
+  if (request.validate_only()) return ruleset;
+
+  Notification saved;
+  absl::Status status;
+  store_.SaveActive(ruleset, [&](const absl::Status& outcome) {
+    status = outcome;
+    saved.Notify();
+  });
+  saved.WaitForNotification();
+  if (!status.ok()) {
+    count("error");
+    log::Error("cannot store the ruleset", {{"revision", ruleset.revision()}, {"status", status}});
+    return status;
+  }
+  Activate(*std::move(compiled));
+  count("ok");
+  log::Info("ruleset applied", {{"revision", ruleset.revision()},
+                                {"rules", ruleset.rules_size()},
+                                {"author", author},
+                                {"comment", ruleset.comment()}});
+  return ruleset;
+}
+
+}  // namespace switchboard::routing

@@ -1,0 +1,256 @@
+#include "services/routing/ruleset_validator.h"
+
+#include <gmock/gmock.h>
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace switchboard::routing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kValid[] = R"pb(
+  business_groups {
+    id: "cloud"
+    default_sla_policy: "standard"
+    teams {
+      id: "storage"
+      escalation { business_group: "cloud" team: "leads" }
+    }
+    teams { id: "leads" }
+  }
+  business_groups {
+    id: "support"
+    teams { id: "triage" }
+  }
+  sla_policies {
+    id: "standard"
+    ack_within {
+      key: "SEVERITY_HIGH"
+      value { seconds: 3600 }
+    }
+  }
+  rules {
+    id: "storage"
+    sla_policy: "standard"
+    conditions { field: "product" op: OPERATOR_EQUALS values: "azure-storage" }
+    conditions { field: "title" op: OPERATOR_REGEX values: "(?i).*outage.*" }
+    target { business_group: "cloud" team: "storage" }
+    watchers { business_group: "support" team: "triage" }
+  }
+  default_target { business_group: "support" team: "triage" }
+)pb";
+
+// The violations of kValid with `extra` merged in, as (field, description).
+std::vector<std::pair<std::string, std::string>> Violated(const std::string& extra,
+                                                          bool replace = false) {
+  v1::Ruleset ruleset;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(replace ? extra : kValid, &ruleset));
+  if (!replace) {
+    v1::Ruleset more;
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(extra, &more)) << extra;
+    ruleset.MergeFrom(more);
+  }
+  Violations violations;
+  ValidateRuleset(ruleset, "ruleset", violations);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& v : violations.list()) out.emplace_back(v.field, v.description);
+  return out;
+}
+
+std::vector<std::string> Fields(const std::string& extra) {
+  std::vector<std::string> fields;
+  for (const auto& [field, description] : Violated(extra)) fields.push_back(field);
+  return fields;
+}
+
+TEST(ValidateRulesetTest, ValidRulesetPasses) { EXPECT_THAT(Violated(""), IsEmpty()); }
+
+TEST(ValidateRulesetTest, EmptyRulesetNeedsGroupsAndDefaultTarget) {
+  EXPECT_THAT(
+      Violated("", /*replace=*/true),
+      ElementsAre(Pair("ruleset.business_groups", "at least one business group is required"),
+                  Pair("ruleset.default_target", "required")));
+}
+
+TEST(ValidateRulesetTest, DuplicateIds) {
+  EXPECT_THAT(Violated(R"pb(
+                business_groups {
+                  id: "cloud"
+                  teams { id: "storage" }
+                }
+                sla_policies { id: "standard" }
+                rules {
+                  id: "storage"
+                  target { business_group: "cloud" team: "storage" }
+                }
+              )pb"),
+              UnorderedElementsAre(
+                  Pair("ruleset.business_groups[2].id",
+                       "duplicate business group id \"cloud\" (also business_groups[0])"),
+                  Pair("ruleset.business_groups[2].teams[0].id",
+                       "duplicate team id \"storage\" (also in business group \"cloud\"); team ids "
+                       "are unique across the ruleset"),
+                  Pair("ruleset.sla_policies[1].id", "duplicate SLA policy id \"standard\""),
+                  Pair("ruleset.rules[1].id", "duplicate rule id \"storage\" (also rules[0])")));
+}
+
+TEST(ValidateRulesetTest, UnknownTargetsWatchersAndEscalations) {
+  EXPECT_THAT(
+      Violated(R"pb(
+        business_groups {
+          id: "devices"
+          teams {
+            id: "surface"
+            escalation { business_group: "devices" team: "nobody" }
+            escalation { business_group: "devices" team: "surface" }
+          }
+        }
+        rules {
+          id: "a"
+          target { business_group: "gaming" team: "xbox" }
+        }
+        rules {
+          id: "b"
+          target { business_group: "devices" team: "storage" }
+          watchers { business_group: "devices" team: "ghost" }
+        }
+        rules { id: "c" }
+      )pb"),
+      UnorderedElementsAre(
+          Pair("ruleset.business_groups[2].teams[0].escalation[0].team", "unknown team \"nobody\""),
+          Pair("ruleset.business_groups[2].teams[0].escalation[1]",
+               "a team cannot escalate to itself"),
+          Pair("ruleset.rules[1].target.business_group", "unknown business group \"gaming\""),
+          Pair("ruleset.rules[2].target.team",
+               "team \"storage\" belongs to business group \"cloud\", not \"devices\""),
+          Pair("ruleset.rules[2].watchers[0].team", "unknown team \"ghost\""),
+          Pair("ruleset.rules[3].target", "required")));
+}
+
+TEST(ValidateRulesetTest, UnknownFieldsOperatorsAndValues) {
+  EXPECT_THAT(
+      Fields(R"pb(
+        rules {
+          id: "x"
+          target { business_group: "cloud" team: "storage" }
+          conditions { field: "customer.name" op: OPERATOR_EQUALS values: "a" }
+          conditions { field: "labels.Bad Key" op: OPERATOR_EXISTS }
+          conditions { field: "product" values: "a" }
+          conditions {
+            field: "product"
+            op: OPERATOR_EQUALS
+            values: [ "a", "b" ]
+          }
+          conditions { field: "product" op: OPERATOR_IN }
+          conditions { field: "product" op: OPERATOR_EXISTS values: "a" }
+          conditions { field: "product" op: OPERATOR_PREFIX values: "" }
+          conditions { field: "severity" op: OPERATOR_EQUALS values: "HIGH" }
+          conditions {
+            field: "customer.tier"
+            op: OPERATOR_IN
+            values: [ "CUSTOMER_TIER_UNSPECIFIED" ]
+          }
+          sla_policy: "gold"
+        }
+      )pb"),
+      ElementsAre("ruleset.rules[1].conditions[0].field", "ruleset.rules[1].conditions[1].field",
+                  "ruleset.rules[1].conditions[2].op", "ruleset.rules[1].conditions[3].values",
+                  "ruleset.rules[1].conditions[4].values", "ruleset.rules[1].conditions[5].values",
+                  "ruleset.rules[1].conditions[6].values[0]",
+                  "ruleset.rules[1].conditions[7].values[0]",
+                  "ruleset.rules[1].conditions[8].values[0]", "ruleset.rules[1].sla_policy"));
+}
+
+TEST(ValidateRulesetTest, BadAndOversizedRegexes) {
+  const auto violations = Violated(absl::StrCat(R"pb(
+    rules {
+      id: "x"
+      target { business_group: "cloud" team: "storage" }
+      conditions { field: "title" op: OPERATOR_REGEX values: "(unclosed" }
+      conditions {
+        field: "title"
+        op: OPERATOR_REGEX
+        values: "[a-z]{0,500}[0-9]{0,500}x[a-z]{0,500}"
+      }
+    }
+  )pb"));
+  ASSERT_EQ(violations.size(), 2u);
+  EXPECT_EQ(violations[0].first, "ruleset.rules[1].conditions[0].values[0]");
+  EXPECT_THAT(violations[0].second, ::testing::StartsWith("invalid RE2 pattern: missing )"));
+  EXPECT_EQ(violations[1].first, "ruleset.rules[1].conditions[1].values[0]");
+  EXPECT_THAT(violations[1].second, ::testing::StartsWith("pattern too large: RE2 program size"));
+}
+
+TEST(ValidateRulesetTest, SlaPolicies) {
+  EXPECT_THAT(
+      Violated(R"pb(
+        sla_policies {
+          id: "bad"
+          ack_within {
+            key: "HIGH"
+            value { seconds: 60 }
+          }
+          ack_within {
+            key: "SEVERITY_LOW"
+            value { seconds: 0 }
+          }
+          resolve_within {
+            key: "SEVERITY_LOW"
+            value { seconds: 40000000 }
+          }
+        }
+        business_groups {
+          id: "gaming"
+          default_sla_policy: "missing"
+          teams { id: "xbox" }
+        }
+      )pb"),
+      UnorderedElementsAre(
+          Pair("ruleset.sla_policies[1].ack_within",
+               "keys must be Severity names such as SEVERITY_CRITICAL, got \"HIGH\""),
+          Pair("ruleset.sla_policies[1].ack_within[SEVERITY_LOW]",
+               "must be positive and at most 366 days"),
+          Pair("ruleset.sla_policies[1].resolve_within[SEVERITY_LOW]",
+               "must be positive and at most 366 days"),
+          Pair("ruleset.business_groups[2].default_sla_policy", "unknown SLA policy \"missing\"")));
+}
+
+TEST(ValidateRulesetTest, MalformedIdsAndEmptyGroups) {
+  EXPECT_THAT(Fields(R"pb(
+                business_groups { id: "Data AI" }
+                business_groups {
+                  id: "gaming"
+                  teams { id: "" }
+                }
+                rules {
+                  id: "-bad"
+                  target { business_group: "cloud" team: "storage" }
+                }
+              )pb"),
+              UnorderedElementsAre("ruleset.business_groups[2].id",
+                                   "ruleset.business_groups[3].teams[0].id",
+                                   "ruleset.business_groups[2].teams", "ruleset.rules[1].id"));
+}
+
+TEST(ValidateRulesetTest, Bounds) {
+  v1::Ruleset ruleset;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kValid, &ruleset));
+  for (int i = 0; i < kMaxRules; ++i) {
+    v1::Rule* rule = ruleset.add_rules();
+    rule->set_id(absl::StrCat("r", i));
+    *rule->mutable_target() = ruleset.default_target();
+  }
+  Violations violations;
+  ValidateRuleset(ruleset, "ruleset", violations);
+  ASSERT_EQ(violations.list().size(), 1u);
+  EXPECT_EQ(violations.list()[0].field, "ruleset.rules");
+}
+
+}  // namespace
+}  // namespace switchboard::routing
