@@ -1,0 +1,308 @@
+#include "services/routing/routing_core.h"
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "common/testing/subprocess.h"
+
+namespace switchboard::routing {
+namespace {
+
+using issue::v1::Issue;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// A ruleset routing "azure-storage" to `team` (a team of group "cloud").
+v1::Ruleset RoutingStorageTo(const std::string& team, const std::string& comment = "") {
+  v1::Ruleset ruleset;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      absl::StrCat(R"pb(
+                     business_groups {
+                       id: "cloud"
+                       teams { id: "storage" }
+                       teams { id: "compute" }
+                     }
+                     business_groups {
+                       id: "support"
+                       teams { id: "triage" }
+                     }
+                     default_target { business_group: "support" team: "triage" }
+                     rules {
+                       id: "storage"
+                       conditions { field: "product" op: OPERATOR_EQUALS values: "azure-storage" }
+                       target { business_group: "cloud" team: ")pb",
+                   team, R"pb(" } })pb"),
+      &ruleset));
+  ruleset.set_comment(comment);
+  return ruleset;
+}
+
+Issue StorageIssue() {
+  Issue issue;
+  issue.set_title("Writes fail");
+  issue.mutable_customer()->set_id("contoso");
+  issue.set_product("azure-storage");
+  issue.set_severity(issue::v1::SEVERITY_HIGH);
+  issue.set_source("crm");
+  return issue;
+}
+
+class RoutingCoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void TearDown() override {
+    Close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Open() {
+    auto db = Database::Open({.path = dir_, .column_families = RulesetStore::ColumnFamilies()});
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    commits_ = std::make_unique<CommitQueue>(db_->db(), CommitQueue::Options{.name = "routing"});
+    store_ = std::make_unique<RulesetStore>(*db_, *commits_);
+    auto core = RoutingCore::Create(*store_, registry_, clock_);
+    ASSERT_TRUE(core.ok()) << core.status();
+    core_ = std::move(*core);
+  }
+
+  void Close() {
+    core_.reset();
+    store_.reset();
+    commits_.reset();
+    db_.reset();
+  }
+
+  absl::StatusOr<v1::Ruleset> Apply(const v1::Ruleset& ruleset, int64_t expected = 0,
+                                    bool validate_only = false) {
+    v1::ApplyRulesetRequest request;
+    *request.mutable_ruleset() = ruleset;
+    request.set_expected_revision(expected);
+    request.set_validate_only(validate_only);
+    return core_->ApplyRulesetAndWait(request, "alice");
+  }
+
+  std::string RouteStorage() {
+    v1::RouteIssueRequest request;
+    *request.mutable_issue() = StorageIssue();
+    auto decision = core_->Route(request);
+    EXPECT_TRUE(decision.ok()) << decision.status();
+    return decision.ok() ? decision->target().team() : "";
+  }
+
+  const std::string dir_ = testing::MakeTempDir("routing_core_test");
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  prometheus::Registry registry_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<CommitQueue> commits_;
+  std::unique_ptr<RulesetStore> store_;
+  std::unique_ptr<RoutingCore> core_;
+};
+
+TEST_F(RoutingCoreTest, NothingRoutesBeforeTheFirstApply) {
+  v1::RouteIssueRequest request;
+  *request.mutable_issue() = StorageIssue();
+  EXPECT_EQ(core_->Route(request).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(core_->GetRuleset({}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RoutingCoreTest, ApplyStoresNumbersAndActivates) {
+  auto first = Apply(RoutingStorageTo("storage", "first"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->revision(), 1);
+  EXPECT_EQ(first->author(), "alice");
+  EXPECT_EQ(first->create_time().seconds(), 1'800'000'000);
+  EXPECT_EQ(RouteStorage(), "storage");
+
+  auto second = Apply(RoutingStorageTo("compute", "second"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->revision(), 2);
+  EXPECT_EQ(RouteStorage(), "compute");
+
+  v1::GetRulesetRequest get;
+  EXPECT_EQ(core_->GetRuleset(get)->comment(), "second");
+  get.set_revision(1);
+  EXPECT_EQ(core_->GetRuleset(get)->comment(), "first");
+  get.set_revision(3);
+  EXPECT_EQ(core_->GetRuleset(get).status().code(), absl::StatusCode::kNotFound);
+  get.set_revision(-1);
+  EXPECT_EQ(core_->GetRuleset(get).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RoutingCoreTest, InvalidRulesetListsEveryViolationAndChangesNothing) {
+  ASSERT_TRUE(Apply(RoutingStorageTo("storage")).ok());
+  v1::Ruleset bad = RoutingStorageTo("nobody");
+  bad.mutable_rules(0)->mutable_conditions(0)->set_field("colour");
+  auto result = Apply(bad);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& violation : GetFieldViolations(result.status()))
+    fields.push_back(violation.field);
+  EXPECT_THAT(fields,
+              ElementsAre("ruleset.rules[0].conditions[0].field", "ruleset.rules[0].target.team"));
+  EXPECT_EQ(core_->active()->revision(), 1);
+  EXPECT_EQ(RouteStorage(), "storage");
+}
+
+TEST_F(RoutingCoreTest, ExpectedRevisionIsOptimisticConcurrency) {
+  ASSERT_TRUE(Apply(RoutingStorageTo("storage")).ok());
+  auto stale = Apply(RoutingStorageTo("compute"), /*expected=*/7);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(stale.status().message()), HasSubstr("active revision is 1"));
+  auto fresh = Apply(RoutingStorageTo("compute"), /*expected=*/1);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->revision(), 2);
+}
+
+TEST_F(RoutingCoreTest, ValidateOnlyStoresNothing) {
+  auto checked = Apply(RoutingStorageTo("storage"), 0, /*validate_only=*/true);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->revision(), 0);
+  EXPECT_EQ(core_->active(), nullptr);
+  EXPECT_TRUE(core_->ListRevisions({})->rulesets().empty());
+  EXPECT_EQ(Apply(RoutingStorageTo("nobody"), 0, true).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RoutingCoreTest, RollbackByReapplyingAnOldRevision) {
+  ASSERT_TRUE(Apply(RoutingStorageTo("storage", "good")).ok());
+  ASSERT_TRUE(Apply(RoutingStorageTo("compute", "bad")).ok());
+  v1::GetRulesetRequest get;
+  get.set_revision(1);
+  auto old = core_->GetRuleset(get);
+  ASSERT_TRUE(old.ok());
+  auto rolled_back = Apply(*old);
+  ASSERT_TRUE(rolled_back.ok());
+  EXPECT_EQ(rolled_back->revision(), 3);
+  EXPECT_EQ(rolled_back->comment(), "good");
+  EXPECT_EQ(RouteStorage(), "storage");
+}
+
+TEST_F(RoutingCoreTest, ActiveRulesetAndHistorySurviveRestart) {
+  ASSERT_TRUE(Apply(RoutingStorageTo("storage")).ok());
+  ASSERT_TRUE(Apply(RoutingStorageTo("compute")).ok());
+  Close();
+  Open();
+  ASSERT_NE(core_->active(), nullptr);
+  EXPECT_EQ(core_->active()->revision(), 2);
+  EXPECT_EQ(RouteStorage(), "compute");
+  auto third = Apply(RoutingStorageTo("storage"));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->revision(), 3);
+}
+
+TEST_F(RoutingCoreTest, ListRevisionsPagesNewestFirst) {
+  for (int i = 1; i <= 5; ++i)
+    ASSERT_TRUE(Apply(RoutingStorageTo("storage", absl::StrCat("r", i))).ok());
+  std::vector<int64_t> seen;
+  v1::ListRulesetRevisionsRequest request;
+  request.set_page_size(2);
+  for (int page = 0; page < 10; ++page) {
+    auto response = core_->ListRevisions(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    for (const auto& ruleset : response->rulesets()) seen.push_back(ruleset.revision());
+    if (response->next_page_token().empty()) break;
+    request.set_page_token(response->next_page_token());
+  }
+  EXPECT_THAT(seen, ElementsAre(5, 4, 3, 2, 1));
+  request.set_page_token("garbage");
+  EXPECT_EQ(core_->ListRevisions(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.clear_page_token();
+  request.set_page_size(101);
+  EXPECT_EQ(core_->ListRevisions(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RoutingCoreTest, TestRulesetComparesActiveAndCandidate) {
+  ASSERT_TRUE(Apply(RoutingStorageTo("storage")).ok());
+  v1::TestRulesetRequest request;
+  *request.mutable_candidate() = RoutingStorageTo("compute");
+  *request.add_issues() = StorageIssue();
+  Issue other = StorageIssue();
+  other.set_product("xbox");
+  *request.add_issues() = other;
+  auto response = core_->TestRuleset(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->results_size(), 2);
+  EXPECT_EQ(response->results(0).active().target().team(), "storage");
+  EXPECT_EQ(response->results(0).candidate().target().team(), "compute");
+  EXPECT_TRUE(response->results(0).changed());
+  EXPECT_EQ(response->results(1).candidate().target().team(), "triage");
+  EXPECT_FALSE(response->results(1).changed());
+  EXPECT_EQ(core_->active()->revision(), 1);  // nothing applied
+
+  *request.mutable_candidate() = RoutingStorageTo("nobody");
+  auto invalid = core_->TestRuleset(request);
+  ASSERT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetFieldViolations(invalid.status()).at(0).field, "candidate.rules[0].target.team");
+}
+
+TEST_F(RoutingCoreTest, BatchValidatesEveryIssueAndAnswersInOrder) {
+  ASSERT_TRUE(Apply(RoutingStorageTo("storage")).ok());
+  v1::RouteIssuesRequest batch;
+  *batch.add_requests()->mutable_issue() = StorageIssue();
+  Issue other = StorageIssue();
+  other.set_product("xbox");
+  *batch.add_requests()->mutable_issue() = other;
+  auto response = core_->RouteBatch(batch);
+  ASSERT_TRUE(response.ok());
+  ASSERT_EQ(response->decisions_size(), 2);
+  EXPECT_EQ(response->decisions(0).target().team(), "storage");
+  EXPECT_EQ(response->decisions(1).target().team(), "triage");
+
+  batch.mutable_requests(1)->mutable_issue()->clear_title();
+  auto invalid = core_->RouteBatch(batch);
+  EXPECT_EQ(GetFieldViolations(invalid.status()).at(0).field, "requests[1].issue.title");
+  EXPECT_EQ(core_->RouteBatch({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Decisions racing with applies see one whole ruleset or the other: the
+// storage rule and the default target always come from the same revision.
+TEST_F(RoutingCoreTest, ApplyIsAtomicUnderConcurrentRouting) {
+  auto ruleset_for = [](int i) {
+    v1::Ruleset ruleset = RoutingStorageTo(i % 2 == 0 ? "storage" : "compute");
+    ruleset.mutable_default_target()->set_business_group(i % 2 == 0 ? "support" : "cloud");
+    ruleset.mutable_default_target()->set_team(i % 2 == 0 ? "triage" : "compute");
+    return ruleset;
+  };
+  ASSERT_TRUE(Apply(ruleset_for(0)).ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> mixed{0};
+  std::atomic<int> decisions{0};
+  std::vector<std::thread> routers;
+  for (int t = 0; t < 2; ++t) {
+    routers.emplace_back([&] {
+      v1::RouteIssuesRequest batch;
+      *batch.add_requests()->mutable_issue() = StorageIssue();
+      Issue other = StorageIssue();
+      other.set_product("xbox");
+      *batch.add_requests()->mutable_issue() = other;
+      while (!done) {
+        auto response = core_->RouteBatch(batch);
+        if (!response.ok()) continue;
+        const bool even = response->decisions(0).target().team() == "storage";
+        const bool even_default = response->decisions(1).target().team() == "triage";
+        if (even != even_default || response->decisions(0).ruleset_revision() !=
+                                        response->decisions(1).ruleset_revision()) {
+          ++mixed;
+        }
+        ++decisions;
+      }
+    });
+  }
+  for (int i = 1; i <= 30; ++i) ASSERT_TRUE(Apply(ruleset_for(i)).ok());
+  done = true;
+  for (auto& thread : routers) thread.join();
+  EXPECT_EQ(mixed, 0);
+  EXPECT_GT(decisions, 0);
+  EXPECT_EQ(core_->active()->revision(), 31);
+}
+
+}  // namespace
+}  // namespace switchboard::routing
