@@ -29,6 +29,8 @@ struct Binary {
   std::string service;
 };
 
+void PrintTo(const Binary& binary, std::ostream* out) { *out << binary.name; }
+
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path);
   return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());

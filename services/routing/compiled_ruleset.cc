@@ -232,6 +232,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRuleset>> CompiledRuleset::Compile(
   }
   if (metrics != nullptr) {
     compiled->default_decisions_ = &metrics->Decisions(proto.default_target().business_group(), "");
+    compiled->default_total_ = &metrics->default_decisions;
   }
   return std::shared_ptr<const CompiledRuleset>(std::move(compiled));
 }
@@ -323,7 +324,10 @@ RoutingDecision CompiledRuleset::Decide(const Rule* rule, const Issue& issue) co
   } else {
     *decision.mutable_target() = ruleset_.default_target();
     policy = GroupPolicy(ruleset_.default_target().business_group());
-    if (default_decisions_ != nullptr) default_decisions_->Increment();
+    if (default_decisions_ != nullptr) {
+      default_decisions_->Increment();
+      default_total_->Increment();
+    }
   }
   *decision.mutable_original_target() = decision.target();
   SetSla(policy, issue.severity(), decision);

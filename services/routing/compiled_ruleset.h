@@ -84,7 +84,8 @@ class CompiledRuleset {
   absl::flat_hash_map<std::string, Team> teams_;
   absl::flat_hash_map<std::string, const v1::SlaPolicy*> policies_;
   absl::flat_hash_map<std::string, const v1::BusinessGroup*> groups_;
-  prometheus::Counter* default_decisions_ = nullptr;
+  prometheus::Counter* default_decisions_ = nullptr;  // {business_group, rule=""}
+  prometheus::Counter* default_total_ = nullptr;      // all default-route decisions
 };
 
 }  // namespace switchboard::routing

@@ -271,6 +271,7 @@ TEST(CompiledRulesetTest, CountsDecisionsByGroupAndRule) {
   (*compiled)->Route(issue, false);
   EXPECT_EQ(metrics.Decisions("cloud", "storage").Value(), 2);
   EXPECT_EQ(metrics.Decisions("support", "").Value(), 1);
+  EXPECT_EQ(metrics.default_decisions.Value(), 1);
 }
 
 // Random rulesets and issues over a small vocabulary, so that conditions
