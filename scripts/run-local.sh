@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's run command: builds what is missing and runs the whole system
-# on loopback — routing, notification and intake, each with its own RocksDB
-# under one data directory — until Ctrl-C or SIGTERM, which stops all three
-# cleanly. Running it again keeps the data.
+# on loopback — routing (with the sample ruleset in config/), notification
+# and intake, each with its own RocksDB under one data directory — until
+# Ctrl-C or SIGTERM, which stops all three cleanly. Running it again keeps the
+# data.
 #
 # Environment (all optional):
 #   SWITCHBOARD_DATA_DIR   data and logs (default: ./var)
@@ -25,7 +26,7 @@ mkdir -p "$data_dir/log"
 
 # name grpc_port metrics_port extra flags...
 services=(
-  "routing 50052 9092"
+  "routing 50052 9092 --ruleset_file=$root/config/sample-ruleset.yaml"
   "notification 50053 9093"
   "intake 50051 9091 --routing_target=$host:50052 --notification_target=$host:50053"
 )

@@ -311,6 +311,13 @@ RoutingDecision CompiledRuleset::Route(const Issue& issue, bool explain) const {
   return Decide(nullptr, issue);
 }
 
+RoutingDecision CompiledRuleset::RouteSequentially(const Issue& issue) const {
+  for (const Rule& rule : rules_) {
+    if (Matches(rule, issue, nullptr)) return Decide(&rule, issue);
+  }
+  return Decide(nullptr, issue);
+}
+
 RoutingDecision CompiledRuleset::Decide(const Rule* rule, const Issue& issue) const {
   RoutingDecision decision;
   decision.set_ruleset_revision(revision());

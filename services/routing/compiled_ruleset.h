@@ -50,6 +50,10 @@ class CompiledRuleset {
   // carries one trace entry per rule considered, in order.
   v1::RoutingDecision Route(const issue::v1::Issue& issue, bool explain) const;
 
+  // The same decision as Route(issue, false), found by testing every rule in
+  // order without the index: the baseline for benchmarks and tests.
+  v1::RoutingDecision RouteSequentially(const issue::v1::Issue& issue) const;
+
   // The next owner after `issue.assignment`: entry `escalation_level` of the
   // escalation list of the original owner's team. FAILED_PRECONDITION when
   // that team is not in this ruleset or its list is exhausted.

@@ -377,6 +377,7 @@ TEST(CompiledRulesetDifferentialTest, AgreesWithTheReferenceOnRandomRulesets) {
           << ruleset.DebugString() << "\nissue:\n"
           << issue.DebugString();
       ASSERT_EQ((*compiled)->Route(issue, true).rule(), expected) << "seed " << seed;
+      ASSERT_EQ((*compiled)->RouteSequentially(issue).rule(), expected) << "seed " << seed;
       ++compared;
     }
   }
