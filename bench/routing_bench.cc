@@ -71,7 +71,8 @@ std::vector<Issue> MakeIssues(int rules) {
   for (int i = 0; i < 1024; ++i) {
     Issue issue;
     issue.set_title("Writes fail with 503 since the morning");
-    issue.set_product(absl::StrCat("product-", std::uniform_int_distribution<int>(0, rules)(random)));
+    issue.set_product(
+        absl::StrCat("product-", std::uniform_int_distribution<int>(0, rules)(random)));
     issue.set_severity(static_cast<issue::v1::Severity>(1 + i % 4));
     issue.set_region(i % 3 == 0 ? "apac" : "emea");
     issue.mutable_customer()->set_id(absl::StrCat("customer-", i));
