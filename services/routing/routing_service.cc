@@ -32,8 +32,9 @@ grpc::ServerUnaryReactor* RoutingService::ApplyRuleset(grpc::CallbackServerConte
       context, request, response,
       [this](const v1::ApplyRulesetRequest& parsed, UnaryResponder done) {
         // Callers are not authenticated yet; the author records that.
-        core_.ApplyRuleset(parsed, "anonymous",
-                           [done](absl::StatusOr<v1::Ruleset> result) { done.Finish(result); });
+        core_.ApplyRuleset(parsed, "anonymous", [done](const absl::StatusOr<v1::Ruleset>& result) {
+          done.Finish(result);
+        });
       });
 }
 

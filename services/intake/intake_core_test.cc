@@ -1,0 +1,271 @@
+#include "services/intake/intake_core.h"
+
+#include <filesystem>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "common/testing/subprocess.h"
+
+namespace switchboard::intake {
+namespace {
+
+using issue::v1::Issue;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+Issue NewIssue(const std::string& title, const std::string& product = "azure-storage") {
+  Issue issue;
+  issue.set_title(title);
+  issue.mutable_customer()->set_id("contoso");
+  issue.set_product(product);
+  issue.set_severity(issue::v1::SEVERITY_HIGH);
+  issue.set_source("crm");
+  issue.set_submitter("jane@contoso.com");
+  (*issue.mutable_labels())["a"] = "1";
+  (*issue.mutable_labels())["b"] = "2";
+  return issue;
+}
+
+class IntakeCoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void TearDown() override {
+    Close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Open() {
+    auto db = Database::Open({.path = dir_, .column_families = IssueStore::ColumnFamilies()});
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    commits_ = std::make_unique<CommitQueue>(db_->db(), CommitQueue::Options{.name = "intake"});
+    store_ = std::make_unique<IssueStore>(*db_);
+    auto core = IntakeCore::Create(*store_, *commits_, registry_, clock_);
+    ASSERT_TRUE(core.ok()) << core.status();
+    core_ = std::move(*core);
+  }
+
+  void Close() {
+    core_.reset();
+    commits_.reset();
+    store_.reset();
+    db_.reset();
+  }
+
+  absl::StatusOr<Issue> Submit(const Issue& issue, const std::string& request_id) {
+    v1::SubmitIssueRequest request;
+    *request.mutable_issue() = issue;
+    request.set_request_id(request_id);
+    Notification done;
+    absl::StatusOr<Issue> result;
+    core_->Submit(request, [&](absl::StatusOr<Issue> outcome) {
+      result = std::move(outcome);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return result;
+  }
+
+  std::vector<std::string> ListTitles(const std::string& filter, int page_size = 0) {
+    std::vector<std::string> titles;
+    v1::ListIssuesRequest request;
+    request.set_filter(filter);
+    request.set_page_size(page_size);
+    for (int page = 0; page < 100; ++page) {
+      auto response = core_->List(request);
+      EXPECT_TRUE(response.ok()) << response.status();
+      if (!response.ok()) break;
+      for (const Issue& issue : response->issues()) titles.push_back(issue.title());
+      if (response->next_page_token().empty()) break;
+      request.set_page_token(response->next_page_token());
+    }
+    return titles;
+  }
+
+  const std::string dir_ = testing::MakeTempDir("intake_core_test");
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  prometheus::Registry registry_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<CommitQueue> commits_;
+  std::unique_ptr<IssueStore> store_;
+  std::unique_ptr<IntakeCore> core_;
+};
+
+TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
+  Issue input = NewIssue("Writes fail");
+  input.set_state(issue::v1::STATE_RESOLVED);  // output only: ignored
+  input.set_resolution("ignored");
+  auto issue = Submit(input, "req-1");
+  ASSERT_TRUE(issue.ok()) << issue.status();
+  EXPECT_TRUE(IsValidIssueId(IssueIdFromName(issue->name()))) << issue->name();
+  EXPECT_EQ(issue->state(), issue::v1::STATE_RECEIVED);
+  EXPECT_EQ(issue->resolution(), "");
+  EXPECT_EQ(issue->etag(), "1");
+  EXPECT_EQ(issue->create_time().seconds(), 1'800'000'000);
+  EXPECT_EQ(issue->title(), "Writes fail");
+
+  v1::GetIssueRequest get;
+  get.set_name(issue->name());
+  auto stored = core_->Get(get);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->SerializeAsString(), issue->SerializeAsString());
+}
+
+TEST_F(IntakeCoreTest, InvalidSubmissionsListEveryViolation) {
+  auto result = Submit(Issue(), "");
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& violation : GetFieldViolations(result.status()))
+    fields.push_back(violation.field);
+  EXPECT_THAT(fields, ElementsAre("issue.title", "issue.customer", "issue.product",
+                                  "issue.severity", "issue.source", "request_id"));
+  EXPECT_FALSE(Submit(NewIssue("t"), std::string(129, 'r')).ok());
+}
+
+TEST_F(IntakeCoreTest, SameRequestSameIssueIsIdempotent) {
+  auto first = Submit(NewIssue("Writes fail"), "req-1");
+  ASSERT_TRUE(first.ok());
+  Issue reordered = NewIssue("Writes fail");
+  reordered.mutable_labels()->clear();
+  (*reordered.mutable_labels())["b"] = "2";
+  (*reordered.mutable_labels())["a"] = "1";
+  auto again = Submit(reordered, "req-1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->name(), first->name());
+  EXPECT_THAT(ListTitles(""), ElementsAre("Writes fail"));
+
+  auto different = Submit(NewIssue("Reads fail"), "req-1");
+  EXPECT_EQ(different.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(different.status().message()), HasSubstr("req-1"));
+}
+
+TEST_F(IntakeCoreTest, ConcurrentRetriesOfOneRequestCreateOneIssue) {
+  constexpr int kThreads = 8;
+  std::vector<std::string> names(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        auto issue = Submit(NewIssue(absl::StrCat("issue ", i)), absl::StrCat("req-", i));
+        ASSERT_TRUE(issue.ok()) << issue.status();
+        if (i == 19) names[t] = issue->name();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const std::string& name : names) EXPECT_EQ(name, names[0]);
+  EXPECT_EQ(ListTitles("").size(), 20u);
+}
+
+TEST_F(IntakeCoreTest, IdempotencyAndIdsSurviveRestart) {
+  auto first = Submit(NewIssue("Before restart"), "req-1");
+  ASSERT_TRUE(first.ok());
+  Close();
+  clock_.Advance(-absl::Hours(1));  // the clock stepped back meanwhile
+  Open();
+  auto again = Submit(NewIssue("Before restart"), "req-1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->name(), first->name());
+  auto next = Submit(NewIssue("After restart"), "req-2");
+  ASSERT_TRUE(next.ok());
+  EXPECT_LT(first->name(), next->name());
+  EXPECT_THAT(ListTitles(""), ElementsAre("After restart", "Before restart"));
+}
+
+TEST_F(IntakeCoreTest, GetRefusesMalformedNamesAndReportsMissingOnes) {
+  v1::GetIssueRequest get;
+  get.set_name("tickets/1");
+  auto malformed = core_->Get(get);
+  EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetFieldViolations(malformed.status()).at(0).field, "name");
+  get.set_name("issues/01hzzzzzzzzzzzzzzzzzzzzzzz");
+  EXPECT_EQ(core_->Get(get).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(IntakeCoreTest, ListsNewestFirstWithFiltersAndPaging) {
+  for (int i = 0; i < 10; ++i) {
+    Issue issue = NewIssue(absl::StrCat("issue ", i), i % 2 == 0 ? "azure-storage" : "xbox");
+    if (i % 3 == 0) issue.set_source("partner-portal");
+    if (i == 7) issue.set_severity(issue::v1::SEVERITY_CRITICAL);
+    ASSERT_TRUE(Submit(issue, absl::StrCat("req-", i)).ok());
+    clock_.Advance(absl::Milliseconds(1));
+  }
+  EXPECT_THAT(ListTitles("", 3),
+              ElementsAre("issue 9", "issue 8", "issue 7", "issue 6", "issue 5", "issue 4",
+                          "issue 3", "issue 2", "issue 1", "issue 0"));
+  EXPECT_THAT(ListTitles("product=xbox", 2),
+              ElementsAre("issue 9", "issue 7", "issue 5", "issue 3", "issue 1"));
+  EXPECT_THAT(ListTitles("source=partner-portal AND product=azure-storage"),
+              ElementsAre("issue 6", "issue 0"));
+  EXPECT_THAT(ListTitles("severity=SEVERITY_CRITICAL"), ElementsAre("issue 7"));
+  EXPECT_EQ(ListTitles("state=STATE_RECEIVED AND customer.id=contoso").size(), 10u);
+  EXPECT_TRUE(ListTitles("state=STATE_ROUTED").empty());
+  EXPECT_TRUE(ListTitles("team=storage-oncall").empty());
+}
+
+TEST_F(IntakeCoreTest, PagingWhileIssuesArriveNeverRepeats) {
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(Submit(NewIssue(absl::StrCat("old ", i)), absl::StrCat("o", i)).ok());
+  v1::ListIssuesRequest request;
+  request.set_page_size(2);
+  absl::flat_hash_set<std::string> seen;
+  for (int page = 0; page < 10; ++page) {
+    auto response = core_->List(request);
+    ASSERT_TRUE(response.ok());
+    for (const Issue& issue : response->issues())
+      EXPECT_TRUE(seen.insert(issue.name()).second) << issue.name();
+    ASSERT_TRUE(Submit(NewIssue(absl::StrCat("new ", page)), absl::StrCat("n", page)).ok());
+    if (response->next_page_token().empty()) break;
+    request.set_page_token(response->next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 5u);
+}
+
+TEST_F(IntakeCoreTest, PageTokensAreBoundToTheirFilter) {
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(Submit(NewIssue(absl::StrCat("i", i)), absl::StrCat("r", i)).ok());
+  v1::ListIssuesRequest request;
+  request.set_page_size(1);
+  request.set_filter("product=azure-storage");
+  auto first = core_->List(request);
+  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(first->next_page_token().empty());
+  request.set_page_token(first->next_page_token());
+  request.set_filter("product=xbox");
+  EXPECT_EQ(core_->List(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.set_filter("colour=red");
+  EXPECT_EQ(core_->List(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.clear_page_token();
+  request.clear_filter();
+  request.set_page_size(1001);
+  EXPECT_EQ(core_->List(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MakeEventTest, RecipientsFollowTheApi) {
+  Issue issue = NewIssue("t");
+  issue.set_name("issues/01hzzzzzzzzzzzzzzzzzzzzzzz");
+  issue.set_etag("3");
+  issue.mutable_assignment()->mutable_target()->set_business_group("cloud");
+  issue.mutable_assignment()->mutable_target()->set_team("storage");
+  auto* watcher = issue.mutable_assignment()->add_watchers();
+  watcher->set_business_group("care");
+  watcher->set_team("managers");
+  const absl::Time now = absl::FromUnixSeconds(5);
+  EXPECT_THAT(MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, now).recipients(),
+              ElementsAre("sources/crm"));
+  EXPECT_THAT(MakeEvent(issue::v1::EVENT_TYPE_ROUTED, issue, now).recipients(),
+              ElementsAre("teams/storage", "business-groups/cloud", "teams/managers"));
+  const auto resolved = MakeEvent(issue::v1::EVENT_TYPE_RESOLVED, issue, now);
+  EXPECT_THAT(resolved.recipients(),
+              ElementsAre("teams/storage", "sources/crm", "submitters/jane@contoso.com"));
+  EXPECT_EQ(resolved.id(), "01hzzzzzzzzzzzzzzzzzzzzzzz/3/resolved");
+  EXPECT_EQ(resolved.time().seconds(), 5);
+}
+
+}  // namespace
+}  // namespace switchboard::intake

@@ -1,0 +1,119 @@
+#include "services/intake/issue_filter.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/status.h"
+#include "common/validation.h"
+
+namespace switchboard::intake {
+namespace {
+
+struct NamedField {
+  absl::string_view name;
+  FilterField field;
+};
+
+constexpr NamedField kFields[] = {
+    {"state", FilterField::kState},
+    {"severity", FilterField::kSeverity},
+    {"business_group", FilterField::kBusinessGroup},
+    {"team", FilterField::kTeam},
+    {"source", FilterField::kSource},
+    {"customer.id", FilterField::kCustomerId},
+    {"product", FilterField::kProduct},
+};
+
+absl::Status Invalid(absl::string_view why) {
+  return InvalidArgumentWithViolations(absl::StrCat("invalid filter: ", why),
+                                       {{"filter", std::string(why)}});
+}
+
+}  // namespace
+
+absl::string_view FilterFieldName(FilterField field) {
+  for (const NamedField& named : kFields) {
+    if (named.field == field) return named.name;
+  }
+  return "";
+}
+
+absl::StatusOr<std::vector<FilterTerm>> ParseIssueFilter(absl::string_view filter) {
+  std::vector<FilterTerm> terms;
+  if (filter.size() > kMaxFilterBytes) {
+    return Invalid(absl::StrCat("at most ", kMaxFilterBytes, " bytes"));
+  }
+  if (!IsValidUtf8(filter)) return Invalid("not valid UTF-8");
+  if (absl::StripAsciiWhitespace(filter).empty()) return terms;
+  for (absl::string_view term : absl::StrSplit(filter, " AND ")) {
+    term = absl::StripAsciiWhitespace(term);
+    const size_t equals = term.find('=');
+    if (equals == absl::string_view::npos) {
+      return Invalid(absl::StrCat("expected field=value, got \"", term, "\""));
+    }
+    const absl::string_view name = absl::StripAsciiWhitespace(term.substr(0, equals));
+    absl::string_view value = absl::StripAsciiWhitespace(term.substr(equals + 1));
+    if (value.size() >= 2 && absl::ConsumePrefix(&value, "\"") &&
+        !absl::ConsumeSuffix(&value, "\"")) {
+      return Invalid(absl::StrCat("unterminated quote in \"", term, "\""));
+    }
+    const NamedField* named = nullptr;
+    for (const NamedField& candidate : kFields) {
+      if (candidate.name == name) named = &candidate;
+    }
+    if (named == nullptr) {
+      return Invalid(absl::StrCat("unknown field \"", name,
+                                  "\"; one of state, severity, business_group, team, source, "
+                                  "customer.id, product"));
+    }
+    for (const FilterTerm& earlier : terms) {
+      if (earlier.field == named->field) return Invalid(absl::StrCat(name, " appears twice"));
+    }
+    bool valid;
+    if (named->field == FilterField::kState) {
+      issue::v1::State state;
+      valid = issue::v1::State_Parse(std::string(value), &state) &&
+              state != issue::v1::STATE_UNSPECIFIED;
+    } else if (named->field == FilterField::kSeverity) {
+      issue::v1::Severity severity;
+      valid = issue::v1::Severity_Parse(std::string(value), &severity) &&
+              severity != issue::v1::SEVERITY_UNSPECIFIED;
+    } else {
+      valid = IsValidId(value);
+    }
+    if (!valid) return Invalid(absl::StrCat("bad value \"", value, "\" for ", name));
+    terms.push_back({named->field, std::string(value)});
+  }
+  return terms;
+}
+
+std::string FilterFieldValue(const issue::v1::Issue& issue, FilterField field) {
+  switch (field) {
+    case FilterField::kState:
+      return issue::v1::State_Name(issue.state());
+    case FilterField::kSeverity:
+      return issue::v1::Severity_Name(issue.severity());
+    case FilterField::kBusinessGroup:
+      return issue.assignment().target().business_group();
+    case FilterField::kTeam:
+      return issue.assignment().target().team();
+    case FilterField::kSource:
+      return issue.source();
+    case FilterField::kCustomerId:
+      return issue.customer().id();
+    case FilterField::kProduct:
+      return issue.product();
+  }
+  return "";
+}
+
+bool MatchesFilter(const issue::v1::Issue& issue, const std::vector<FilterTerm>& terms) {
+  for (const FilterTerm& term : terms) {
+    if (FilterFieldValue(issue, term.field) != term.value) return false;
+  }
+  return true;
+}
+
+}  // namespace switchboard::intake

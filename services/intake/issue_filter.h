@@ -1,0 +1,42 @@
+// The ListIssues filter: a conjunction of `field=value` terms joined by
+// ` AND `, e.g. `state=STATE_ROUTED AND team=storage-oncall`. Fields: state,
+// severity (enum value names), business_group, team, source, customer.id,
+// product (ids). Spaces around `=` and double quotes around a value are
+// allowed; each field at most once.
+#ifndef SWITCHBOARD_SERVICES_INTAKE_ISSUE_FILTER_H_
+#define SWITCHBOARD_SERVICES_INTAKE_ISSUE_FILTER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "switchboard/issue/v1/issue.pb.h"
+
+namespace switchboard::intake {
+
+enum class FilterField { kState, kSeverity, kBusinessGroup, kTeam, kSource, kCustomerId, kProduct };
+
+struct FilterTerm {
+  FilterField field;
+  std::string value;  // enum fields: the value name
+};
+
+inline constexpr size_t kMaxFilterBytes = 1024;
+
+// Parses `filter` ("" matches everything). INVALID_ARGUMENT with a `filter`
+// field violation saying what is wrong.
+absl::StatusOr<std::vector<FilterTerm>> ParseIssueFilter(absl::string_view filter);
+
+// The name of `field` as filters write it.
+absl::string_view FilterFieldName(FilterField field);
+
+// The value of `field` in `issue`, as a term compares it ("" when unset).
+std::string FilterFieldValue(const issue::v1::Issue& issue, FilterField field);
+
+// Whether `issue` satisfies every term.
+bool MatchesFilter(const issue::v1::Issue& issue, const std::vector<FilterTerm>& terms);
+
+}  // namespace switchboard::intake
+
+#endif  // SWITCHBOARD_SERVICES_INTAKE_ISSUE_FILTER_H_

@@ -1,0 +1,182 @@
+#include "services/intake/issue_store.h"
+
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/key_encoding.h"
+#include "common/status.h"
+
+namespace switchboard::intake {
+namespace {
+
+using issue::v1::Issue;
+
+constexpr char kIssues[] = "issues";
+constexpr char kRequests[] = "requests";
+constexpr char kIndex[] = "index";
+constexpr char kRouteQueue[] = "route_queue";
+constexpr char kEventQueue[] = "event_queue";
+
+// Fields with an index, the most selective first: a filter uses the first.
+constexpr FilterField kIndexedFields[] = {
+    FilterField::kCustomerId, FilterField::kTeam,          FilterField::kProduct,
+    FilterField::kSource,     FilterField::kBusinessGroup, FilterField::kSeverity,
+    FilterField::kState,
+};
+
+std::string IndexPrefix(FilterField field, absl::string_view value) {
+  return absl::StrCat(FilterFieldName(field), absl::string_view("\0", 1), value,
+                      absl::string_view("\0", 1));
+}
+
+}  // namespace
+
+std::vector<std::string> IssueStore::ColumnFamilies() {
+  return {kIssues, kRequests, kIndex, kRouteQueue, kEventQueue};
+}
+
+IssueStore::IssueStore(Database& db)
+    : db_(db),
+      issues_(db.Family(kIssues)),
+      requests_(db.Family(kRequests)),
+      index_(db.Family(kIndex)),
+      route_queue_(db.Family(kRouteQueue)),
+      event_queue_(db.Family(kEventQueue)) {}
+
+std::vector<std::string> IndexKeys(const Issue& issue, absl::string_view id) {
+  std::vector<std::string> keys;
+  for (FilterField field : kIndexedFields) {
+    const std::string value = FilterFieldValue(issue, field);
+    if (value.empty() || absl::EndsWith(value, "_UNSPECIFIED")) continue;
+    keys.push_back(absl::StrCat(IndexPrefix(field, value), id));
+  }
+  return keys;
+}
+
+absl::StatusOr<Issue> IssueStore::Get(absl::string_view id) const {
+  std::string bytes;
+  rocksdb::Status status = db_.db().Get({}, issues_, rocksdb::Slice(id.data(), id.size()), &bytes);
+  if (status.IsNotFound()) return absl::NotFoundError(absl::StrCat("no issue issues/", id));
+  RETURN_IF_ERROR(FromRocks(status, "read an issue"));
+  Issue issue;
+  if (!issue.ParseFromString(bytes))
+    return absl::DataLossError(absl::StrCat("issue ", id, " does not parse"));
+  return issue;
+}
+
+absl::StatusOr<absl::optional<RequestRecord>> IssueStore::FindRequest(
+    absl::string_view request_id) const {
+  std::string value;
+  rocksdb::Status status =
+      db_.db().Get({}, requests_, rocksdb::Slice(request_id.data(), request_id.size()), &value);
+  if (status.IsNotFound()) return absl::nullopt;
+  RETURN_IF_ERROR(FromRocks(status, "read a request record"));
+  std::vector<absl::string_view> parts = absl::StrSplit(value, ':');
+  RequestRecord record;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &record.fingerprint)) {
+    return absl::DataLossError("a request record is corrupt");
+  }
+  record.issue_id = std::string(parts[0]);
+  return record;
+}
+
+absl::StatusOr<std::string> IssueStore::LastIssueId() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, issues_));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "find the last issue"));
+  return it->Valid() ? it->key().ToString() : std::string();
+}
+
+absl::StatusOr<std::vector<Issue>> IssueStore::List(const std::vector<FilterTerm>& terms,
+                                                    absl::string_view before, int limit,
+                                                    int scan_budget, std::string* resume) const {
+  // Walk the index of the most selective term, or all issues, backwards.
+  const FilterTerm* indexed = nullptr;
+  for (FilterField field : kIndexedFields) {
+    for (const FilterTerm& term : terms) {
+      if (indexed == nullptr && term.field == field) indexed = &term;
+    }
+  }
+  const std::string prefix = indexed == nullptr ? "" : IndexPrefix(indexed->field, indexed->value);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_.db().NewIterator({}, indexed == nullptr ? issues_ : index_));
+  if (before.empty()) {
+    // Just past the prefix: the prefix with its last byte (the \0) raised.
+    if (prefix.empty()) {
+      it->SeekToLast();
+    } else {
+      std::string end = prefix;
+      end.back() = '\x01';
+      it->SeekForPrev(end);
+    }
+  } else {
+    it->SeekForPrev(absl::StrCat(prefix, before));
+    if (it->Valid() && it->key() == rocksdb::Slice(absl::StrCat(prefix, before))) it->Prev();
+  }
+
+  std::vector<Issue> page;
+  resume->clear();
+  int examined = 0;
+  std::string last_examined;
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    const absl::string_view id(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    if (static_cast<int>(page.size()) == limit || examined == scan_budget) {
+      // More may follow: resume after the last one looked at.
+      *resume =
+          page.size() == static_cast<size_t>(limit) ? page.back().name().substr(7) : last_examined;
+      break;
+    }
+    ++examined;
+    Issue issue;
+    if (indexed == nullptr) {
+      if (!issue.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(absl::StrCat("issue ", id, " does not parse"));
+      }
+    } else {
+      ASSIGN_OR_RETURN(issue, Get(id));
+    }
+    last_examined = std::string(id);
+    if (MatchesFilter(issue, terms)) page.push_back(std::move(issue));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "list issues"));
+  return page;
+}
+
+void IssueStore::AddNewIssue(const Issue& issue, absl::string_view request_id, uint64_t fingerprint,
+                             uint64_t route_sequence,
+                             const std::vector<std::pair<uint64_t, issue::v1::IssueEvent>>& events,
+                             rocksdb::WriteBatch& batch) const {
+  const std::string id = issue.name().substr(7);
+  batch.Put(issues_, id, issue.SerializeAsString());
+  batch.Put(requests_, rocksdb::Slice(request_id.data(), request_id.size()),
+            absl::StrCat(id, ":", fingerprint));
+  for (const std::string& key : IndexKeys(issue, id)) batch.Put(index_, key, "");
+  batch.Put(route_queue_, EncodeFixed64BigEndian(route_sequence), id);
+  for (const auto& [sequence, event] : events) {
+    batch.Put(event_queue_, EncodeFixed64BigEndian(sequence), event.SerializeAsString());
+  }
+}
+
+absl::StatusOr<uint64_t> IssueStore::NextSequence(rocksdb::ColumnFamilyHandle* family) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, family));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "read a queue"));
+  uint64_t last = 0;
+  if (it->Valid() &&
+      !DecodeFixed64BigEndian(absl::string_view(it->key().data(), it->key().size()), &last)) {
+    return absl::DataLossError("a queue key is corrupt");
+  }
+  return last + 1;
+}
+
+absl::StatusOr<uint64_t> IssueStore::NextRouteSequence() const {
+  return NextSequence(route_queue_);
+}
+absl::StatusOr<uint64_t> IssueStore::NextEventSequence() const {
+  return NextSequence(event_queue_);
+}
+
+}  // namespace switchboard::intake
