@@ -20,9 +20,53 @@ using issue::v1::IssueEvent;
 namespace {
 
 constexpr int kScanBudget = 10000;
+constexpr size_t kMaxActorChars = 128;
+constexpr size_t kMaxReasonChars = 1024;
+constexpr size_t kMaxResolutionBytes = 64 * 1024;
 
 google::protobuf::Timestamp ToTimestamp(absl::Time time) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+}
+
+absl::Duration FromDuration(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+// Sets or clears a deadline `within` after `now`.
+void SetDeadline(bool has_within, const google::protobuf::Duration& within, absl::Time now,
+                 google::protobuf::Timestamp* deadline, Issue& issue,
+                 void (Issue::*clear)()) {
+  if (has_within) {
+    *deadline = ToTimestamp(now + FromDuration(within));
+  } else {
+    (issue.*clear)();
+  }
+}
+
+absl::Status CheckEtag(absl::string_view etag, const Issue& current) {
+  if (etag.empty() || etag == current.etag()) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat("etag \"", etag, "\" is stale: the issue is at etag \"",
+                                         current.etag(), "\"; read it again"));
+}
+
+absl::Status WrongState(absl::string_view action, const Issue& current, absl::string_view allowed) {
+  return absl::FailedPreconditionError(absl::StrCat("cannot ", action, " ", current.name(), ": it is ",
+                                                    issue::v1::State_Name(current.state()), "; only ",
+                                                    allowed, " issues can be"));
+}
+
+// Validates the name and actor every lifecycle request carries.
+absl::string_view CheckNameAndActor(absl::string_view name, absl::string_view actor,
+                                    absl::string_view etag, Violations& violations) {
+  const absl::string_view id = IssueIdFromName(name);
+  if (id.empty()) violations.Add("name", "must be issues/{issue_id}, a 26-character id");
+  CheckText(violations, "actor", actor, 1, kMaxActorChars);
+  CheckText(violations, "etag", etag, 0, 64);
+  return id;
 }
 
 // The fields a caller may set on SubmitIssue; the rest are output only.
@@ -79,7 +123,7 @@ uint64_t SubmissionFingerprint(const Issue& issue) {
 }
 
 IssueEvent MakeEvent(issue::v1::EventType type, const Issue& issue, absl::Time time) {
-  IssueEvent event;
+  IssueEvent event;  // recipients below follow API.md
   const absl::string_view id = absl::string_view(issue.name()).substr(7);
   // One event per issue version: stable across retries and restarts.
   event.set_id(absl::StrCat(id, "/", issue.etag(), "/", EventName(type)));
@@ -111,30 +155,31 @@ IssueEvent MakeEvent(issue::v1::EventType type, const Issue& issue, absl::Time t
   return event;
 }
 
-IntakeCore::IntakeCore(IssueStore& store, CommitQueue& commits, prometheus::Registry& registry,
-                       Clock& clock, const std::string& last_id)
+IntakeCore::IntakeCore(IssueStore& store, CommitQueue& commits, IntakeMetrics& metrics,
+                       RoutingPeer& routing, Clock& clock, const std::string& last_id)
     : store_(store),
       commits_(commits),
+      metrics_(metrics),
+      routing_(routing),
       clock_(clock),
-      ids_(clock, last_id),
-      submitted_(prometheus::BuildCounter()
-                     .Name("switchboard_intake_issues_submitted_total")
-                     .Help("Issues accepted by SubmitIssue (not counting idempotent retries), by "
-                           "source and severity.")
-                     .Register(registry)) {}
+      ids_(clock, last_id) {}
 
-absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IssueStore& store,
-                                                               CommitQueue& commits,
-                                                               prometheus::Registry& registry,
-                                                               Clock& clock) {
+absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IssueStore& store, CommitQueue& commits,
+                                                               IntakeMetrics& metrics,
+                                                               RoutingPeer& routing, Clock& clock) {
   ASSIGN_OR_RETURN(const std::string last_id, store.LastIssueId());
   ASSIGN_OR_RETURN(const uint64_t next_route, store.NextRouteSequence());
   ASSIGN_OR_RETURN(const uint64_t next_event, store.NextEventSequence());
-  auto core = absl::WrapUnique(new IntakeCore(store, commits, registry, clock, last_id));
+  auto core = absl::WrapUnique(new IntakeCore(store, commits, metrics, routing, clock, last_id));
   MutexLock lock(core->mu_);
   core->next_route_sequence_ = next_route;
   core->next_event_sequence_ = next_event;
   return core;
+}
+
+void IntakeCore::SetWorkListener(std::function<void()> listener) {
+  MutexLock lock(mu_);
+  on_work_ = std::move(listener);
 }
 
 void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
@@ -147,12 +192,11 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
   }
   const std::string& request_id = request.request_id();
   const uint64_t fingerprint = SubmissionFingerprint(request.issue());
+
   enum class Outcome { kQueued, kJoined, kConflict, kKnown, kError };
   Outcome outcome = Outcome::kQueued;
   absl::Status error;
   std::string known_id;
-  Issue issue;
-  rocksdb::WriteBatch batch;
   {
     MutexLock lock(mu_);
     auto in_flight = in_flight_.find(request_id);
@@ -172,26 +216,26 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
       known_id = (*record)->issue_id;
     } else {
       const absl::Time now = clock_.Now();
-      issue = InputFields(request.issue());
+      Issue issue = InputFields(request.issue());
       issue.set_name(IssueName(ids_.Next()));
       issue.set_state(issue::v1::STATE_RECEIVED);
       *issue.mutable_create_time() = ToTimestamp(now);
       *issue.mutable_update_time() = ToTimestamp(now);
       issue.set_etag("1");
       std::vector<std::pair<uint64_t, IssueEvent>> events;
-      events.emplace_back(next_event_sequence_++,
-                          MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, now));
+      events.emplace_back(next_event_sequence_++, MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, now));
+      rocksdb::WriteBatch batch;
       store_.AddNewIssue(issue, request_id, fingerprint, next_route_sequence_++, events, batch);
       in_flight_[request_id] = InFlight{fingerprint, {}};
       in_flight_[request_id].waiters.push_back(std::move(done));
+      // Queued under the lock: batches are stored in the order of their sequences.
+      commits_.Commit(std::move(batch), [this, request_id, issue](const absl::Status& status) {
+        FinishSubmit(request_id, status, issue);
+      });
     }
   }
   switch (outcome) {
     case Outcome::kQueued:
-      commits_.Commit(std::move(batch), [this, request_id, issue](const absl::Status& status) {
-        FinishSubmit(request_id, status, issue);
-      });
-      return;
     case Outcome::kJoined:
       return;
     case Outcome::kConflict:
@@ -210,16 +254,19 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
 void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status& status,
                               const Issue& issue) {
   std::vector<IssueDone> waiters;
+  std::function<void()> listener;
   {
     MutexLock lock(mu_);
     auto in_flight = in_flight_.find(request_id);
     waiters = std::move(in_flight->second.waiters);
     in_flight_.erase(in_flight);
+    listener = on_work_;
   }
   if (status.ok()) {
-    submitted_
+    metrics_.submitted
         .Add({{"source", issue.source()}, {"severity", issue::v1::Severity_Name(issue.severity())}})
         .Increment();
+    if (listener) listener();
   }
   for (IssueDone& waiter : waiters) {
     if (status.ok()) {
@@ -240,27 +287,283 @@ absl::StatusOr<Issue> IntakeCore::Get(const v1::GetIssueRequest& request) const 
   return store_.Get(id);
 }
 
-absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(
-    const v1::ListIssuesRequest& request) const {
+absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(const v1::ListIssuesRequest& request) const {
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
   ASSIGN_OR_RETURN(const std::vector<FilterTerm> terms, ParseIssueFilter(request.filter()));
   std::string before;
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(before, DecodePageToken(request.page_token(), "issues", request.filter()));
     if (!IsValidIssueId(before)) {
-      return InvalidArgumentWithViolations("invalid page_token",
-                                           {{"page_token", "not a page token"}});
+      return InvalidArgumentWithViolations("invalid page_token", {{"page_token", "not a page token"}});
     }
   }
   std::string resume;
-  ASSIGN_OR_RETURN(
-      std::vector<Issue> page,
-      store_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume));
+  ASSIGN_OR_RETURN(std::vector<Issue> page,
+                   store_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume));
   v1::ListIssuesResponse response;
   for (Issue& issue : page) *response.add_issues() = std::move(issue);
-  if (!resume.empty())
-    response.set_next_page_token(EncodePageToken("issues", request.filter(), resume));
+  if (!resume.empty()) response.set_next_page_token(EncodePageToken("issues", request.filter(), resume));
   return response;
+}
+
+absl::StatusOr<Issue> IntakeCore::Current(absl::string_view id) {
+  MutexLock lock(mu_);
+  return CurrentLocked(id);
+}
+
+absl::StatusOr<Issue> IntakeCore::CurrentLocked(absl::string_view id) {
+  auto pending = pending_.find(id);
+  if (pending != pending_.end()) return pending->second;
+  return store_.Get(id);
+}
+
+void IntakeCore::Update(absl::string_view id_view, ChangeFn change, ExtraWrites extra, IssueDone done) {
+  const std::string id(id_view);
+  absl::Status error;
+  {
+    MutexLock lock(mu_);
+    absl::StatusOr<Issue> current = CurrentLocked(id);
+    absl::StatusOr<IssueChange> result = current.ok() ? change(*current) : current.status();
+    if (result.ok()) {
+      rocksdb::WriteBatch batch;
+      Issue updated = *current;
+      issue::v1::EventType event = issue::v1::EVENT_TYPE_UNSPECIFIED;
+      if (result->write) {
+        const absl::Time now = clock_.Now();
+        updated = std::move(result->updated);
+        int64_t version = 0;
+        if (!absl::SimpleAtoi(current->etag(), &version)) version = 0;
+        updated.set_etag(absl::StrCat(version + 1));
+        *updated.mutable_update_time() = ToTimestamp(now);
+        store_.PutIssue(updated, batch);
+        store_.UpdateIndex(*current, updated, batch);
+        store_.UpdateTimer(*current, updated, batch);
+        if (result->event != issue::v1::EVENT_TYPE_UNSPECIFIED) {
+          event = result->event;
+          IssueEvent record = MakeEvent(event, updated, now);
+          record.set_actor(result->actor);
+          record.set_reason(result->reason);
+          if (!result->previous_owner.empty() &&
+              result->previous_owner != updated.assignment().target().team()) {
+            record.add_recipients(absl::StrCat("teams/", result->previous_owner));
+          }
+          store_.PutEvent(next_event_sequence_++, record, batch);
+        }
+        pending_[id] = updated;
+      }
+      extra(batch);
+      commits_.Commit(std::move(batch), [this, updated, event, done = std::move(done)](
+                                            const absl::Status& status) mutable {
+        Committed(updated, event, status, std::move(done));
+      });
+      return;
+    }
+    error = result.status();
+  }
+  std::move(done)(error);
+}
+
+void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event, const absl::Status& status,
+                           IssueDone done) {
+  std::function<void()> listener;
+  {
+    MutexLock lock(mu_);
+    const std::string id(absl::string_view(issue.name()).substr(7));
+    auto pending = pending_.find(id);
+    if (pending != pending_.end() && pending->second.etag() == issue.etag()) pending_.erase(pending);
+    listener = on_work_;
+  }
+  if (!status.ok()) {
+    std::move(done)(status);
+    return;
+  }
+  const std::string& group = issue.assignment().target().business_group();
+  const absl::Duration age = FromTimestamp(issue.update_time()) - FromTimestamp(issue.create_time());
+  switch (event) {
+    case issue::v1::EVENT_TYPE_ROUTED:
+      metrics_.Count(metrics_.routed, group);
+      metrics_.Observe(metrics_.time_to_route, group, age);
+      break;
+    case issue::v1::EVENT_TYPE_ACKNOWLEDGED:
+      metrics_.Observe(metrics_.time_to_acknowledge, group, age);
+      break;
+    case issue::v1::EVENT_TYPE_RESOLVED:
+      metrics_.Observe(metrics_.time_to_resolve, group, age);
+      break;
+    case issue::v1::EVENT_TYPE_ESCALATED:
+      metrics_.Count(metrics_.escalations, group);
+      break;
+    default:
+      break;
+  }
+  if (event != issue::v1::EVENT_TYPE_UNSPECIFIED && listener) listener();
+  std::move(done)(issue);
+}
+
+void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, IssueDone done) {
+  Violations violations;
+  const absl::string_view id = CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
+  if (absl::Status invalid = violations.ToStatus("AcknowledgeIssueRequest"); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  Update(
+      id,
+      [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+        if (current.state() == issue::v1::STATE_ACKNOWLEDGED) return IssueChange{.write = false};
+        if (current.state() != issue::v1::STATE_ROUTED) return WrongState("acknowledge", current, "ROUTED");
+        RETURN_IF_ERROR(CheckEtag(request.etag(), current));
+        IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_ACKNOWLEDGED,
+                           .actor = request.actor()};
+        change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
+        return change;
+      },
+      [](rocksdb::WriteBatch&) {}, std::move(done));
+}
+
+void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, IssueDone done) {
+  Violations violations;
+  const absl::string_view id = CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
+  if (request.resolution().empty()) {
+    violations.Add("resolution", "required");
+  } else {
+    CheckBytes(violations, "resolution", request.resolution(), kMaxResolutionBytes);
+  }
+  if (absl::Status invalid = violations.ToStatus("ResolveIssueRequest"); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  Update(
+      id,
+      [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+        if (current.state() != issue::v1::STATE_ROUTED && current.state() != issue::v1::STATE_ACKNOWLEDGED) {
+          return WrongState("resolve", current, "ROUTED or ACKNOWLEDGED");
+        }
+        RETURN_IF_ERROR(CheckEtag(request.etag(), current));
+        IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_RESOLVED,
+                           .actor = request.actor()};
+        change.updated.set_state(issue::v1::STATE_RESOLVED);
+        change.updated.set_resolution(request.resolution());
+        return change;
+      },
+      [](rocksdb::WriteBatch&) {}, std::move(done));
+}
+
+void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone done) {
+  Violations violations;
+  const absl::string_view id = CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
+  if (!request.has_target()) {
+    violations.Add("target", "required");
+  } else {
+    ValidateTarget(request.target(), "target", violations);
+  }
+  CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
+  if (absl::Status invalid = violations.ToStatus("TransferIssueRequest"); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  absl::StatusOr<Issue> current = Current(id);
+  if (!current.ok()) {
+    std::move(done)(current.status());
+    return;
+  }
+  if (current->state() != issue::v1::STATE_ROUTED && current->state() != issue::v1::STATE_ACKNOWLEDGED) {
+    std::move(done)(WrongState("transfer", *current, "ROUTED or ACKNOWLEDGED"));
+    return;
+  }
+  routing::v1::RouteToTargetRequest check;
+  *check.mutable_issue() = InputFields(*current);
+  *check.mutable_target() = request.target();
+  routing_.RouteToTarget(check, [this, id = std::string(id), request, done = std::move(done)](
+                                    absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
+    if (!decision.ok()) {
+      std::move(done)(decision.status());
+      return;
+    }
+    Update(
+        id,
+        [&](const Issue& latest) -> absl::StatusOr<IssueChange> {
+          if (latest.state() != issue::v1::STATE_ROUTED && latest.state() != issue::v1::STATE_ACKNOWLEDGED) {
+            return WrongState("transfer", latest, "ROUTED or ACKNOWLEDGED");
+          }
+          RETURN_IF_ERROR(CheckEtag(request.etag(), latest));
+          const absl::Time now = clock_.Now();
+          IssueChange change{.updated = latest, .event = issue::v1::EVENT_TYPE_TRANSFERRED,
+                             .actor = request.actor(), .reason = request.reason(),
+                             .previous_owner = latest.assignment().target().team()};
+          Issue& issue = change.updated;
+          issue.set_state(issue::v1::STATE_ROUTED);  // the new owner acknowledges anew
+          issue::v1::Assignment& assignment = *issue.mutable_assignment();
+          assignment.Clear();
+          *assignment.mutable_target() = decision->target();
+          *assignment.mutable_original_target() = decision->target();
+          assignment.set_ruleset_revision(decision->ruleset_revision());
+          assignment.set_manual(true);
+          *assignment.mutable_assign_time() = ToTimestamp(now);
+          SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
+                      issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
+          return change;
+        },
+        [](rocksdb::WriteBatch&) {}, std::move(done));
+  });
+}
+
+void IntakeCore::RecordRouting(const std::string& id, const routing::v1::RoutingDecision& decision,
+                               uint64_t route_task, IssueDone done) {
+  Update(
+      id,
+      [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+        if (current.state() != issue::v1::STATE_RECEIVED) return IssueChange{.write = false};
+        const absl::Time now = clock_.Now();
+        IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_ROUTED};
+        Issue& issue = change.updated;
+        issue.set_state(issue::v1::STATE_ROUTED);
+        issue::v1::Assignment& assignment = *issue.mutable_assignment();
+        *assignment.mutable_target() = decision.target();
+        assignment.set_rule(decision.rule());
+        assignment.set_ruleset_revision(decision.ruleset_revision());
+        *assignment.mutable_watchers() = decision.watchers();
+        assignment.set_escalation_level(0);
+        *assignment.mutable_assign_time() = ToTimestamp(now);
+        *assignment.mutable_original_target() =
+            decision.has_original_target() ? decision.original_target() : decision.target();
+        SetDeadline(decision.has_ack_within(), decision.ack_within(), now, issue.mutable_ack_deadline(),
+                    issue, &Issue::clear_ack_deadline);
+        SetDeadline(decision.has_resolve_within(), decision.resolve_within(), now,
+                    issue.mutable_resolve_deadline(), issue, &Issue::clear_resolve_deadline);
+        return change;
+      },
+      [&](rocksdb::WriteBatch& batch) { store_.DeleteRouteTask(route_task, batch); }, std::move(done));
+}
+
+void IntakeCore::RecordEscalation(const std::string& id, const std::string& timer_key,
+                                  const routing::v1::RoutingDecision* decision, IssueDone done) {
+  Update(
+      id,
+      [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+        if (TimerKey(current) != timer_key) return IssueChange{.write = false};  // moved on
+        const std::string& group = current.assignment().target().business_group();
+        metrics_.Count(metrics_.sla_breaches, group);
+        if (decision == nullptr) {
+          metrics_.Count(metrics_.escalations_exhausted, group);
+          return IssueChange{.write = false};  // the timer goes, the owner stays
+        }
+        const absl::Time now = clock_.Now();
+        IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_ESCALATED,
+                           .reason = absl::StrCat("not acknowledged by the ack deadline; escalation level ",
+                                                  decision->escalation_level()),
+                           .previous_owner = current.assignment().target().team()};
+        Issue& issue = change.updated;
+        issue::v1::Assignment& assignment = *issue.mutable_assignment();
+        *assignment.mutable_target() = decision->target();
+        assignment.set_escalation_level(decision->escalation_level());
+        *assignment.mutable_original_target() = decision->original_target();
+        *assignment.mutable_assign_time() = ToTimestamp(now);
+        SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
+                    issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
+        return change;
+      },
+      [&](rocksdb::WriteBatch& batch) { store_.DeleteTimer(timer_key, batch); }, std::move(done));
 }
 
 }  // namespace switchboard::intake

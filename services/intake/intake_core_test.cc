@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/testing/subprocess.h"
+#include "services/intake/testing/fake_peers.h"
 
 namespace switchboard::intake {
 namespace {
@@ -45,7 +46,7 @@ class IntakeCoreTest : public ::testing::Test {
     db_ = std::move(*db);
     commits_ = std::make_unique<CommitQueue>(db_->db(), CommitQueue::Options{.name = "intake"});
     store_ = std::make_unique<IssueStore>(*db_);
-    auto core = IntakeCore::Create(*store_, *commits_, registry_, clock_);
+    auto core = IntakeCore::Create(*store_, *commits_, metrics_, routing_, clock_);
     ASSERT_TRUE(core.ok()) << core.status();
     core_ = std::move(*core);
   }
@@ -90,6 +91,8 @@ class IntakeCoreTest : public ::testing::Test {
   const std::string dir_ = testing::MakeTempDir("intake_core_test");
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   prometheus::Registry registry_;
+  IntakeMetrics metrics_{registry_};
+  fakes::FakeRouting routing_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<IssueStore> store_;

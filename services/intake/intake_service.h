@@ -1,7 +1,7 @@
 // The gRPC adapter of switchboard.intake.v1.IntakeService: parses each
 // request itself (malformed bytes are INVALID_ARGUMENT), calls IntakeCore and
-// converts the outcome. SubmitIssue finishes in the commit queue's callback,
-// after the fsync; no handler waits on disk.
+// converts the outcome. Every write finishes in the commit queue's callback,
+// after the fsync; no handler waits on disk or on another service.
 #ifndef SWITCHBOARD_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define SWITCHBOARD_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
@@ -10,11 +10,12 @@
 
 namespace switchboard::intake {
 
-// AcknowledgeIssue, ResolveIssue and TransferIssue are not built yet: the
-// generated base answers them with UNIMPLEMENTED.
 using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitIssue<
     v1::IntakeService::WithRawCallbackMethod_GetIssue<
-        v1::IntakeService::WithRawCallbackMethod_ListIssues<v1::IntakeService::CallbackService>>>;
+        v1::IntakeService::WithRawCallbackMethod_ListIssues<
+            v1::IntakeService::WithRawCallbackMethod_AcknowledgeIssue<
+                v1::IntakeService::WithRawCallbackMethod_ResolveIssue<
+                    v1::IntakeService::WithRawCallbackMethod_TransferIssue<v1::IntakeService::Service>>>>>>;
 
 class IntakeService final : public RawIntakeService {
  public:
@@ -29,6 +30,15 @@ class IntakeService final : public RawIntakeService {
   grpc::ServerUnaryReactor* ListIssues(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request,
                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* AcknowledgeIssue(grpc::CallbackServerContext* context,
+                                             const grpc::ByteBuffer* request,
+                                             grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ResolveIssue(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* TransferIssue(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
 
  private:
   IntakeCore& core_;

@@ -1,5 +1,6 @@
 #include "services/intake/issue_store.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/match.h"
@@ -19,6 +20,7 @@ constexpr char kRequests[] = "requests";
 constexpr char kIndex[] = "index";
 constexpr char kRouteQueue[] = "route_queue";
 constexpr char kEventQueue[] = "event_queue";
+constexpr char kTimers[] = "timers";
 
 // Fields with an index, the most selective first: a filter uses the first.
 constexpr FilterField kIndexedFields[] = {
@@ -35,7 +37,7 @@ std::string IndexPrefix(FilterField field, absl::string_view value) {
 }  // namespace
 
 std::vector<std::string> IssueStore::ColumnFamilies() {
-  return {kIssues, kRequests, kIndex, kRouteQueue, kEventQueue};
+  return {kIssues, kRequests, kIndex, kRouteQueue, kEventQueue, kTimers};
 }
 
 IssueStore::IssueStore(Database& db)
@@ -44,7 +46,16 @@ IssueStore::IssueStore(Database& db)
       requests_(db.Family(kRequests)),
       index_(db.Family(kIndex)),
       route_queue_(db.Family(kRouteQueue)),
-      event_queue_(db.Family(kEventQueue)) {}
+      event_queue_(db.Family(kEventQueue)),
+      timers_(db.Family(kTimers)) {}
+
+std::string TimerKey(const Issue& issue) {
+  if (issue.state() != issue::v1::STATE_ROUTED || !issue.has_ack_deadline()) return "";
+  const int64_t nanos = issue.ack_deadline().seconds() * 1'000'000'000 + issue.ack_deadline().nanos();
+  std::string key = EncodeFixed64BigEndian(static_cast<uint64_t>(std::max<int64_t>(0, nanos)));
+  absl::StrAppend(&key, absl::string_view(issue.name()).substr(7));
+  return key;
+}
 
 std::vector<std::string> IndexKeys(const Issue& issue, absl::string_view id) {
   std::vector<std::string> keys;
@@ -155,9 +166,7 @@ void IssueStore::AddNewIssue(const Issue& issue, absl::string_view request_id, u
             absl::StrCat(id, ":", fingerprint));
   for (const std::string& key : IndexKeys(issue, id)) batch.Put(index_, key, "");
   batch.Put(route_queue_, EncodeFixed64BigEndian(route_sequence), id);
-  for (const auto& [sequence, event] : events) {
-    batch.Put(event_queue_, EncodeFixed64BigEndian(sequence), event.SerializeAsString());
-  }
+  for (const auto& [sequence, event] : events) PutEvent(sequence, event, batch);
 }
 
 absl::StatusOr<uint64_t> IssueStore::NextSequence(rocksdb::ColumnFamilyHandle* family) const {
@@ -177,6 +186,92 @@ absl::StatusOr<uint64_t> IssueStore::NextRouteSequence() const {
 }
 absl::StatusOr<uint64_t> IssueStore::NextEventSequence() const {
   return NextSequence(event_queue_);
+}
+
+absl::StatusOr<std::vector<QueueItem>> IssueStore::Peek(rocksdb::ColumnFamilyHandle* family,
+                                                       int limit) const {
+  std::vector<QueueItem> items;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, family));
+  for (it->SeekToFirst(); it->Valid() && static_cast<int>(items.size()) < limit; it->Next()) {
+    QueueItem& item = items.emplace_back();
+    if (!DecodeFixed64BigEndian(absl::string_view(it->key().data(), it->key().size()), &item.sequence)) {
+      return absl::DataLossError("a queue key is corrupt");
+    }
+    item.value = it->value().ToString();
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read a queue"));
+  return items;
+}
+
+int64_t IssueStore::Estimate(rocksdb::ColumnFamilyHandle* family) const {
+  uint64_t keys = 0;
+  if (!db_.db().GetIntProperty(family, "rocksdb.estimate-num-keys", &keys)) return 0;
+  return static_cast<int64_t>(keys);
+}
+
+absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekRouteTasks(int limit) const {
+  return Peek(route_queue_, limit);
+}
+absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekEvents(int limit) const {
+  return Peek(event_queue_, limit);
+}
+int64_t IssueStore::EstimateRouteTasks() const { return Estimate(route_queue_); }
+int64_t IssueStore::EstimateEvents() const { return Estimate(event_queue_); }
+
+absl::StatusOr<absl::optional<Timer>> IssueStore::FirstTimer() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, timers_));
+  it->SeekToFirst();
+  RETURN_IF_ERROR(FromRocks(it->status(), "read the timers"));
+  if (!it->Valid()) return absl::nullopt;
+  uint64_t nanos;
+  const absl::string_view key(it->key().data(), it->key().size());
+  if (key.size() <= 8 || !DecodeFixed64BigEndian(key.substr(0, 8), &nanos)) {
+    return absl::DataLossError("a timer key is corrupt");
+  }
+  return Timer{absl::FromUnixNanos(static_cast<int64_t>(nanos)), std::string(key.substr(8)),
+               std::string(key)};
+}
+
+void IssueStore::PutIssue(const Issue& issue, rocksdb::WriteBatch& batch) const {
+  const absl::string_view id = absl::string_view(issue.name()).substr(7);
+  batch.Put(issues_, rocksdb::Slice(id.data(), id.size()), issue.SerializeAsString());
+}
+
+void IssueStore::UpdateIndex(const Issue& before, const Issue& after, rocksdb::WriteBatch& batch) const {
+  const std::string id(absl::string_view(after.name()).substr(7));
+  const std::vector<std::string> old_keys = IndexKeys(before, id);
+  const std::vector<std::string> new_keys = IndexKeys(after, id);
+  for (const std::string& key : old_keys) {
+    if (std::find(new_keys.begin(), new_keys.end(), key) == new_keys.end()) batch.Delete(index_, key);
+  }
+  for (const std::string& key : new_keys) {
+    if (std::find(old_keys.begin(), old_keys.end(), key) == old_keys.end()) batch.Put(index_, key, "");
+  }
+}
+
+void IssueStore::UpdateTimer(const Issue& before, const Issue& after, rocksdb::WriteBatch& batch) const {
+  const std::string old_key = TimerKey(before);
+  const std::string new_key = TimerKey(after);
+  if (old_key == new_key) return;
+  if (!old_key.empty()) batch.Delete(timers_, old_key);
+  if (!new_key.empty()) batch.Put(timers_, new_key, absl::StrCat(after.assignment().escalation_level()));
+}
+
+void IssueStore::PutEvent(uint64_t sequence, const issue::v1::IssueEvent& event,
+                          rocksdb::WriteBatch& batch) const {
+  batch.Put(event_queue_, EncodeFixed64BigEndian(sequence), event.SerializeAsString());
+}
+
+void IssueStore::DeleteRouteTask(uint64_t sequence, rocksdb::WriteBatch& batch) const {
+  batch.Delete(route_queue_, EncodeFixed64BigEndian(sequence));
+}
+
+void IssueStore::DeleteEvent(uint64_t sequence, rocksdb::WriteBatch& batch) const {
+  batch.Delete(event_queue_, EncodeFixed64BigEndian(sequence));
+}
+
+void IssueStore::DeleteTimer(const std::string& key, rocksdb::WriteBatch& batch) const {
+  batch.Delete(timers_, key);
 }
 
 }  // namespace switchboard::intake

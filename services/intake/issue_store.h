@@ -7,6 +7,7 @@
 //   index        "{field}\0{value}\0{issue id}" → "" (ListIssues filters)
 //   route_queue  fixed64 sequence → issue id (accepted, waiting to be routed)
 //   event_queue  fixed64 sequence → IssueEvent (waiting to be published)
+//   timers       fixed64 ack deadline (Unix ns) + issue id → escalation level
 #ifndef SWITCHBOARD_SERVICES_INTAKE_ISSUE_STORE_H_
 #define SWITCHBOARD_SERVICES_INTAKE_ISSUE_STORE_H_
 
@@ -21,6 +22,19 @@
 #include "switchboard/issue/v1/issue.pb.h"
 
 namespace switchboard::intake {
+
+// A queued item: its sequence number and stored value.
+struct QueueItem {
+  uint64_t sequence;
+  std::string value;
+};
+
+// An armed SLA timer.
+struct Timer {
+  absl::Time deadline;
+  std::string issue_id;
+  std::string key;
+};
 
 // What SubmitIssue stored for a request_id.
 struct RequestRecord {
@@ -61,8 +75,34 @@ class IssueStore {
   absl::StatusOr<uint64_t> NextRouteSequence() const;
   absl::StatusOr<uint64_t> NextEventSequence() const;
 
+  // The first `limit` items of a queue, in order.
+  absl::StatusOr<std::vector<QueueItem>> PeekRouteTasks(int limit) const;
+  absl::StatusOr<std::vector<QueueItem>> PeekEvents(int limit) const;
+
+  // About how many items a queue holds (RocksDB's estimate; cheap).
+  int64_t EstimateRouteTasks() const;
+  int64_t EstimateEvents() const;
+
+  // The earliest armed timer, if any.
+  absl::StatusOr<absl::optional<Timer>> FirstTimer() const;
+
+  // Batch edits used by issue updates and the dispatcher.
+  void PutIssue(const issue::v1::Issue& issue, rocksdb::WriteBatch& batch) const;
+  void UpdateIndex(const issue::v1::Issue& before, const issue::v1::Issue& after,
+                   rocksdb::WriteBatch& batch) const;
+  // Removes `before`'s timer and arms `after`'s: an issue has a timer exactly
+  // while it is ROUTED with an ack deadline.
+  void UpdateTimer(const issue::v1::Issue& before, const issue::v1::Issue& after,
+                   rocksdb::WriteBatch& batch) const;
+  void PutEvent(uint64_t sequence, const issue::v1::IssueEvent& event, rocksdb::WriteBatch& batch) const;
+  void DeleteRouteTask(uint64_t sequence, rocksdb::WriteBatch& batch) const;
+  void DeleteEvent(uint64_t sequence, rocksdb::WriteBatch& batch) const;
+  void DeleteTimer(const std::string& key, rocksdb::WriteBatch& batch) const;
+
  private:
   absl::StatusOr<uint64_t> NextSequence(rocksdb::ColumnFamilyHandle* family) const;
+  absl::StatusOr<std::vector<QueueItem>> Peek(rocksdb::ColumnFamilyHandle* family, int limit) const;
+  int64_t Estimate(rocksdb::ColumnFamilyHandle* family) const;
 
   Database& db_;
   rocksdb::ColumnFamilyHandle* issues_;
@@ -70,7 +110,11 @@ class IssueStore {
   rocksdb::ColumnFamilyHandle* index_;
   rocksdb::ColumnFamilyHandle* route_queue_;
   rocksdb::ColumnFamilyHandle* event_queue_;
+  rocksdb::ColumnFamilyHandle* timers_;
 };
+
+// The timer key of an issue that is ROUTED with an ack deadline, else "".
+std::string TimerKey(const issue::v1::Issue& issue);
 
 // The index keys of `issue`, one per filterable field that has a value.
 std::vector<std::string> IndexKeys(const issue::v1::Issue& issue, absl::string_view id);

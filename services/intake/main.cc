@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/rocks.h"
 #include "common/server.h"
+#include "services/intake/dispatcher.h"
 #include "services/intake/intake_core.h"
 #include "services/intake/intake_service.h"
 #include "services/intake/issue_store.h"
@@ -14,6 +15,8 @@
 ABSL_FLAG(std::string, routing_target, "127.0.0.1:50052", "RoutingService address, host:port");
 ABSL_FLAG(std::string, notification_target, "127.0.0.1:50053",
           "NotificationService address, host:port");
+ABSL_FLAG(absl::Duration, peer_timeout, absl::Seconds(5),
+          "deadline of each call to routing and notification");
 
 namespace switchboard::intake {
 namespace {
@@ -28,13 +31,21 @@ int Run() {
   auto registry = std::make_shared<prometheus::Registry>();
   CommitQueue commits((*db)->db(), {.name = "intake"}, registry.get());
   IssueStore store(**db);
-  auto core = IntakeCore::Create(store, commits, *registry, Clock::Real());
+  IntakeMetrics metrics(*registry);
+  const absl::Duration timeout = absl::GetFlag(FLAGS_peer_timeout);
+  auto routing = MakeGrpcRoutingPeer(absl::GetFlag(FLAGS_routing_target), timeout);
+  auto notification = MakeGrpcNotificationPeer(absl::GetFlag(FLAGS_notification_target), timeout);
+  auto core = IntakeCore::Create(store, commits, metrics, *routing, Clock::Real());
   if (!core.ok()) return ExitWithError(core.status());
+  Dispatcher dispatcher(**core, store, commits, *routing, *notification, metrics, Clock::Real(), {});
+  if (absl::Status started = dispatcher.Start(); !started.ok()) return ExitWithError(started);
   IntakeService service(**core);
   auto host = ServiceHost::Start(ServerConfigFromFlags(),
                                  {{&service, v1::IntakeService::service_full_name()}}, registry);
   if (!host.ok()) return ExitWithError(host.status());
-  return (*host)->RunUntilSignal();
+  const int code = (*host)->RunUntilSignal();
+  dispatcher.Stop();
+  return code;
 }
 
 }  // namespace

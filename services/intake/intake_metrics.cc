@@ -1,0 +1,78 @@
+#include "services/intake/intake_metrics.h"
+
+namespace switchboard::intake {
+namespace {
+
+// Seconds, from a second to two weeks: how long people take.
+const std::vector<double>& HumanBuckets() {
+  static const auto* buckets = new std::vector<double>{
+      1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800, 1209600};
+  return *buckets;
+}
+
+// Seconds, from a millisecond to ten minutes: how long routing takes.
+const std::vector<double>& MachineBuckets() {
+  static const auto* buckets = new std::vector<double>{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600};
+  return *buckets;
+}
+
+prometheus::Family<prometheus::Counter>& Counter(prometheus::Registry& registry, const char* name,
+                                                 const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+}
+
+prometheus::Family<prometheus::Histogram>& Histogram(prometheus::Registry& registry, const char* name,
+                                                     const char* help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
+}
+
+}  // namespace
+
+IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
+    : submitted(Counter(registry, "switchboard_intake_issues_submitted_total",
+                        "Issues accepted by SubmitIssue (idempotent retries not counted).")),
+      routed(Counter(registry, "switchboard_intake_issues_routed_total",
+                     "Issues routed to an owner, by owning business group.")),
+      time_to_route(Histogram(registry, "switchboard_intake_time_to_route_seconds",
+                              "From an issue's acceptance to its routing.")),
+      time_to_acknowledge(Histogram(registry, "switchboard_intake_time_to_acknowledge_seconds",
+                                    "From an issue's acceptance to its acknowledgement.")),
+      time_to_resolve(Histogram(registry, "switchboard_intake_time_to_resolve_seconds",
+                                "From an issue's acceptance to its resolution.")),
+      sla_breaches(Counter(registry, "switchboard_intake_sla_breaches_total",
+                           "Ack deadlines that passed while the issue was still ROUTED.")),
+      escalations(Counter(registry, "switchboard_intake_escalations_total",
+                          "Issues escalated to the next owner, by the new owner's business group.")),
+      escalations_exhausted(Counter(registry, "switchboard_intake_escalations_exhausted_total",
+                                    "Breached issues whose escalation list had no next owner.")),
+      backlog(prometheus::BuildGauge()
+                  .Name("switchboard_intake_backlog")
+                  .Help("Items waiting in a dispatch queue: route (issues to route), publish "
+                        "(events to publish).")
+                  .Register(registry)),
+      backlog_oldest_age(prometheus::BuildGauge()
+                             .Name("switchboard_intake_backlog_oldest_age_seconds")
+                             .Help("Age of the oldest item waiting in a dispatch queue.")
+                             .Register(registry)),
+      dispatch_failures(Counter(registry, "switchboard_intake_dispatch_failures_total",
+                                "Failed calls to routing or notification, by peer and status code.")) {
+  for (const char* queue : {"route", "publish"}) {
+    backlog.Add({{"queue", queue}});
+    backlog_oldest_age.Add({{"queue", queue}});
+  }
+}
+
+void IntakeMetrics::Observe(prometheus::Family<prometheus::Histogram>& family,
+                            absl::string_view business_group, absl::Duration duration) {
+  const bool human = &family != &time_to_route;
+  family.Add({{"business_group", std::string(business_group)}}, human ? HumanBuckets() : MachineBuckets())
+      .Observe(absl::ToDoubleSeconds(duration));
+}
+
+void IntakeMetrics::Count(prometheus::Family<prometheus::Counter>& family,
+                          absl::string_view business_group) {
+  family.Add({{"business_group", std::string(business_group)}}).Increment();
+}
+
+}  // namespace switchboard::intake

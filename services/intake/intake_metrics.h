@@ -1,0 +1,44 @@
+// The intake service's metrics: the customer-experience story of issues.
+#ifndef SWITCHBOARD_SERVICES_INTAKE_INTAKE_METRICS_H_
+#define SWITCHBOARD_SERVICES_INTAKE_INTAKE_METRICS_H_
+
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace switchboard::intake {
+
+struct IntakeMetrics {
+  explicit IntakeMetrics(prometheus::Registry& registry);
+
+  void Observe(prometheus::Family<prometheus::Histogram>& family, absl::string_view business_group,
+               absl::Duration duration);
+  void Count(prometheus::Family<prometheus::Counter>& family, absl::string_view business_group);
+
+  // {source, severity}
+  prometheus::Family<prometheus::Counter>& submitted;
+  // {business_group}
+  prometheus::Family<prometheus::Counter>& routed;
+  prometheus::Family<prometheus::Histogram>& time_to_route;
+  prometheus::Family<prometheus::Histogram>& time_to_acknowledge;
+  prometheus::Family<prometheus::Histogram>& time_to_resolve;
+  prometheus::Family<prometheus::Counter>& sla_breaches;
+  prometheus::Family<prometheus::Counter>& escalations;
+  prometheus::Family<prometheus::Counter>& escalations_exhausted;
+  // {queue}: route, publish
+  prometheus::Family<prometheus::Gauge>& backlog;
+  prometheus::Family<prometheus::Gauge>& backlog_oldest_age;
+  // {peer, code}
+  prometheus::Family<prometheus::Counter>& dispatch_failures;
+};
+
+}  // namespace switchboard::intake
+
+#endif  // SWITCHBOARD_SERVICES_INTAKE_INTAKE_METRICS_H_

@@ -1,0 +1,91 @@
+#include "services/intake/peers.h"
+
+#include "common/channel.h"
+#include "common/status.h"
+
+namespace switchboard::intake {
+namespace {
+
+using routing::v1::RoutingService;
+
+class GrpcRoutingPeer final : public RoutingPeer {
+ public:
+  GrpcRoutingPeer(const std::string& target, absl::Duration timeout)
+      : stub_(RoutingService::NewStub(
+            MakeServiceChannel(target, {RoutingService::service_full_name()}))),
+        timeout_(timeout) {}
+
+  absl::StatusOr<routing::v1::RouteIssuesResponse> RouteIssues(
+      const routing::v1::RouteIssuesRequest& request) override {
+    grpc::ClientContext context;
+    SetTimeout(context, timeout_);
+    routing::v1::RouteIssuesResponse response;
+    RETURN_IF_ERROR(FromGrpcStatus(stub_->RouteIssues(&context, request, &response)));
+    return response;
+  }
+
+  absl::StatusOr<routing::v1::RoutingDecision> EscalateIssue(
+      const routing::v1::EscalateIssueRequest& request) override {
+    grpc::ClientContext context;
+    SetTimeout(context, timeout_);
+    routing::v1::RoutingDecision decision;
+    RETURN_IF_ERROR(FromGrpcStatus(stub_->EscalateIssue(&context, request, &decision)));
+    return decision;
+  }
+
+  void RouteToTarget(const routing::v1::RouteToTargetRequest& request, DecisionDone done) override {
+    struct Call {
+      grpc::ClientContext context;
+      routing::v1::RouteToTargetRequest request;
+      routing::v1::RoutingDecision decision;
+      DecisionDone done;
+    };
+    auto* call = new Call{{}, request, {}, std::move(done)};  // freed in the callback
+    SetTimeout(call->context, timeout_);
+    stub_->async()->RouteToTarget(&call->context, &call->request, &call->decision,
+                                  [call](grpc::Status status) {
+                                    std::unique_ptr<Call> owned(call);
+                                    if (status.ok()) {
+                                      std::move(owned->done)(std::move(owned->decision));
+                                    } else {
+                                      std::move(owned->done)(FromGrpcStatus(status));
+                                    }
+                                  });
+  }
+
+ private:
+  std::unique_ptr<RoutingService::Stub> stub_;
+  const absl::Duration timeout_;
+};
+
+class GrpcNotificationPeer final : public NotificationPeer {
+ public:
+  GrpcNotificationPeer(const std::string& target, absl::Duration timeout)
+      : stub_(notification::v1::NotificationService::NewStub(MakeServiceChannel(
+            target, {notification::v1::NotificationService::service_full_name()}))),
+        timeout_(timeout) {}
+
+  absl::Status Publish(const notification::v1::PublishRequest& request) override {
+    grpc::ClientContext context;
+    SetTimeout(context, timeout_);
+    notification::v1::PublishResponse response;
+    return FromGrpcStatus(stub_->Publish(&context, request, &response));
+  }
+
+ private:
+  std::unique_ptr<notification::v1::NotificationService::Stub> stub_;
+  const absl::Duration timeout_;
+};
+
+}  // namespace
+
+std::unique_ptr<RoutingPeer> MakeGrpcRoutingPeer(const std::string& target, absl::Duration timeout) {
+  return std::make_unique<GrpcRoutingPeer>(target, timeout);
+}
+
+std::unique_ptr<NotificationPeer> MakeGrpcNotificationPeer(const std::string& target,
+                                                           absl::Duration timeout) {
+  return std::make_unique<GrpcNotificationPeer>(target, timeout);
+}
+
+}  // namespace switchboard::intake
