@@ -45,9 +45,9 @@ class UpdateWaiter {
 
 }  // namespace
 
-Dispatcher::Dispatcher(IntakeCore& core, IssueStore& store, CommitQueue& commits, RoutingPeer& routing,
-                       NotificationPeer& notification, IntakeMetrics& metrics, Clock& timer_clock,
-                       Options options)
+Dispatcher::Dispatcher(IntakeCore& core, IssueStore& store, CommitQueue& commits,
+                       RoutingPeer& routing, NotificationPeer& notification, IntakeMetrics& metrics,
+                       Clock& timer_clock, Options options)
     : core_(core),
       store_(store),
       commits_(commits),
@@ -106,12 +106,14 @@ void Dispatcher::Idle(uint64_t seen, absl::Duration timeout) {
   }
 }
 
-void Dispatcher::Failed(absl::string_view peer, const absl::Status& status, ExponentialBackoff& backoff) {
+void Dispatcher::Failed(absl::string_view peer, const absl::Status& status,
+                        ExponentialBackoff& backoff) {
   metrics_.dispatch_failures
       .Add({{"peer", std::string(peer)}, {"code", std::string(StatusCodeName(status.code()))}})
       .Increment();
   const absl::Duration delay = backoff.Next();
-  log::Warning("dispatch call failed; retrying", {{"peer", peer}, {"status", status}, {"retry_in", delay}});
+  log::Warning("dispatch call failed; retrying",
+               {{"peer", peer}, {"status", status}, {"retry_in", delay}});
   // Sleep out the backoff unless stopped; new work does not cut it short.
   const absl::Time deadline = absl::Now() + delay;
   MutexLock lock(mu_);
@@ -190,8 +192,8 @@ bool Dispatcher::RouteOnce(ExponentialBackoff& backoff) {
   UpdateWaiter waiter;
   waiter.Expect(static_cast<int>(routed.size()));
   for (size_t i = 0; i < routed.size(); ++i) {
-    core_.RecordRouting(routed[i]->value, response->decisions(static_cast<int>(i)), routed[i]->sequence,
-                        waiter.Callback());
+    core_.RecordRouting(routed[i]->value, response->decisions(static_cast<int>(i)),
+                        routed[i]->sequence, waiter.Callback());
   }
   if (absl::Status recorded = waiter.Wait(); !recorded.ok()) {
     log::Error("cannot record routing decisions", {{"status", recorded}});
@@ -258,7 +260,8 @@ void Dispatcher::TimerLoop() {
                                       ? (*next)->deadline
                                       : timer_clock_.Now() + options_.idle_poll;
       MutexLock lock(mu_);
-      if (!stopping_ && !timer_wake_) timer_clock_.AwaitDeadline(mu_, woken_, timer_wake_, deadline);
+      if (!stopping_ && !timer_wake_)
+        timer_clock_.AwaitDeadline(mu_, woken_, timer_wake_, deadline);
       timer_wake_ = false;
     }
   }
@@ -297,7 +300,8 @@ bool Dispatcher::FireNextTimer(ExponentialBackoff& backoff) {
   }
   UpdateWaiter waiter;
   waiter.Expect(1);
-  core_.RecordEscalation(due.issue_id, due.key, decision.ok() ? &*decision : nullptr, waiter.Callback());
+  core_.RecordEscalation(due.issue_id, due.key, decision.ok() ? &*decision : nullptr,
+                         waiter.Callback());
   if (absl::Status recorded = waiter.Wait(); !recorded.ok()) {
     log::Error("cannot record an escalation", {{"issue", due.issue_id}, {"status", recorded}});
     return false;

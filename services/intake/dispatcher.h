@@ -38,13 +38,15 @@ class Dispatcher {
     int publish_batch = 500;
     // How often an idle loop looks again without being woken.
     absl::Duration idle_poll = absl::Seconds(1);
-    ExponentialBackoff::Options backoff = {.initial = absl::Milliseconds(50), .max = absl::Seconds(5)};
+    ExponentialBackoff::Options backoff = {.initial = absl::Milliseconds(50),
+                                           .max = absl::Seconds(5)};
   };
 
   // `timer_clock` decides when ack deadlines pass (a FakeClock in tests);
   // backoff and polling use real time.
   Dispatcher(IntakeCore& core, IssueStore& store, CommitQueue& commits, RoutingPeer& routing,
-             NotificationPeer& notification, IntakeMetrics& metrics, Clock& timer_clock, Options options);
+             NotificationPeer& notification, IntakeMetrics& metrics, Clock& timer_clock,
+             Options options);
 
   // Stop()s.
   ~Dispatcher();

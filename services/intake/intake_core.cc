@@ -38,8 +38,7 @@ absl::Duration FromDuration(const google::protobuf::Duration& duration) {
 
 // Sets or clears a deadline `within` after `now`.
 void SetDeadline(bool has_within, const google::protobuf::Duration& within, absl::Time now,
-                 google::protobuf::Timestamp* deadline, Issue& issue,
-                 void (Issue::*clear)()) {
+                 google::protobuf::Timestamp* deadline, Issue& issue, void (Issue::*clear)()) {
   if (has_within) {
     *deadline = ToTimestamp(now + FromDuration(within));
   } else {
@@ -54,9 +53,9 @@ absl::Status CheckEtag(absl::string_view etag, const Issue& current) {
 }
 
 absl::Status WrongState(absl::string_view action, const Issue& current, absl::string_view allowed) {
-  return absl::FailedPreconditionError(absl::StrCat("cannot ", action, " ", current.name(), ": it is ",
-                                                    issue::v1::State_Name(current.state()), "; only ",
-                                                    allowed, " issues can be"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot ", action, " ", current.name(), ": it is ",
+                   issue::v1::State_Name(current.state()), "; only ", allowed, " issues can be"));
 }
 
 // Validates the name and actor every lifecycle request carries.
@@ -164,7 +163,8 @@ IntakeCore::IntakeCore(IssueStore& store, CommitQueue& commits, IntakeMetrics& m
       clock_(clock),
       ids_(clock, last_id) {}
 
-absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IssueStore& store, CommitQueue& commits,
+absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IssueStore& store,
+                                                               CommitQueue& commits,
                                                                IntakeMetrics& metrics,
                                                                RoutingPeer& routing, Clock& clock) {
   ASSIGN_OR_RETURN(const std::string last_id, store.LastIssueId());
@@ -223,7 +223,8 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
       *issue.mutable_update_time() = ToTimestamp(now);
       issue.set_etag("1");
       std::vector<std::pair<uint64_t, IssueEvent>> events;
-      events.emplace_back(next_event_sequence_++, MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, now));
+      events.emplace_back(next_event_sequence_++,
+                          MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, now));
       rocksdb::WriteBatch batch;
       store_.AddNewIssue(issue, request_id, fingerprint, next_route_sequence_++, events, batch);
       in_flight_[request_id] = InFlight{fingerprint, {}};
@@ -287,22 +288,26 @@ absl::StatusOr<Issue> IntakeCore::Get(const v1::GetIssueRequest& request) const 
   return store_.Get(id);
 }
 
-absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(const v1::ListIssuesRequest& request) const {
+absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(
+    const v1::ListIssuesRequest& request) const {
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
   ASSIGN_OR_RETURN(const std::vector<FilterTerm> terms, ParseIssueFilter(request.filter()));
   std::string before;
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(before, DecodePageToken(request.page_token(), "issues", request.filter()));
     if (!IsValidIssueId(before)) {
-      return InvalidArgumentWithViolations("invalid page_token", {{"page_token", "not a page token"}});
+      return InvalidArgumentWithViolations("invalid page_token",
+                                           {{"page_token", "not a page token"}});
     }
   }
   std::string resume;
-  ASSIGN_OR_RETURN(std::vector<Issue> page,
-                   store_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume));
+  ASSIGN_OR_RETURN(
+      std::vector<Issue> page,
+      store_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume));
   v1::ListIssuesResponse response;
   for (Issue& issue : page) *response.add_issues() = std::move(issue);
-  if (!resume.empty()) response.set_next_page_token(EncodePageToken("issues", request.filter(), resume));
+  if (!resume.empty())
+    response.set_next_page_token(EncodePageToken("issues", request.filter(), resume));
   return response;
 }
 
@@ -317,7 +322,8 @@ absl::StatusOr<Issue> IntakeCore::CurrentLocked(absl::string_view id) {
   return store_.Get(id);
 }
 
-void IntakeCore::Update(absl::string_view id_view, ChangeFn change, ExtraWrites extra, IssueDone done) {
+void IntakeCore::Update(absl::string_view id_view, ChangeFn change, ExtraWrites extra,
+                        IssueDone done) {
   const std::string id(id_view);
   absl::Status error;
   {
@@ -363,14 +369,15 @@ void IntakeCore::Update(absl::string_view id_view, ChangeFn change, ExtraWrites 
   std::move(done)(error);
 }
 
-void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event, const absl::Status& status,
-                           IssueDone done) {
+void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event,
+                           const absl::Status& status, IssueDone done) {
   std::function<void()> listener;
   {
     MutexLock lock(mu_);
     const std::string id(absl::string_view(issue.name()).substr(7));
     auto pending = pending_.find(id);
-    if (pending != pending_.end() && pending->second.etag() == issue.etag()) pending_.erase(pending);
+    if (pending != pending_.end() && pending->second.etag() == issue.etag())
+      pending_.erase(pending);
     listener = on_work_;
   }
   if (!status.ok()) {
@@ -378,7 +385,8 @@ void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event, const
     return;
   }
   const std::string& group = issue.assignment().target().business_group();
-  const absl::Duration age = FromTimestamp(issue.update_time()) - FromTimestamp(issue.create_time());
+  const absl::Duration age =
+      FromTimestamp(issue.update_time()) - FromTimestamp(issue.create_time());
   switch (event) {
     case issue::v1::EVENT_TYPE_ROUTED:
       metrics_.Count(metrics_.routed, group);
@@ -402,7 +410,8 @@ void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event, const
 
 void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, IssueDone done) {
   Violations violations;
-  const absl::string_view id = CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
+  const absl::string_view id =
+      CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
   if (absl::Status invalid = violations.ToStatus("AcknowledgeIssueRequest"); !invalid.ok()) {
     std::move(done)(invalid);
     return;
@@ -411,9 +420,11 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, IssueDo
       id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
         if (current.state() == issue::v1::STATE_ACKNOWLEDGED) return IssueChange{.write = false};
-        if (current.state() != issue::v1::STATE_ROUTED) return WrongState("acknowledge", current, "ROUTED");
+        if (current.state() != issue::v1::STATE_ROUTED)
+          return WrongState("acknowledge", current, "ROUTED");
         RETURN_IF_ERROR(CheckEtag(request.etag(), current));
-        IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_ACKNOWLEDGED,
+        IssueChange change{.updated = current,
+                           .event = issue::v1::EVENT_TYPE_ACKNOWLEDGED,
                            .actor = request.actor()};
         change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
         return change;
@@ -423,7 +434,8 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, IssueDo
 
 void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, IssueDone done) {
   Violations violations;
-  const absl::string_view id = CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
+  const absl::string_view id =
+      CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
   if (request.resolution().empty()) {
     violations.Add("resolution", "required");
   } else {
@@ -436,12 +448,13 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, IssueDone done)
   Update(
       id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
-        if (current.state() != issue::v1::STATE_ROUTED && current.state() != issue::v1::STATE_ACKNOWLEDGED) {
+        if (current.state() != issue::v1::STATE_ROUTED &&
+            current.state() != issue::v1::STATE_ACKNOWLEDGED) {
           return WrongState("resolve", current, "ROUTED or ACKNOWLEDGED");
         }
         RETURN_IF_ERROR(CheckEtag(request.etag(), current));
-        IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_RESOLVED,
-                           .actor = request.actor()};
+        IssueChange change{
+            .updated = current, .event = issue::v1::EVENT_TYPE_RESOLVED, .actor = request.actor()};
         change.updated.set_state(issue::v1::STATE_RESOLVED);
         change.updated.set_resolution(request.resolution());
         return change;
@@ -451,7 +464,8 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, IssueDone done)
 
 void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone done) {
   Violations violations;
-  const absl::string_view id = CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
+  const absl::string_view id =
+      CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
   if (!request.has_target()) {
     violations.Add("target", "required");
   } else {
@@ -467,7 +481,8 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone don
     std::move(done)(current.status());
     return;
   }
-  if (current->state() != issue::v1::STATE_ROUTED && current->state() != issue::v1::STATE_ACKNOWLEDGED) {
+  if (current->state() != issue::v1::STATE_ROUTED &&
+      current->state() != issue::v1::STATE_ACKNOWLEDGED) {
     std::move(done)(WrongState("transfer", *current, "ROUTED or ACKNOWLEDGED"));
     return;
   }
@@ -483,13 +498,16 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone don
     Update(
         id,
         [&](const Issue& latest) -> absl::StatusOr<IssueChange> {
-          if (latest.state() != issue::v1::STATE_ROUTED && latest.state() != issue::v1::STATE_ACKNOWLEDGED) {
+          if (latest.state() != issue::v1::STATE_ROUTED &&
+              latest.state() != issue::v1::STATE_ACKNOWLEDGED) {
             return WrongState("transfer", latest, "ROUTED or ACKNOWLEDGED");
           }
           RETURN_IF_ERROR(CheckEtag(request.etag(), latest));
           const absl::Time now = clock_.Now();
-          IssueChange change{.updated = latest, .event = issue::v1::EVENT_TYPE_TRANSFERRED,
-                             .actor = request.actor(), .reason = request.reason(),
+          IssueChange change{.updated = latest,
+                             .event = issue::v1::EVENT_TYPE_TRANSFERRED,
+                             .actor = request.actor(),
+                             .reason = request.reason(),
                              .previous_owner = latest.assignment().target().team()};
           Issue& issue = change.updated;
           issue.set_state(issue::v1::STATE_ROUTED);  // the new owner acknowledges anew
@@ -527,13 +545,14 @@ void IntakeCore::RecordRouting(const std::string& id, const routing::v1::Routing
         *assignment.mutable_assign_time() = ToTimestamp(now);
         *assignment.mutable_original_target() =
             decision.has_original_target() ? decision.original_target() : decision.target();
-        SetDeadline(decision.has_ack_within(), decision.ack_within(), now, issue.mutable_ack_deadline(),
-                    issue, &Issue::clear_ack_deadline);
+        SetDeadline(decision.has_ack_within(), decision.ack_within(), now,
+                    issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
         SetDeadline(decision.has_resolve_within(), decision.resolve_within(), now,
                     issue.mutable_resolve_deadline(), issue, &Issue::clear_resolve_deadline);
         return change;
       },
-      [&](rocksdb::WriteBatch& batch) { store_.DeleteRouteTask(route_task, batch); }, std::move(done));
+      [&](rocksdb::WriteBatch& batch) { store_.DeleteRouteTask(route_task, batch); },
+      std::move(done));
 }
 
 void IntakeCore::RecordEscalation(const std::string& id, const std::string& timer_key,
@@ -549,10 +568,12 @@ void IntakeCore::RecordEscalation(const std::string& id, const std::string& time
           return IssueChange{.write = false};  // the timer goes, the owner stays
         }
         const absl::Time now = clock_.Now();
-        IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_ESCALATED,
-                           .reason = absl::StrCat("not acknowledged by the ack deadline; escalation level ",
-                                                  decision->escalation_level()),
-                           .previous_owner = current.assignment().target().team()};
+        IssueChange change{
+            .updated = current,
+            .event = issue::v1::EVENT_TYPE_ESCALATED,
+            .reason = absl::StrCat("not acknowledged by the ack deadline; escalation level ",
+                                   decision->escalation_level()),
+            .previous_owner = current.assignment().target().team()};
         Issue& issue = change.updated;
         issue::v1::Assignment& assignment = *issue.mutable_assignment();
         *assignment.mutable_target() = decision->target();

@@ -62,8 +62,8 @@ class IntakeCore {
   // Reads where the id sequence and the queues stand. `routing` answers
   // TransferIssue's target checks.
   static absl::StatusOr<std::unique_ptr<IntakeCore>> Create(IssueStore& store, CommitQueue& commits,
-                                                            IntakeMetrics& metrics, RoutingPeer& routing,
-                                                            Clock& clock);
+                                                            IntakeMetrics& metrics,
+                                                            RoutingPeer& routing, Clock& clock);
 
   // SubmitIssue. `done` runs once, after the fsync (on the commit thread) or
   // at once for an invalid or already-known request.
@@ -107,11 +107,12 @@ class IntakeCore {
   IntakeCore(IssueStore& store, CommitQueue& commits, IntakeMetrics& metrics, RoutingPeer& routing,
              Clock& clock, const std::string& last_id);
 
-  absl::StatusOr<issue::v1::Issue> CurrentLocked(absl::string_view id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<issue::v1::Issue> CurrentLocked(absl::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishSubmit(const std::string& request_id, const absl::Status& status,
                     const issue::v1::Issue& issue);
-  void Committed(const issue::v1::Issue& issue, issue::v1::EventType event, const absl::Status& status,
-                 IssueDone done);
+  void Committed(const issue::v1::Issue& issue, issue::v1::EventType event,
+                 const absl::Status& status, IssueDone done);
 
   IssueStore& store_;
   CommitQueue& commits_;

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include "absl/container/flat_hash_set.h"
@@ -88,6 +89,71 @@ class IntakeCoreTest : public ::testing::Test {
     return titles;
   }
 
+  // Submits and routes an issue to "azure-storage-team" with a 60 s ack SLA.
+  Issue RoutedIssue(const std::string& request_id) {
+    auto issue = Submit(NewIssue(request_id), request_id);
+    EXPECT_TRUE(issue.ok()) << issue.status();
+    routing::v1::RoutingDecision decision;
+    decision.mutable_target()->set_business_group("cloud");
+    decision.mutable_target()->set_team("storage");
+    *decision.mutable_original_target() = decision.target();
+    decision.set_rule("storage-rule");
+    decision.mutable_ack_within()->set_seconds(60);
+    return Wait([&](IntakeCore::IssueDone done) {
+             core_->RecordRouting(std::string(IssueIdFromName(issue->name())), decision, 1,
+                                  std::move(done));
+           })
+        .value();
+  }
+
+  absl::StatusOr<Issue> Wait(absl::FunctionRef<void(IntakeCore::IssueDone)> call) {
+    Notification done;
+    absl::StatusOr<Issue> result;
+    call([&](absl::StatusOr<Issue> outcome) {
+      result = std::move(outcome);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return result;
+  }
+
+  absl::StatusOr<Issue> Acknowledge(const Issue& issue, const std::string& etag = "") {
+    v1::AcknowledgeIssueRequest request;
+    request.set_name(issue.name());
+    request.set_actor("oncall@storage");
+    request.set_etag(etag);
+    return Wait([&](IntakeCore::IssueDone done) { core_->Acknowledge(request, std::move(done)); });
+  }
+
+  absl::StatusOr<Issue> Resolve(const Issue& issue, const std::string& resolution = "fixed") {
+    v1::ResolveIssueRequest request;
+    request.set_name(issue.name());
+    request.set_actor("oncall@storage");
+    request.set_resolution(resolution);
+    return Wait([&](IntakeCore::IssueDone done) { core_->Resolve(request, std::move(done)); });
+  }
+
+  absl::StatusOr<Issue> Transfer(const Issue& issue, const std::string& team,
+                                 const std::string& etag = "") {
+    v1::TransferIssueRequest request;
+    request.set_name(issue.name());
+    request.set_actor("lead@storage");
+    request.set_reason("belongs to compute");
+    request.mutable_target()->set_business_group("cloud");
+    request.mutable_target()->set_team(team);
+    request.set_etag(etag);
+    return Wait([&](IntakeCore::IssueDone done) { core_->Transfer(request, std::move(done)); });
+  }
+
+  std::vector<issue::v1::IssueEvent> QueuedEvents() {
+    std::vector<issue::v1::IssueEvent> events;
+    absl::StatusOr<std::vector<QueueItem>> items = store_->PeekEvents(1000);
+    EXPECT_TRUE(items.ok()) << items.status();
+    if (!items.ok()) return events;
+    for (const QueueItem& item : *items) events.emplace_back().ParseFromString(item.value);
+    return events;
+  }
+
   const std::string dir_ = testing::MakeTempDir("intake_core_test");
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   prometheus::Registry registry_;
@@ -116,7 +182,7 @@ TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
   get.set_name(issue->name());
   auto stored = core_->Get(get);
   ASSERT_TRUE(stored.ok()) << stored.status();
-  EXPECT_EQ(stored->SerializeAsString(), issue->SerializeAsString());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*stored, *issue));
 }
 
 TEST_F(IntakeCoreTest, InvalidSubmissionsListEveryViolation) {
@@ -247,6 +313,143 @@ TEST_F(IntakeCoreTest, PageTokensAreBoundToTheirFilter) {
   request.clear_filter();
   request.set_page_size(1001);
   EXPECT_EQ(core_->List(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(IntakeCoreTest, RoutingRecordsTheDecisionOnceAndArmsTheTimer) {
+  const Issue routed = RoutedIssue("req-1");
+  EXPECT_EQ(routed.state(), issue::v1::STATE_ROUTED);
+  EXPECT_EQ(routed.etag(), "2");
+  EXPECT_EQ(routed.assignment().target().team(), "storage");
+  EXPECT_EQ(routed.assignment().rule(), "storage-rule");
+  EXPECT_EQ(routed.ack_deadline().seconds(), 1'800'000'060);
+  EXPECT_FALSE(routed.has_resolve_deadline());
+  auto timer = store_->FirstTimer();
+  ASSERT_TRUE(timer.ok() && timer->has_value());
+  EXPECT_EQ((*timer)->issue_id, IssueIdFromName(routed.name()));
+  EXPECT_TRUE(store_->PeekRouteTasks(10)->empty());
+
+  // A second decision (a retry) changes nothing.
+  routing::v1::RoutingDecision other;
+  other.mutable_target()->set_team("compute");
+  auto again = Wait([&](IntakeCore::IssueDone done) {
+    core_->RecordRouting(std::string(IssueIdFromName(routed.name())), other, 1, std::move(done));
+  });
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->assignment().target().team(), "storage");
+  EXPECT_EQ(again->etag(), "2");
+  EXPECT_THAT(ListTitles("team=storage AND state=STATE_ROUTED"), ElementsAre("req-1"));
+
+  const auto events = QueuedEvents();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type(), issue::v1::EVENT_TYPE_RECEIVED);
+  EXPECT_EQ(events[1].type(), issue::v1::EVENT_TYPE_ROUTED);
+  EXPECT_THAT(events[1].recipients(), ElementsAre("teams/storage", "business-groups/cloud"));
+}
+
+TEST_F(IntakeCoreTest, AcknowledgeThenResolve) {
+  const Issue routed = RoutedIssue("req-1");
+  auto acked = Acknowledge(routed, routed.etag());
+  ASSERT_TRUE(acked.ok()) << acked.status();
+  EXPECT_EQ(acked->state(), issue::v1::STATE_ACKNOWLEDGED);
+  EXPECT_EQ(acked->etag(), "3");
+  EXPECT_FALSE(store_->FirstTimer()->has_value());  // acknowledged: no escalation
+
+  auto twice = Acknowledge(routed);  // idempotent, whatever the etag
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice->etag(), "3");
+
+  EXPECT_EQ(Resolve(*acked, "").status().code(), absl::StatusCode::kInvalidArgument);
+  auto resolved = Resolve(*acked, "Replaced the failed node");
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->state(), issue::v1::STATE_RESOLVED);
+  EXPECT_EQ(resolved->resolution(), "Replaced the failed node");
+  EXPECT_EQ(Resolve(*resolved).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Acknowledge(*resolved).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  const auto events = QueuedEvents();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[2].type(), issue::v1::EVENT_TYPE_ACKNOWLEDGED);
+  EXPECT_EQ(events[2].actor(), "oncall@storage");
+  EXPECT_THAT(events[3].recipients(),
+              ElementsAre("teams/storage", "sources/crm", "submitters/jane@contoso.com"));
+  EXPECT_THAT(ListTitles("state=STATE_RESOLVED"), ElementsAre("req-1"));
+  EXPECT_TRUE(ListTitles("state=STATE_ROUTED").empty());
+}
+
+TEST_F(IntakeCoreTest, StaleEtagsAreAborted) {
+  const Issue routed = RoutedIssue("req-1");
+  EXPECT_EQ(Acknowledge(routed, "1").status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Transfer(routed, "compute", "7").status().code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(Acknowledge(routed, "2").ok());
+}
+
+TEST_F(IntakeCoreTest, StateMachineRefusesWrongStates) {
+  auto received = Submit(NewIssue("not routed"), "req-1");
+  ASSERT_TRUE(received.ok());
+  EXPECT_EQ(Acknowledge(*received).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Resolve(*received).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Transfer(*received, "compute").status().code(), absl::StatusCode::kFailedPrecondition);
+  Issue missing = *received;
+  missing.set_name("issues/01hzzzzzzzzzzzzzzzzzzzzzzz");
+  EXPECT_EQ(Acknowledge(missing).status().code(), absl::StatusCode::kNotFound);
+  missing.set_name("bad");
+  auto invalid = Acknowledge(missing);
+  EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetFieldViolations(invalid.status()).at(0).field, "name");
+}
+
+TEST_F(IntakeCoreTest, TransferIsManualAndResetsTheAckClock) {
+  const Issue routed = RoutedIssue("req-1");
+  ASSERT_TRUE(Acknowledge(routed).ok());
+  clock_.Advance(absl::Minutes(5));
+  auto transferred = Transfer(routed, "compute");
+  ASSERT_TRUE(transferred.ok()) << transferred.status();
+  EXPECT_EQ(transferred->state(), issue::v1::STATE_ROUTED);  // the new owner must acknowledge
+  EXPECT_EQ(transferred->assignment().target().team(), "compute");
+  EXPECT_TRUE(transferred->assignment().manual());
+  EXPECT_EQ(transferred->assignment().rule(), "");
+  EXPECT_EQ(transferred->ack_deadline().seconds(), 1'800'000'000 + 300 + 120);
+  EXPECT_EQ(Transfer(routed, "no-such-team").status().code(), absl::StatusCode::kInvalidArgument);
+  routing_.set_available(false);
+  EXPECT_EQ(Transfer(routed, "storage").status().code(), absl::StatusCode::kUnavailable);
+
+  const auto events = QueuedEvents();
+  const auto& event = events.back();
+  EXPECT_EQ(event.type(), issue::v1::EVENT_TYPE_TRANSFERRED);
+  EXPECT_EQ(event.reason(), "belongs to compute");
+  EXPECT_THAT(event.recipients(), ElementsAre("teams/compute", "sources/crm",
+                                              "submitters/jane@contoso.com", "teams/storage"));
+}
+
+TEST_F(IntakeCoreTest, EscalationMovesOnlyALiveTimer) {
+  const Issue routed = RoutedIssue("req-1");
+  const std::string id(IssueIdFromName(routed.name()));
+  const std::string key = TimerKey(routed);
+  routing::v1::RoutingDecision next;
+  next.mutable_target()->set_business_group("cloud");
+  next.mutable_target()->set_team("storage-lead");
+  *next.mutable_original_target() = routed.assignment().target();
+  next.set_escalation_level(1);
+  next.mutable_ack_within()->set_seconds(60);
+  clock_.Advance(absl::Seconds(61));
+  auto escalated = Wait([&](IntakeCore::IssueDone done) {
+    core_->RecordEscalation(id, key, &next, std::move(done));
+  });
+  ASSERT_TRUE(escalated.ok()) << escalated.status();
+  EXPECT_EQ(escalated->assignment().target().team(), "storage-lead");
+  EXPECT_EQ(escalated->assignment().escalation_level(), 1);
+  EXPECT_EQ(escalated->ack_deadline().seconds(), 1'800'000'000 + 61 + 60);
+  EXPECT_EQ((*store_->FirstTimer())->key, TimerKey(*escalated));
+
+  // The old timer firing again (a retry) changes nothing.
+  auto stale = Wait([&](IntakeCore::IssueDone done) {
+    core_->RecordEscalation(id, key, &next, std::move(done));
+  });
+  ASSERT_TRUE(stale.ok());
+  EXPECT_EQ(stale->etag(), escalated->etag());
+  EXPECT_THAT(QueuedEvents().back().recipients(),
+              ElementsAre("teams/storage-lead", "sources/crm", "submitters/jane@contoso.com",
+                          "teams/storage"));
 }
 
 TEST(MakeEventTest, RecipientsFollowTheApi) {

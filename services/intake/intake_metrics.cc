@@ -22,8 +22,8 @@ prometheus::Family<prometheus::Counter>& Counter(prometheus::Registry& registry,
   return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
 }
 
-prometheus::Family<prometheus::Histogram>& Histogram(prometheus::Registry& registry, const char* name,
-                                                     const char* help) {
+prometheus::Family<prometheus::Histogram>& Histogram(prometheus::Registry& registry,
+                                                     const char* name, const char* help) {
   return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
 }
 
@@ -42,8 +42,9 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                                 "From an issue's acceptance to its resolution.")),
       sla_breaches(Counter(registry, "switchboard_intake_sla_breaches_total",
                            "Ack deadlines that passed while the issue was still ROUTED.")),
-      escalations(Counter(registry, "switchboard_intake_escalations_total",
-                          "Issues escalated to the next owner, by the new owner's business group.")),
+      escalations(
+          Counter(registry, "switchboard_intake_escalations_total",
+                  "Issues escalated to the next owner, by the new owner's business group.")),
       escalations_exhausted(Counter(registry, "switchboard_intake_escalations_exhausted_total",
                                     "Breached issues whose escalation list had no next owner.")),
       backlog(prometheus::BuildGauge()
@@ -55,8 +56,9 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                              .Name("switchboard_intake_backlog_oldest_age_seconds")
                              .Help("Age of the oldest item waiting in a dispatch queue.")
                              .Register(registry)),
-      dispatch_failures(Counter(registry, "switchboard_intake_dispatch_failures_total",
-                                "Failed calls to routing or notification, by peer and status code.")) {
+      dispatch_failures(
+          Counter(registry, "switchboard_intake_dispatch_failures_total",
+                  "Failed calls to routing or notification, by peer and status code.")) {
   for (const char* queue : {"route", "publish"}) {
     backlog.Add({{"queue", queue}});
     backlog_oldest_age.Add({{"queue", queue}});
@@ -66,7 +68,9 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
 void IntakeMetrics::Observe(prometheus::Family<prometheus::Histogram>& family,
                             absl::string_view business_group, absl::Duration duration) {
   const bool human = &family != &time_to_route;
-  family.Add({{"business_group", std::string(business_group)}}, human ? HumanBuckets() : MachineBuckets())
+  family
+      .Add({{"business_group", std::string(business_group)}},
+           human ? HumanBuckets() : MachineBuckets())
       .Observe(absl::ToDoubleSeconds(duration));
 }
 

@@ -5,7 +5,7 @@
 namespace switchboard::intake {
 
 // An RPC whose core method completes asynchronously with an Issue.
-#define SWITCHBOARD_SERVE_ISSUE_WRITE(Rpc, Request, CoreMethod)                               \
+#define SWITCHBOARD_SERVE_ISSUE_WRITE(Rpc, Request, CoreMethod)                              \
   grpc::ServerUnaryReactor* IntakeService::Rpc(grpc::CallbackServerContext* context,         \
                                                const grpc::ByteBuffer* request,              \
                                                grpc::ByteBuffer* response) {                 \
@@ -28,16 +28,18 @@ grpc::ServerUnaryReactor* IntakeService::GetIssue(grpc::CallbackServerContext* c
                                                   const grpc::ByteBuffer* request,
                                                   grpc::ByteBuffer* response) {
   return ServeUnary<v1::GetIssueRequest>(
-      context, request, response,
-      [this](const v1::GetIssueRequest& parsed, UnaryResponder done) { done.Finish(core_.Get(parsed)); });
+      context, request, response, [this](const v1::GetIssueRequest& parsed, UnaryResponder done) {
+        done.Finish(core_.Get(parsed));
+      });
 }
 
 grpc::ServerUnaryReactor* IntakeService::ListIssues(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* request,
                                                     grpc::ByteBuffer* response) {
   return ServeUnary<v1::ListIssuesRequest>(
-      context, request, response,
-      [this](const v1::ListIssuesRequest& parsed, UnaryResponder done) { done.Finish(core_.List(parsed)); });
+      context, request, response, [this](const v1::ListIssuesRequest& parsed, UnaryResponder done) {
+        done.Finish(core_.List(parsed));
+      });
 }
 
 }  // namespace switchboard::intake

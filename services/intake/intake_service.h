@@ -15,7 +15,8 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitIssue<
         v1::IntakeService::WithRawCallbackMethod_ListIssues<
             v1::IntakeService::WithRawCallbackMethod_AcknowledgeIssue<
                 v1::IntakeService::WithRawCallbackMethod_ResolveIssue<
-                    v1::IntakeService::WithRawCallbackMethod_TransferIssue<v1::IntakeService::Service>>>>>>;
+                    v1::IntakeService::WithRawCallbackMethod_TransferIssue<
+                        v1::IntakeService::Service>>>>>>;
 
 class IntakeService final : public RawIntakeService {
  public:

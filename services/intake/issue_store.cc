@@ -51,7 +51,8 @@ IssueStore::IssueStore(Database& db)
 
 std::string TimerKey(const Issue& issue) {
   if (issue.state() != issue::v1::STATE_ROUTED || !issue.has_ack_deadline()) return "";
-  const int64_t nanos = issue.ack_deadline().seconds() * 1'000'000'000 + issue.ack_deadline().nanos();
+  const int64_t nanos =
+      issue.ack_deadline().seconds() * 1'000'000'000 + issue.ack_deadline().nanos();
   std::string key = EncodeFixed64BigEndian(static_cast<uint64_t>(std::max<int64_t>(0, nanos)));
   absl::StrAppend(&key, absl::string_view(issue.name()).substr(7));
   return key;
@@ -189,12 +190,13 @@ absl::StatusOr<uint64_t> IssueStore::NextEventSequence() const {
 }
 
 absl::StatusOr<std::vector<QueueItem>> IssueStore::Peek(rocksdb::ColumnFamilyHandle* family,
-                                                       int limit) const {
+                                                        int limit) const {
   std::vector<QueueItem> items;
   std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, family));
   for (it->SeekToFirst(); it->Valid() && static_cast<int>(items.size()) < limit; it->Next()) {
     QueueItem& item = items.emplace_back();
-    if (!DecodeFixed64BigEndian(absl::string_view(it->key().data(), it->key().size()), &item.sequence)) {
+    if (!DecodeFixed64BigEndian(absl::string_view(it->key().data(), it->key().size()),
+                                &item.sequence)) {
       return absl::DataLossError("a queue key is corrupt");
     }
     item.value = it->value().ToString();
@@ -237,24 +239,29 @@ void IssueStore::PutIssue(const Issue& issue, rocksdb::WriteBatch& batch) const 
   batch.Put(issues_, rocksdb::Slice(id.data(), id.size()), issue.SerializeAsString());
 }
 
-void IssueStore::UpdateIndex(const Issue& before, const Issue& after, rocksdb::WriteBatch& batch) const {
+void IssueStore::UpdateIndex(const Issue& before, const Issue& after,
+                             rocksdb::WriteBatch& batch) const {
   const std::string id(absl::string_view(after.name()).substr(7));
   const std::vector<std::string> old_keys = IndexKeys(before, id);
   const std::vector<std::string> new_keys = IndexKeys(after, id);
   for (const std::string& key : old_keys) {
-    if (std::find(new_keys.begin(), new_keys.end(), key) == new_keys.end()) batch.Delete(index_, key);
+    if (std::find(new_keys.begin(), new_keys.end(), key) == new_keys.end())
+      batch.Delete(index_, key);
   }
   for (const std::string& key : new_keys) {
-    if (std::find(old_keys.begin(), old_keys.end(), key) == old_keys.end()) batch.Put(index_, key, "");
+    if (std::find(old_keys.begin(), old_keys.end(), key) == old_keys.end())
+      batch.Put(index_, key, "");
   }
 }
 
-void IssueStore::UpdateTimer(const Issue& before, const Issue& after, rocksdb::WriteBatch& batch) const {
+void IssueStore::UpdateTimer(const Issue& before, const Issue& after,
+                             rocksdb::WriteBatch& batch) const {
   const std::string old_key = TimerKey(before);
   const std::string new_key = TimerKey(after);
   if (old_key == new_key) return;
   if (!old_key.empty()) batch.Delete(timers_, old_key);
-  if (!new_key.empty()) batch.Put(timers_, new_key, absl::StrCat(after.assignment().escalation_level()));
+  if (!new_key.empty())
+    batch.Put(timers_, new_key, absl::StrCat(after.assignment().escalation_level()));
 }
 
 void IssueStore::PutEvent(uint64_t sequence, const issue::v1::IssueEvent& event,

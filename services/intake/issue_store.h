@@ -94,7 +94,8 @@ class IssueStore {
   // while it is ROUTED with an ack deadline.
   void UpdateTimer(const issue::v1::Issue& before, const issue::v1::Issue& after,
                    rocksdb::WriteBatch& batch) const;
-  void PutEvent(uint64_t sequence, const issue::v1::IssueEvent& event, rocksdb::WriteBatch& batch) const;
+  void PutEvent(uint64_t sequence, const issue::v1::IssueEvent& event,
+                rocksdb::WriteBatch& batch) const;
   void DeleteRouteTask(uint64_t sequence, rocksdb::WriteBatch& batch) const;
   void DeleteEvent(uint64_t sequence, rocksdb::WriteBatch& batch) const;
   void DeleteTimer(const std::string& key, rocksdb::WriteBatch& batch) const;

@@ -37,7 +37,8 @@ int Run() {
   auto notification = MakeGrpcNotificationPeer(absl::GetFlag(FLAGS_notification_target), timeout);
   auto core = IntakeCore::Create(store, commits, metrics, *routing, Clock::Real());
   if (!core.ok()) return ExitWithError(core.status());
-  Dispatcher dispatcher(**core, store, commits, *routing, *notification, metrics, Clock::Real(), {});
+  Dispatcher dispatcher(**core, store, commits, *routing, *notification, metrics, Clock::Real(),
+                        {});
   if (absl::Status started = dispatcher.Start(); !started.ok()) return ExitWithError(started);
   IntakeService service(**core);
   auto host = ServiceHost::Start(ServerConfigFromFlags(),

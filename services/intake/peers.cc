@@ -79,7 +79,8 @@ class GrpcNotificationPeer final : public NotificationPeer {
 
 }  // namespace
 
-std::unique_ptr<RoutingPeer> MakeGrpcRoutingPeer(const std::string& target, absl::Duration timeout) {
+std::unique_ptr<RoutingPeer> MakeGrpcRoutingPeer(const std::string& target,
+                                                 absl::Duration timeout) {
   return std::make_unique<GrpcRoutingPeer>(target, timeout);
 }
 

@@ -27,7 +27,8 @@ class RoutingPeer {
       const routing::v1::EscalateIssueRequest& request) = 0;
 
   // Asynchronous; `done` runs on a gRPC thread. For handlers.
-  virtual void RouteToTarget(const routing::v1::RouteToTargetRequest& request, DecisionDone done) = 0;
+  virtual void RouteToTarget(const routing::v1::RouteToTargetRequest& request,
+                             DecisionDone done) = 0;
 };
 
 class NotificationPeer {

@@ -63,7 +63,8 @@ absl::StatusOr<routing::v1::RoutingDecision> FakeRouting::EscalateIssue(
   return decision;
 }
 
-void FakeRouting::RouteToTarget(const routing::v1::RouteToTargetRequest& request, DecisionDone done) {
+void FakeRouting::RouteToTarget(const routing::v1::RouteToTargetRequest& request,
+                                DecisionDone done) {
   {
     MutexLock lock(mu_);
     if (!available_) {
