@@ -40,7 +40,7 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOAR
 cmake --build build-tsan --parallel "$jobs" --target concurrency_tests
 
 step "running the concurrency tests under TSan"
-TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp" \
   ctest --test-dir build-tsan --output-on-failure --timeout 600 -j "$jobs" -L concurrency
 
 step "all tests passed"
