@@ -1,7 +1,8 @@
 // Client channels for service-to-service calls: keepalive, a bounded message
-// size, and a retry policy in the service config, so that a call failing with
-// UNAVAILABLE (a peer restarting) is retried with exponential backoff by gRPC
-// itself before the caller sees it.
+// size, reconnect backoff capped at 2 s (so a peer that comes back is used
+// again within seconds), and a retry policy in the service config, so that a
+// call failing with UNAVAILABLE (a peer restarting) is retried with
+// exponential backoff by gRPC itself before the caller sees it.
 //
 //   auto channel = MakeServiceChannel(routing_target, {"switchboard.routing.v1.RoutingService"});
 //   auto stub = RoutingService::NewStub(channel);

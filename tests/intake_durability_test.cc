@@ -1,9 +1,11 @@
 // SubmitIssue's promise, tested on the real binary: an acknowledged issue
-// survives kill -9 at any moment, exactly once.
+// survives kill -9 at any moment, exactly once, and is routed once routing
+// is reachable.
 #include <signal.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -36,6 +38,12 @@ issue::v1::Issue NewIssue(const std::string& title) {
   return issue;
 }
 
+std::string Tail(const std::string& path) {
+  std::ifstream file(path);
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return text.substr(text.size() > 3000 ? text.size() - 3000 : 0);
+}
+
 class IntakeDurabilityTest : public ::testing::Test {
  protected:
   void TearDown() override {
@@ -45,16 +53,19 @@ class IntakeDurabilityTest : public ::testing::Test {
 
   void Start() {
     target_ = absl::StrCat("127.0.0.1:", testing::FreePort());
-    auto child =
-        testing::Subprocess::Start(testing::BinaryPath("switchboard-intake"),
-                                   {"--grpc_listen=" + target_, "--data_dir=" + dir_ + "/data"},
-                                   {.stderr_path = dir_ + "/stderr.log"});
+    auto child = testing::Subprocess::Start(
+        testing::BinaryPath("switchboard-intake"),
+        {"--grpc_listen=" + target_, "--data_dir=" + dir_ + "/data",
+         "--routing_target=" + routing_target_, "--notification_target=127.0.0.1:1"},
+        {.stderr_path = dir_ + "/stderr.log"});
     ASSERT_TRUE(child.ok()) << child.status();
     child_ = std::move(*child);
     ASSERT_TRUE(testing::WaitForServing(target_, absl::Seconds(30)).ok());
   }
 
   const std::string dir_ = testing::MakeTempDir("intake_durability_test");
+  // Routing is not running until the end: issues wait in the route queue.
+  const std::string routing_target_ = absl::StrCat("127.0.0.1:", testing::FreePort());
   std::string target_;
   std::unique_ptr<testing::Subprocess> child_;
 };
@@ -125,6 +136,40 @@ TEST_F(IntakeDurabilityTest, AcknowledgedIssuesSurviveKill9ExactlyOnce) {
   }
   EXPECT_EQ(duplicates, 0);
   EXPECT_GE(titles.size(), acked.size());
+  // Once routing is reachable, every acknowledged issue ends up ROUTED.
+  auto routing = testing::Subprocess::Start(
+      testing::BinaryPath("switchboard-routing"),
+      {"--grpc_listen=" + routing_target_, "--data_dir=" + dir_ + "/routing",
+       std::string("--ruleset_file=") + SWITCHBOARD_SOURCE_DIR + "/config/sample-ruleset.yaml"},
+      {.stderr_path = dir_ + "/routing.log"});
+  ASSERT_TRUE(routing.ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  bool drained = false;
+  while (!drained && absl::Now() < deadline) {
+    grpc::ClientContext context;
+    intake::v1::ListIssuesRequest received;
+    received.set_filter("state=STATE_RECEIVED");
+    received.set_page_size(1);
+    intake::v1::ListIssuesResponse response;
+    drained = stub->ListIssues(&context, received, &response).ok() && response.issues().empty();
+    if (!drained) absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(drained) << "issues still RECEIVED after routing came back; intake said:\n"
+                       << Tail(dir_ + "/stderr.log") << "\nrouting said:\n"
+                       << Tail(dir_ + "/routing.log");
+  int unrouted = 0;
+  for (const auto& [request_id, name] : acked) {
+    grpc::ClientContext context;
+    intake::v1::GetIssueRequest get;
+    get.set_name(name);
+    issue::v1::Issue issue;
+    if (!stub->GetIssue(&context, get, &issue).ok() || issue.state() != issue::v1::STATE_ROUTED ||
+        issue.assignment().target().team().empty()) {
+      ++unrouted;
+    }
+  }
+  EXPECT_EQ(unrouted, 0);
+
   int retried = 0;
   for (const auto& [request_id, name] : acked) {
     if (++retried > 50) break;
