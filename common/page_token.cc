@@ -6,22 +6,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/fingerprint.h"
 #include "common/status.h"
 
 namespace switchboard {
 namespace {
 
 constexpr absl::string_view kVersion = "v1";
-
-// FNV-1a: stable across processes and versions, unlike absl::Hash.
-uint64_t Fingerprint(absl::string_view text) {
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
 
 absl::Status InvalidToken(absl::string_view why) {
   return InvalidArgumentWithViolations(absl::StrCat("invalid page_token: ", why),

@@ -5,16 +5,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/proto_time.h"
 #include "common/status.h"
 
 namespace switchboard::intake {
 namespace {
 
 using issue::v1::Issue;
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
 
 // Waits for the outcome of an IntakeCore update.
 class UpdateWaiter {
@@ -168,7 +165,7 @@ bool Dispatcher::RouteOnce(ExponentialBackoff& backoff) {
       store_.DeleteRouteTask(task.sequence, orphans);
       continue;
     }
-    oldest = std::min(oldest, FromTimestamp(issue->create_time()));
+    oldest = std::min(oldest, FromProtoTime(issue->create_time()));
     *request.add_requests()->mutable_issue() = *std::move(issue);
     routed.push_back(&task);
   }
@@ -234,7 +231,7 @@ bool Dispatcher::PublishOnce(ExponentialBackoff& backoff) {
                     ? static_cast<int64_t>(items->size())
                     : std::max<int64_t>(store_.EstimateEvents(), options_.publish_batch),
                 request.events().empty() ? absl::ZeroDuration()
-                                         : absl::Now() - FromTimestamp(request.events(0).time()));
+                                         : absl::Now() - FromProtoTime(request.events(0).time()));
   if (!request.events().empty()) {
     if (absl::Status status = notification_.Publish(request); !status.ok()) {
       Failed("notification", status, backoff);

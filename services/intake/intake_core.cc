@@ -8,7 +8,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/fingerprint.h"
 #include "common/page_token.h"
+#include "common/proto_time.h"
 #include "common/status.h"
 #include "common/validation.h"
 
@@ -24,23 +26,11 @@ constexpr size_t kMaxActorChars = 128;
 constexpr size_t kMaxReasonChars = 1024;
 constexpr size_t kMaxResolutionBytes = 64 * 1024;
 
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
-
-absl::Duration FromDuration(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
 // Sets or clears a deadline `within` after `now`.
 void SetDeadline(bool has_within, const google::protobuf::Duration& within, absl::Time now,
                  google::protobuf::Timestamp* deadline, Issue& issue, void (Issue::*clear)()) {
   if (has_within) {
-    *deadline = ToTimestamp(now + FromDuration(within));
+    *deadline = ToProtoTime(now + FromProtoDuration(within));
   } else {
     (issue.*clear)();
   }
@@ -112,13 +102,7 @@ uint64_t SubmissionFingerprint(const Issue& issue) {
     output.SetSerializationDeterministic(true);  // map order must not matter
     InputFields(issue).SerializeWithCachedSizes(&output);
   }
-  // FNV-1a over the deterministic serialization.
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
+  return Fingerprint(bytes);
 }
 
 IssueEvent MakeEvent(issue::v1::EventType type, const Issue& issue, absl::Time time) {
@@ -128,7 +112,7 @@ IssueEvent MakeEvent(issue::v1::EventType type, const Issue& issue, absl::Time t
   event.set_id(absl::StrCat(id, "/", issue.etag(), "/", EventName(type)));
   event.set_type(type);
   *event.mutable_issue() = issue;
-  *event.mutable_time() = ToTimestamp(time);
+  *event.mutable_time() = ToProtoTime(time);
   auto add = [&event](const std::string& recipient) {
     for (const std::string& existing : event.recipients()) {
       if (existing == recipient) return;
@@ -219,8 +203,8 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
       Issue issue = InputFields(request.issue());
       issue.set_name(IssueName(ids_.Next()));
       issue.set_state(issue::v1::STATE_RECEIVED);
-      *issue.mutable_create_time() = ToTimestamp(now);
-      *issue.mutable_update_time() = ToTimestamp(now);
+      *issue.mutable_create_time() = ToProtoTime(now);
+      *issue.mutable_update_time() = ToProtoTime(now);
       issue.set_etag("1");
       std::vector<std::pair<uint64_t, IssueEvent>> events;
       events.emplace_back(next_event_sequence_++,
@@ -340,7 +324,7 @@ void IntakeCore::Update(absl::string_view id_view, ChangeFn change, ExtraWrites 
         int64_t version = 0;
         if (!absl::SimpleAtoi(current->etag(), &version)) version = 0;
         updated.set_etag(absl::StrCat(version + 1));
-        *updated.mutable_update_time() = ToTimestamp(now);
+        *updated.mutable_update_time() = ToProtoTime(now);
         store_.PutIssue(updated, batch);
         store_.UpdateIndex(*current, updated, batch);
         store_.UpdateTimer(*current, updated, batch);
@@ -386,7 +370,7 @@ void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event,
   }
   const std::string& group = issue.assignment().target().business_group();
   const absl::Duration age =
-      FromTimestamp(issue.update_time()) - FromTimestamp(issue.create_time());
+      FromProtoTime(issue.update_time()) - FromProtoTime(issue.create_time());
   switch (event) {
     case issue::v1::EVENT_TYPE_ROUTED:
       metrics_.Count(metrics_.routed, group);
@@ -517,7 +501,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone don
           *assignment.mutable_original_target() = decision->target();
           assignment.set_ruleset_revision(decision->ruleset_revision());
           assignment.set_manual(true);
-          *assignment.mutable_assign_time() = ToTimestamp(now);
+          *assignment.mutable_assign_time() = ToProtoTime(now);
           SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
                       issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
           return change;
@@ -542,7 +526,7 @@ void IntakeCore::RecordRouting(const std::string& id, const routing::v1::Routing
         assignment.set_ruleset_revision(decision.ruleset_revision());
         *assignment.mutable_watchers() = decision.watchers();
         assignment.set_escalation_level(0);
-        *assignment.mutable_assign_time() = ToTimestamp(now);
+        *assignment.mutable_assign_time() = ToProtoTime(now);
         *assignment.mutable_original_target() =
             decision.has_original_target() ? decision.original_target() : decision.target();
         SetDeadline(decision.has_ack_within(), decision.ack_within(), now,
@@ -579,7 +563,7 @@ void IntakeCore::RecordEscalation(const std::string& id, const std::string& time
         *assignment.mutable_target() = decision->target();
         assignment.set_escalation_level(decision->escalation_level());
         *assignment.mutable_original_target() = decision->original_target();
-        *assignment.mutable_assign_time() = ToTimestamp(now);
+        *assignment.mutable_assign_time() = ToProtoTime(now);
         SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
                     issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
         return change;

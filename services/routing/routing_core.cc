@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/page_token.h"
+#include "common/proto_time.h"
 #include "common/status.h"
 #include "common/validation.h"
 
@@ -274,8 +275,7 @@ absl::StatusOr<Ruleset> RoutingCore::Apply(const v1::ApplyRulesetRequest& reques
   Ruleset ruleset = request.ruleset();
   ruleset.set_revision(request.validate_only() ? 0 : current_revision + 1);
   ruleset.set_author(author);
-  *ruleset.mutable_create_time() =
-      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+  *ruleset.mutable_create_time() = ToProtoTime(clock_.Now());
   absl::StatusOr<std::shared_ptr<const CompiledRuleset>> compiled =
       CompiledRuleset::Compile(ruleset, request.validate_only() ? nullptr : &metrics_);
   if (!compiled.ok()) {
