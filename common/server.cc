@@ -177,14 +177,22 @@ void ServiceHost::SetServing(bool serving) {
   for (const std::string& name : service_names_) health->SetServingStatus(name, serving);
 }
 
+void ServiceHost::SetDrainHook(std::function<void()> hook) {
+  MutexLock lock(mu_);
+  drain_hook_ = std::move(hook);
+}
+
 void ServiceHost::Shutdown() {
+  std::function<void()> hook;
   {
     MutexLock lock(mu_);
     if (shut_down_ || server_ == nullptr) return;
     shut_down_ = true;
     // NOT_SERVING for every service, and frozen there.
     server_->GetHealthCheckService()->Shutdown();
+    hook = std::move(drain_hook_);
   }
+  if (hook) hook();
   log::Info("draining",
             {{"shutdown_delay", config_.shutdown_delay}, {"drain_grace", config_.drain_grace}});
   if (config_.shutdown_delay > absl::ZeroDuration()) absl::SleepFor(config_.shutdown_delay);

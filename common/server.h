@@ -17,6 +17,7 @@
 #ifndef SWITCHBOARD_COMMON_SERVER_H_
 #define SWITCHBOARD_COMMON_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,6 +94,10 @@ class ServiceHost {
   // once draining has started.
   void SetServing(bool serving);
 
+  // Runs `hook` as a drain starts, right after health turns NOT_SERVING:
+  // e.g. to end streams that would otherwise run until drain_grace.
+  void SetDrainHook(std::function<void()> hook);
+
   // Drains and stops the server: health NOT_SERVING, shutdown_delay of
   // serving, then no new calls, and calls in flight cancelled after
   // drain_grace. Returns once the server has stopped; idempotent.
@@ -113,6 +118,7 @@ class ServiceHost {
   int grpc_port_ = 0;
   Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void()> drain_hook_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace switchboard

@@ -1,0 +1,297 @@
+#include "services/notification/notification_core.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/metrics.h"
+#include "common/page_token.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/validation.h"
+
+namespace switchboard::notification {
+namespace {
+
+constexpr int kMaxEvents = 1000;
+constexpr int kMaxRecipients = 64;
+constexpr size_t kMaxEventIdBytes = 256;
+
+std::string DedupKey(absl::string_view subscriber, absl::string_view event_id) {
+  return absl::StrCat(subscriber, absl::string_view("\0", 1), event_id);
+}
+
+void CheckSubscriber(Violations& violations, const std::string& field,
+                     absl::string_view subscriber) {
+  if (!IsValidSubscriber(subscriber)) {
+    violations.Add(
+        field, "must be teams/{id}, business-groups/{id}, sources/{id} or submitters/{submitter}");
+  }
+}
+
+}  // namespace
+
+bool IsValidSubscriber(absl::string_view name) {
+  const size_t slash = name.find('/');
+  if (slash == absl::string_view::npos) return false;
+  const absl::string_view kind = name.substr(0, slash);
+  const absl::string_view id = name.substr(slash + 1);
+  if (kind == "teams" || kind == "business-groups" || kind == "sources") return IsValidId(id);
+  if (kind == "submitters") return IsValidSubmitter(id);
+  return false;
+}
+
+NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
+    : events_published(prometheus::BuildCounter()
+                           .Name("switchboard_notification_events_published_total")
+                           .Help("Events accepted by Publish.")
+                           .Register(registry)
+                           .Add({})),
+      appended(prometheus::BuildCounter()
+                   .Name("switchboard_notification_appended_total")
+                   .Help("Notifications appended to subscriber logs (duplicates skipped).")
+                   .Register(registry)
+                   .Add({})),
+      delivered(prometheus::BuildCounter()
+                    .Name("switchboard_notification_delivered_total")
+                    .Help("Notifications delivered, by mode: stream or push.")
+                    .Register(registry)),
+      delivery_lag(prometheus::BuildHistogram()
+                       .Name("switchboard_notification_delivery_lag_seconds")
+                       .Help("From a notification's append to its delivery, by mode.")
+                       .Register(registry)),
+      open_streams(prometheus::BuildGauge()
+                       .Name("switchboard_notification_open_streams")
+                       .Help("Subscribe streams open now.")
+                       .Register(registry)
+                       .Add({})) {}
+
+NotificationCore::NotificationCore(LogStore& store, CommitQueue& commits,
+                                   NotificationMetrics& metrics, Clock& clock)
+    : store_(store), commits_(commits), metrics_(metrics), clock_(clock) {}
+
+absl::StatusOr<uint64_t> NotificationCore::LastSequenceLocked(const std::string& subscriber) {
+  auto it = last_.find(subscriber);
+  if (it != last_.end()) return it->second;
+  ASSIGN_OR_RETURN(const uint64_t last, store_.LastSequence(subscriber));
+  last_[subscriber] = last;
+  return last;
+}
+
+void NotificationCore::Publish(const v1::PublishRequest& request, PublishDone done) {
+  Violations violations;
+  if (request.events_size() < 1 || request.events_size() > kMaxEvents) {
+    violations.Add("events", absl::StrCat("between 1 and ", kMaxEvents, " events"));
+  }
+  for (int i = 0; i < request.events_size() && i < kMaxEvents; ++i) {
+    const issue::v1::IssueEvent& event = request.events(i);
+    const std::string path = absl::StrCat("events[", i, "]");
+    CheckText(violations, path + ".id", event.id(), 1, kMaxEventIdBytes);
+    CheckEnum<issue::v1::EventType>(violations, path + ".type", event.type(), Presence::kRequired);
+    if (event.recipients().empty() || event.recipients_size() > kMaxRecipients) {
+      violations.Add(path + ".recipients",
+                     absl::StrCat("between 1 and ", kMaxRecipients, " recipients"));
+    }
+    for (int r = 0; r < event.recipients_size() && r < kMaxRecipients; ++r) {
+      CheckSubscriber(violations, absl::StrCat(path, ".recipients[", r, "]"), event.recipients(r));
+    }
+  }
+  if (absl::Status invalid = violations.ToStatus("PublishRequest"); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+
+  absl::Status error;
+  {
+    MutexLock lock(mu_);
+    rocksdb::WriteBatch batch;
+    std::vector<std::string> keys;
+    std::vector<std::string> subscribers;
+    absl::flat_hash_map<std::string, uint64_t> before;  // to undo last_ on error
+    const google::protobuf::Timestamp now = ToProtoTime(clock_.Now());
+    for (const issue::v1::IssueEvent& event : request.events()) {
+      for (const std::string& subscriber : event.recipients()) {
+        const std::string key = DedupKey(subscriber, event.id());
+        if (queued_.contains(key) || std::find(keys.begin(), keys.end(), key) != keys.end())
+          continue;
+        absl::StatusOr<bool> stored = store_.HasEvent(subscriber, event.id());
+        absl::StatusOr<uint64_t> last =
+            stored.ok() ? LastSequenceLocked(subscriber) : stored.status();
+        if (!last.ok()) {
+          error = last.status();
+          break;
+        }
+        if (*stored) continue;
+        v1::Notification notification;
+        notification.set_subscriber(subscriber);
+        notification.set_sequence(*last + 1);
+        *notification.mutable_event() = event;
+        *notification.mutable_publish_time() = now;
+        store_.Append(notification, batch);
+        before.emplace(subscriber, *last);
+        last_[subscriber] = *last + 1;
+        keys.push_back(key);
+        subscribers.push_back(subscriber);
+      }
+      if (!error.ok()) break;
+    }
+    if (error.ok()) {
+      for (const std::string& key : keys) queued_.insert(key);
+      const int64_t events = request.events_size();
+      commits_.Commit(std::move(batch), [this, keys, subscribers, events, done = std::move(done)](
+                                            const absl::Status& status) mutable {
+        {
+          MutexLock committed(mu_);
+          for (const std::string& key : keys) queued_.erase(key);
+          // The database refused the batch and will refuse the ones after
+          // it: forget what was given out and read the logs again.
+          if (!status.ok()) last_.clear();
+        }
+        if (!status.ok()) {
+          std::move(done)(status);
+          return;
+        }
+        metrics_.events_published.Increment(static_cast<double>(events));
+        metrics_.appended.Increment(static_cast<double>(keys.size()));
+        Appended(subscribers);
+        v1::PublishResponse response;
+        response.set_appended(static_cast<int64_t>(keys.size()));
+        std::move(done)(response);
+      });
+      return;
+    }
+    for (const auto& [subscriber, last] : before) last_[subscriber] = last;
+  }
+  std::move(done)(error);
+}
+
+void NotificationCore::Appended(const std::vector<std::string>& subscribers) {
+  MutexLock lock(watch_mu_);
+  absl::flat_hash_set<std::string> woken;
+  for (const std::string& subscriber : subscribers) {
+    if (!woken.insert(subscriber).second) continue;
+    auto it = watchers_.find(subscriber);
+    if (it == watchers_.end()) continue;
+    for (LogWatcher* watcher : it->second) watcher->OnAppended();
+  }
+}
+
+void NotificationCore::Acknowledge(const v1::AcknowledgeNotificationsRequest& request,
+                                   AckDone done) {
+  Violations violations;
+  CheckSubscriber(violations, "subscriber", request.subscriber());
+  if (request.sequence() == 0) violations.Add("sequence", "required: the last sequence handled");
+  if (absl::Status invalid = violations.ToStatus("AcknowledgeNotificationsRequest");
+      !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  const std::string& subscriber = request.subscriber();
+  absl::Status error;
+  uint64_t cursor = 0;
+  {
+    MutexLock lock(mu_);
+    absl::StatusOr<uint64_t> last = LastSequenceLocked(subscriber);
+    absl::StatusOr<uint64_t> stored = last.ok() ? store_.Cursor(subscriber) : last.status();
+    if (!stored.ok()) {
+      error = stored.status();
+    } else if (request.sequence() > *last) {
+      error = InvalidArgumentWithViolations(
+          absl::StrCat("sequence ", request.sequence(), " is beyond the end of the log of ",
+                       subscriber, " (", *last, ")"),
+          {{"sequence", absl::StrCat("at most ", *last)}});
+    } else {
+      uint64_t& current = cursors_[subscriber];
+      current = std::max({current, *stored});
+      cursor = std::max(current, request.sequence());
+      rocksdb::WriteBatch batch;
+      if (cursor > current) store_.SetCursor(subscriber, cursor, batch);
+      current = cursor;
+      commits_.Commit(std::move(batch),
+                      [cursor, done = std::move(done)](const absl::Status& status) mutable {
+                        if (!status.ok()) {
+                          std::move(done)(status);
+                          return;
+                        }
+                        v1::AcknowledgeNotificationsResponse response;
+                        response.set_acknowledged_sequence(cursor);
+                        std::move(done)(response);
+                      });
+      return;
+    }
+  }
+  std::move(done)(error);
+}
+
+absl::StatusOr<v1::ListNotificationsResponse> NotificationCore::List(
+    const v1::ListNotificationsRequest& request) const {
+  Violations violations;
+  CheckSubscriber(violations, "subscriber", request.subscriber());
+  RETURN_IF_ERROR(violations.ToStatus("ListNotificationsRequest"));
+  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
+  uint64_t after = 0;
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(const std::string position,
+                     DecodePageToken(request.page_token(), "notifications", request.subscriber()));
+    if (!absl::SimpleAtoi(position, &after)) {
+      return InvalidArgumentWithViolations("invalid page_token",
+                                           {{"page_token", "not a page token"}});
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Notification> page,
+                   store_.ReadAfter(request.subscriber(), after, page_size + 1));
+  v1::ListNotificationsResponse response;
+  const bool more = static_cast<int>(page.size()) > page_size;
+  if (more) page.pop_back();
+  for (v1::Notification& notification : page)
+    *response.add_notifications() = std::move(notification);
+  if (more) {
+    response.set_next_page_token(
+        EncodePageToken("notifications", request.subscriber(),
+                        absl::StrCat(response.notifications().rbegin()->sequence())));
+  }
+  return response;
+}
+
+absl::StatusOr<uint64_t> NotificationCore::StartAfter(const v1::SubscribeRequest& request) const {
+  Violations violations;
+  CheckSubscriber(violations, "subscriber", request.subscriber());
+  RETURN_IF_ERROR(violations.ToStatus("SubscribeRequest"));
+  if (request.start_after() > 0) return request.start_after();
+  return store_.Cursor(request.subscriber());
+}
+
+absl::StatusOr<std::vector<v1::Notification>> NotificationCore::ReadAfter(
+    absl::string_view subscriber, uint64_t after, int limit) const {
+  return store_.ReadAfter(subscriber, after, limit);
+}
+
+void NotificationCore::Watch(const std::string& subscriber, LogWatcher* watcher) {
+  bool shut_down;
+  {
+    MutexLock lock(watch_mu_);
+    shut_down = shut_down_;
+    if (!shut_down) watchers_[subscriber].insert(watcher);
+  }
+  if (shut_down) watcher->OnShutdown();
+}
+
+void NotificationCore::Unwatch(const std::string& subscriber, LogWatcher* watcher) {
+  MutexLock lock(watch_mu_);
+  auto it = watchers_.find(subscriber);
+  if (it == watchers_.end()) return;
+  it->second.erase(watcher);
+  if (it->second.empty()) watchers_.erase(it);
+}
+
+void NotificationCore::Shutdown() {
+  MutexLock lock(watch_mu_);
+  shut_down_ = true;
+  for (auto& [subscriber, watchers] : watchers_) {
+    for (LogWatcher* watcher : watchers) watcher->OnShutdown();
+  }
+}
+
+}  // namespace switchboard::notification

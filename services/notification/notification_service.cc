@@ -1,0 +1,165 @@
+#include "services/notification/notification_service.h"
+
+#include <deque>
+
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+
+#include "common/metrics.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/sync.h"
+#include "common/unary_call.h"
+
+namespace switchboard::notification {
+namespace {
+
+constexpr int kChunk = 64;
+
+// One Subscribe stream; deletes itself when gRPC is done with it.
+class SubscribeStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public LogWatcher {
+ public:
+  SubscribeStream(NotificationCore& core, std::string subscriber, uint64_t after)
+      : core_(core), subscriber_(std::move(subscriber)), after_(after) {
+    core_.metrics().open_streams.Increment();
+    core_.Watch(subscriber_, this);
+    MutexLock lock(mu_);
+    PumpLocked();
+  }
+
+  void OnAppended() override {
+    MutexLock lock(mu_);
+    PumpLocked();
+  }
+
+  void OnShutdown() override {
+    MutexLock lock(mu_);
+    FinishLocked(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "the notification service is shutting down"));
+  }
+
+  void OnWriteDone(bool ok) override {
+    MutexLock lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
+      return;
+    }
+    PumpLocked();
+  }
+
+  void OnCancel() override {
+    MutexLock lock(mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    core_.Unwatch(subscriber_, this);
+    core_.metrics().open_streams.Decrement();
+    delete this;
+  }
+
+ private:
+  // Writes the next notification if none is in flight, reading the log when
+  // the chunk in hand is used up.
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_) return;
+    if (chunk_.empty()) {
+      absl::StatusOr<std::vector<v1::Notification>> read =
+          core_.ReadAfter(subscriber_, after_, kChunk);
+      if (!read.ok()) {
+        FinishLocked(ToGrpcStatus(read.status()));
+        return;
+      }
+      chunk_.assign(std::make_move_iterator(read->begin()), std::make_move_iterator(read->end()));
+      if (chunk_.empty()) return;  // caught up: OnAppended wakes us
+    }
+    const v1::Notification& next = chunk_.front();
+    buffer_.Clear();  // the previous write is done with it
+    bool own_buffer;
+    grpc::Status serialized = grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::Notification>(
+        next, &buffer_, &own_buffer);
+    if (!serialized.ok()) {
+      FinishLocked(serialized);
+      return;
+    }
+    after_ = next.sequence();
+    core_.metrics().delivered.Add({{"mode", "stream"}}).Increment();
+    core_.metrics()
+        .delivery_lag.Add({{"mode", "stream"}}, LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(core_.clock().Now() - FromProtoTime(next.publish_time())));
+    chunk_.pop_front();
+    writing_ = true;
+    StartWrite(&buffer_);
+  }
+
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  NotificationCore& core_;
+  const std::string subscriber_;
+  Mutex mu_;
+  uint64_t after_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::Notification> chunk_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer buffer_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A stream that only reports an error.
+class FailedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit FailedStream(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* NotificationService::Publish(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  return ServeUnary<v1::PublishRequest>(
+      context, request, response, [this](const v1::PublishRequest& parsed, UnaryResponder done) {
+        core_.Publish(parsed, [done](const absl::StatusOr<v1::PublishResponse>& result) {
+          done.Finish(result);
+        });
+      });
+}
+
+grpc::ServerUnaryReactor* NotificationService::AcknowledgeNotifications(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::AcknowledgeNotificationsRequest>(
+      context, request, response,
+      [this](const v1::AcknowledgeNotificationsRequest& parsed, UnaryResponder done) {
+        core_.Acknowledge(
+            parsed, [done](const absl::StatusOr<v1::AcknowledgeNotificationsResponse>& result) {
+              done.Finish(result);
+            });
+      });
+}
+
+grpc::ServerUnaryReactor* NotificationService::ListNotifications(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ListNotificationsRequest>(
+      context, request, response,
+      [this](const v1::ListNotificationsRequest& parsed, UnaryResponder done) {
+        done.Finish(core_.List(parsed));
+      });
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* NotificationService::Subscribe(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  v1::SubscribeRequest parsed;
+  if (absl::Status status = ParseMessage(*request, &parsed); !status.ok())
+    return new FailedStream(status);
+  absl::StatusOr<uint64_t> after = core_.StartAfter(parsed);
+  if (!after.ok()) return new FailedStream(after.status());
+  return new SubscribeStream(core_, parsed.subscriber(), *after);
+}
+
+}  // namespace switchboard::notification

@@ -1,0 +1,47 @@
+// The gRPC adapter of switchboard.notification.v1.NotificationService:
+// parses each request itself, calls NotificationCore, and runs Subscribe
+// streams.
+//
+// A stream reads the subscriber's durable log from its start position in
+// chunks and writes one notification at a time; when it has caught up it
+// waits to be woken by the core. A slow reader only holds its position: the
+// server keeps at most one chunk per stream and never slows other streams.
+#ifndef SWITCHBOARD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_
+#define SWITCHBOARD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_
+
+#include "services/notification/notification_core.h"
+#include "switchboard/notification/v1/notification.grpc.pb.h"
+
+namespace switchboard::notification {
+
+// The push-delivery RPCs are not built yet: the generated base answers them
+// with UNIMPLEMENTED.
+using RawNotificationService = v1::NotificationService::WithRawCallbackMethod_Publish<
+    v1::NotificationService::WithRawCallbackMethod_Subscribe<
+        v1::NotificationService::WithRawCallbackMethod_AcknowledgeNotifications<
+            v1::NotificationService::WithRawCallbackMethod_ListNotifications<
+                v1::NotificationService::CallbackService>>>>;
+
+class NotificationService final : public RawNotificationService {
+ public:
+  explicit NotificationService(NotificationCore& core) : core_(core) {}
+
+  grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* AcknowledgeNotifications(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListNotifications(grpc::CallbackServerContext* context,
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) override;
+
+ private:
+  NotificationCore& core_;
+};
+
+}  // namespace switchboard::notification
+
+#endif  // SWITCHBOARD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_
