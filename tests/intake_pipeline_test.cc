@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "common/testing/subprocess.h"
 #include "switchboard/intake/v1/intake.grpc.pb.h"
+#include "switchboard/notification/v1/notification.grpc.pb.h"
 
 namespace switchboard {
 namespace {
@@ -28,11 +29,21 @@ class IntakePipelineTest : public ::testing::Test {
   void SetUp() override {
     routing_target_ = absl::StrCat("127.0.0.1:", testing::FreePort());
     intake_target_ = absl::StrCat("127.0.0.1:", testing::FreePort());
+    notification_target_ = absl::StrCat("127.0.0.1:", testing::FreePort());
     StartRouting();
+    auto notification = testing::Subprocess::Start(
+        testing::BinaryPath("switchboard-notification"),
+        {"--grpc_listen=" + notification_target_, "--data_dir=" + dir_ + "/notification"},
+        {.stderr_path = dir_ + "/notification.log"});
+    ASSERT_TRUE(notification.ok()) << notification.status();
+    notification_ = std::move(*notification);
+    ASSERT_TRUE(testing::WaitForServing(notification_target_, absl::Seconds(30)).ok());
+    notifications_ = notification::v1::NotificationService::NewStub(
+        grpc::CreateChannel(notification_target_, grpc::InsecureChannelCredentials()));
     auto intake = testing::Subprocess::Start(
         testing::BinaryPath("switchboard-intake"),
         {"--grpc_listen=" + intake_target_, "--data_dir=" + dir_ + "/intake",
-         "--routing_target=" + routing_target_, "--notification_target=127.0.0.1:1",
+         "--routing_target=" + routing_target_, "--notification_target=" + notification_target_,
          "--peer_timeout=2s"},
         {.stderr_path = dir_ + "/intake.log"});
     ASSERT_TRUE(intake.ok()) << intake.status();
@@ -44,8 +55,10 @@ class IntakePipelineTest : public ::testing::Test {
 
   void TearDown() override {
     stub_.reset();
+    notifications_.reset();
     intake_.reset();
     routing_.reset();
+    notification_.reset();
     std::filesystem::remove_all(dir_);
   }
 
@@ -78,6 +91,31 @@ class IntakePipelineTest : public ::testing::Test {
     return created;
   }
 
+  // The event types `subscriber` has received for `issue`, waiting (bounded)
+  // until there are `count` of them.
+  std::vector<std::string> EventsFor(const std::string& subscriber, const Issue& issue,
+                                     size_t count) {
+    std::vector<std::string> types;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      types.clear();
+      notification::v1::ListNotificationsRequest request;
+      request.set_subscriber(subscriber);
+      request.set_page_size(1000);
+      grpc::ClientContext context;
+      notification::v1::ListNotificationsResponse response;
+      if (notifications_->ListNotifications(&context, request, &response).ok()) {
+        for (const auto& n : response.notifications()) {
+          if (n.event().issue().name() == issue.name())
+            types.push_back(issue::v1::EventType_Name(n.event().type()));
+        }
+      }
+      if (types.size() >= count) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return types;
+  }
+
   Issue Get(const Issue& issue) {
     grpc::ClientContext context;
     intake::v1::GetIssueRequest request;
@@ -100,6 +138,9 @@ class IntakePipelineTest : public ::testing::Test {
   const std::string dir_ = testing::MakeTempDir("intake_pipeline_test");
   std::string routing_target_;
   std::string intake_target_;
+  std::string notification_target_;
+  std::unique_ptr<testing::Subprocess> notification_;
+  std::unique_ptr<notification::v1::NotificationService::Stub> notifications_;
   std::unique_ptr<testing::Subprocess> routing_;
   std::unique_ptr<testing::Subprocess> intake_;
   std::unique_ptr<IntakeService::Stub> stub_;
@@ -178,6 +219,36 @@ TEST_F(IntakePipelineTest, LifecycleOnTheWire) {
   ASSERT_TRUE(stub_->ListIssues(&list_context, list, &response).ok());
   ASSERT_EQ(response.issues_size(), 1);
   EXPECT_EQ(response.issues(0).name(), routed.name());
+
+  // Everyone heard of it, in order, through the real notification service.
+  using ::testing::ElementsAre;
+  EXPECT_THAT(EventsFor("sources/crm", routed, 4),
+              ElementsAre("EVENT_TYPE_RECEIVED", "EVENT_TYPE_TRANSFERRED",
+                          "EVENT_TYPE_ACKNOWLEDGED", "EVENT_TYPE_RESOLVED"));
+  EXPECT_THAT(
+      EventsFor("submitters/jane@contoso.com", routed, 3),
+      ElementsAre("EVENT_TYPE_TRANSFERRED", "EVENT_TYPE_ACKNOWLEDGED", "EVENT_TYPE_RESOLVED"));
+  EXPECT_THAT(EventsFor("teams/storage-oncall", routed, 2),
+              ElementsAre("EVENT_TYPE_ROUTED", "EVENT_TYPE_TRANSFERRED"));
+  EXPECT_THAT(
+      EventsFor("teams/compute-oncall", routed, 3),
+      ElementsAre("EVENT_TYPE_TRANSFERRED", "EVENT_TYPE_ACKNOWLEDGED", "EVENT_TYPE_RESOLVED"));
+}
+
+TEST_F(IntakePipelineTest, TheOwnerTeamsStreamHearsOfARoutedIssue) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  notification::v1::SubscribeRequest request;
+  request.set_subscriber("teams/storage-oncall");
+  auto stream = notifications_->Subscribe(&context, request);
+  const Issue submitted = Submit("r1", "azure-storage");
+  notification::v1::Notification notification;
+  ASSERT_TRUE(stream->Read(&notification));
+  EXPECT_EQ(notification.sequence(), 1u);
+  EXPECT_EQ(notification.event().type(), issue::v1::EVENT_TYPE_ROUTED);
+  EXPECT_EQ(notification.event().issue().name(), submitted.name());
+  EXPECT_EQ(notification.event().issue().assignment().target().team(), "storage-oncall");
+  context.TryCancel();
 }
 
 }  // namespace
