@@ -17,7 +17,7 @@ using issue::v1::Issue;
 class UpdateWaiter {
  public:
   IntakeCore::IssueDone Callback() {
-    return [this](absl::StatusOr<Issue> result) {
+    return [this](const absl::StatusOr<Issue>& result) {
       MutexLock lock(mu_);
       if (!result.ok() && status_.ok()) status_ = result.status();
       if (--pending_ == 0) done_.SignalAll();

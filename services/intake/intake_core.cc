@@ -177,10 +177,9 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
   const std::string& request_id = request.request_id();
   const uint64_t fingerprint = SubmissionFingerprint(request.issue());
 
-  enum class Outcome { kQueued, kJoined, kConflict, kKnown, kError };
-  Outcome outcome = Outcome::kQueued;
-  absl::Status error;
-  std::string known_id;
+  // Replies that do not wait for a commit are made after the lock is released.
+  IssueDone reply_now;
+  absl::StatusOr<Issue> reply;
   {
     MutexLock lock(mu_);
     auto in_flight = in_flight_.find(request_id);
@@ -188,16 +187,21 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
     if (in_flight != in_flight_.end()) {
       if (in_flight->second.fingerprint == fingerprint) {
         in_flight->second.waiters.push_back(std::move(done));  // completes with the first
-        outcome = Outcome::kJoined;
       } else {
-        outcome = Outcome::kConflict;
+        reply_now = std::move(done);
+        reply = absl::AlreadyExistsError(
+            absl::StrCat("request_id \"", request_id, "\" was already used for a different issue"));
       }
-    } else if (record = store_.FindRequest(request_id); !record.ok()) {
-      outcome = Outcome::kError;
-      error = record.status();
-    } else if (record->has_value()) {
-      outcome = (*record)->fingerprint == fingerprint ? Outcome::kKnown : Outcome::kConflict;
-      known_id = (*record)->issue_id;
+    } else if (record = store_.FindRequest(request_id); !record.ok() || record->has_value()) {
+      reply_now = std::move(done);
+      if (!record.ok()) {
+        reply = record.status();
+      } else if ((*record)->fingerprint != fingerprint) {
+        reply = absl::AlreadyExistsError(
+            absl::StrCat("request_id \"", request_id, "\" was already used for a different issue"));
+      } else {
+        reply = store_.Get((*record)->issue_id);  // the same issue, as it is now
+      }
     } else {
       const absl::Time now = clock_.Now();
       Issue issue = InputFields(request.issue());
@@ -219,21 +223,7 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
       });
     }
   }
-  switch (outcome) {
-    case Outcome::kQueued:
-    case Outcome::kJoined:
-      return;
-    case Outcome::kConflict:
-      std::move(done)(absl::AlreadyExistsError(
-          absl::StrCat("request_id \"", request_id, "\" was already used for a different issue")));
-      return;
-    case Outcome::kKnown:
-      std::move(done)(store_.Get(known_id));  // the same issue, as it is now
-      return;
-    case Outcome::kError:
-      std::move(done)(error);
-      return;
-  }
+  if (reply_now) std::move(reply_now)(std::move(reply));
 }
 
 void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status& status,

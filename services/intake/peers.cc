@@ -43,7 +43,7 @@ class GrpcRoutingPeer final : public RoutingPeer {
     auto* call = new Call{{}, request, {}, std::move(done)};  // freed in the callback
     SetTimeout(call->context, timeout_);
     stub_->async()->RouteToTarget(&call->context, &call->request, &call->decision,
-                                  [call](grpc::Status status) {
+                                  [call](const grpc::Status& status) {
                                     std::unique_ptr<Call> owned(call);
                                     if (status.ok()) {
                                       std::move(owned->done)(std::move(owned->decision));
