@@ -72,9 +72,9 @@ Switchboard is running (data in $data_dir). Press Ctrl-C to stop.
 Try (with grpcurl, which uses the services' reflection):
   grpcurl -plaintext -d '{"request_id": "demo-1", "issue": {"title": "Blob storage outage",
     "customer": {"id": "contoso", "tier": "CUSTOMER_TIER_STRATEGIC"}, "product": "azure-storage",
-    "severity": "SEVERITY_CRITICAL", "source": "crm"}}' \
+    "severity": "SEVERITY_CRITICAL", "source": "crm"}}' \\
     $host:50051 switchboard.intake.v1.IntakeService/SubmitIssue
-  grpcurl -plaintext -d '{"subscriber": "teams/storage-oncall"}' \
+  grpcurl -plaintext -d '{"subscriber": "teams/storage-oncall"}' \\
     $host:50053 switchboard.notification.v1.NotificationService/Subscribe
   curl -s http://$host:9091/metrics | grep switchboard_intake
   tail -f $data_dir/log/intake.log
