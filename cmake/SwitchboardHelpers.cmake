@@ -19,6 +19,11 @@ elseif(SWITCHBOARD_SANITIZER STREQUAL "thread")
 elseif(NOT SWITCHBOARD_SANITIZER STREQUAL "")
   message(FATAL_ERROR "SWITCHBOARD_SANITIZER must be '', 'address' or 'thread'")
 endif()
+if(SWITCHBOARD_SANITIZER_FLAGS AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC's -Wmaybe-uninitialized misfires on instrumented code (e.g. inside
+  # absl::InlinedVector); the uninstrumented build keeps the warning.
+  list(APPEND SWITCHBOARD_SANITIZER_FLAGS -Wno-maybe-uninitialized)
+endif()
 
 function(switchboard_sanitize target)
   if(SWITCHBOARD_SANITIZER_FLAGS)
