@@ -36,8 +36,12 @@ std::shared_ptr<grpc::Channel> MakeServiceChannel(absl::string_view target,
                                                   const std::vector<std::string>& services,
                                                   const RetryPolicy& policy) {
   grpc::ChannelArguments args;
-  args.SetServiceConfigJSON(RetryServiceConfig(services, policy));
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
+  if (policy.max_attempts > 1) {
+    args.SetServiceConfigJSON(RetryServiceConfig(services, policy));
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
+  } else {
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  }
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

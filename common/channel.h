@@ -36,7 +36,8 @@ struct RetryPolicy {
 std::string RetryServiceConfig(const std::vector<std::string>& services, const RetryPolicy& policy);
 
 // A plaintext channel to `target` ("host:port") with keepalive and the retry
-// policy for `services`.
+// policy for `services`; with policy.max_attempts <= 1, gRPC does not retry
+// (for callers that count their own attempts).
 std::shared_ptr<grpc::Channel> MakeServiceChannel(absl::string_view target,
                                                   const std::vector<std::string>& services,
                                                   const RetryPolicy& policy = {});

@@ -66,7 +66,52 @@ NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
                        .Name("switchboard_notification_open_streams")
                        .Help("Subscribe streams open now.")
                        .Register(registry)
-                       .Add({})) {}
+                       .Add({})),
+      push_subscriptions(prometheus::BuildGauge()
+                             .Name("switchboard_notification_push_subscriptions")
+                             .Help("Push subscriptions registered now.")
+                             .Register(registry)
+                             .Add({})),
+      push_attempts(prometheus::BuildCounter()
+                        .Name("switchboard_notification_push_attempts_total")
+                        .Help("Push attempts, by outcome: delivered, failed or dead_lettered.")
+                        .Register(registry)),
+      push_failures(prometheus::BuildCounter()
+                        .Name("switchboard_notification_push_failures_total")
+                        .Help("Push attempts that failed, by gRPC status code.")
+                        .Register(registry)),
+      dead_lettered(prometheus::BuildCounter()
+                        .Name("switchboard_notification_dead_lettered_total")
+                        .Help("Notifications moved to the dead-letter list.")
+                        .Register(registry)
+                        .Add({})),
+      redriven(prometheus::BuildCounter()
+                   .Name("switchboard_notification_redriven_total")
+                   .Help("Dead letters moved back to be pushed again.")
+                   .Register(registry)
+                   .Add({})),
+      dead_letters(prometheus::BuildGauge()
+                       .Name("switchboard_notification_dead_letters")
+                       .Help("Notifications in the dead-letter list now.")
+                       .Register(registry)
+                       .Add({})),
+      backlog(prometheus::BuildGauge()
+                  .Name("switchboard_notification_backlog")
+                  .Help("Notifications stored and not yet acknowledged, over all subscribers, "
+                        "as of the last maintenance pass.")
+                  .Register(registry)
+                  .Add({})),
+      backlog_oldest_age(prometheus::BuildGauge()
+                             .Name("switchboard_notification_backlog_oldest_age_seconds")
+                             .Help("Age of the oldest unacknowledged notification, as of the "
+                                   "last maintenance pass; 0 when there is none.")
+                             .Register(registry)
+                             .Add({})),
+      compacted(prometheus::BuildCounter()
+                    .Name("switchboard_notification_compacted_total")
+                    .Help("Acknowledged notifications deleted after the retention period.")
+                    .Register(registry)
+                    .Add({})) {}
 
 NotificationCore::NotificationCore(LogStore& store, CommitQueue& commits,
                                    NotificationMetrics& metrics, Clock& clock)
@@ -203,12 +248,8 @@ void NotificationCore::Acknowledge(const v1::AcknowledgeNotificationsRequest& re
                        subscriber, " (", *last, ")"),
           {{"sequence", absl::StrCat("at most ", *last)}});
     } else {
-      uint64_t& current = cursors_[subscriber];
-      current = std::max({current, *stored});
-      cursor = std::max(current, request.sequence());
       rocksdb::WriteBatch batch;
-      if (cursor > current) store_.SetCursor(subscriber, cursor, batch);
-      current = cursor;
+      cursor = AdvanceCursorLocked(subscriber, *stored, request.sequence(), batch);
       commits_.Commit(std::move(batch),
                       [cursor, done = std::move(done)](const absl::Status& status) mutable {
                         if (!status.ok()) {
@@ -223,6 +264,42 @@ void NotificationCore::Acknowledge(const v1::AcknowledgeNotificationsRequest& re
     }
   }
   std::move(done)(error);
+}
+
+uint64_t NotificationCore::AdvanceCursorLocked(const std::string& subscriber, uint64_t stored,
+                                               uint64_t sequence, rocksdb::WriteBatch& batch) {
+  uint64_t& current = cursors_[subscriber];
+  current = std::max(current, stored);
+  if (sequence > current) {
+    store_.SetCursor(subscriber, sequence, batch);
+    current = sequence;
+  }
+  return current;
+}
+
+void NotificationCore::CommitWithCursor(const std::string& subscriber, uint64_t sequence,
+                                        rocksdb::WriteBatch batch, CommitQueue::Done done) {
+  MutexLock lock(mu_);
+  if (sequence > 0) {
+    uint64_t stored = 0;
+    if (!cursors_.contains(subscriber)) {
+      absl::StatusOr<uint64_t> read = store_.Cursor(subscriber);
+      if (!read.ok()) {
+        std::move(done)(read.status());
+        return;
+      }
+      stored = *read;
+    }
+    AdvanceCursorLocked(subscriber, stored, sequence, batch);
+  }
+  commits_.Commit(std::move(batch), std::move(done));
+}
+
+absl::StatusOr<uint64_t> NotificationCore::AcknowledgedCursor(const std::string& subscriber) {
+  MutexLock lock(mu_);
+  auto it = cursors_.find(subscriber);
+  if (it != cursors_.end()) return it->second;
+  return store_.Cursor(subscriber);
 }
 
 absl::StatusOr<v1::ListNotificationsResponse> NotificationCore::List(

@@ -55,6 +55,17 @@ struct NotificationMetrics {
   prometheus::Family<prometheus::Counter>& delivered;       // {mode}
   prometheus::Family<prometheus::Histogram>& delivery_lag;  // {mode}
   prometheus::Gauge& open_streams;
+  // Push delivery.
+  prometheus::Gauge& push_subscriptions;
+  prometheus::Family<prometheus::Counter>& push_attempts;  // {outcome}
+  prometheus::Family<prometheus::Counter>& push_failures;  // {code}
+  prometheus::Counter& dead_lettered;
+  prometheus::Counter& redriven;
+  prometheus::Gauge& dead_letters;
+  // Maintenance.
+  prometheus::Gauge& backlog;
+  prometheus::Gauge& backlog_oldest_age;
+  prometheus::Counter& compacted;
 };
 
 class NotificationCore {
@@ -82,6 +93,15 @@ class NotificationCore {
   absl::StatusOr<std::vector<v1::Notification>> ReadAfter(absl::string_view subscriber,
                                                           uint64_t after, int limit) const;
 
+  // Commits `batch` together with the subscriber's acknowledged cursor moved
+  // up to `sequence` (never back; 0 leaves it), ordered with every other
+  // cursor write. For push delivery, whose progress acknowledges.
+  void CommitWithCursor(const std::string& subscriber, uint64_t sequence,
+                        rocksdb::WriteBatch batch, CommitQueue::Done done);
+
+  // The acknowledged cursor, counting writes still in flight.
+  absl::StatusOr<uint64_t> AcknowledgedCursor(const std::string& subscriber);
+
   void Watch(const std::string& subscriber, LogWatcher* watcher);
   void Unwatch(const std::string& subscriber, LogWatcher* watcher);
 
@@ -95,6 +115,10 @@ class NotificationCore {
   absl::StatusOr<uint64_t> LastSequenceLocked(const std::string& subscriber)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Appended(const std::vector<std::string>& subscribers);
+  // Moves the cursor in memory and in `batch` up to `sequence`; `stored` is
+  // the durable cursor. Returns the cursor after the move.
+  uint64_t AdvanceCursorLocked(const std::string& subscriber, uint64_t stored, uint64_t sequence,
+                               rocksdb::WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   LogStore& store_;
   CommitQueue& commits_;

@@ -116,40 +116,104 @@ class FailedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 };
 
+// Serves a unary RPC whose answer is ready at once.
+template <typename Request, typename Handler>
+grpc::ServerUnaryReactor* ServeNow(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                                   Handler handler) {
+  return ServeUnary<Request>(context, request, response,
+                             [&handler](const Request& parsed, UnaryResponder done) {
+                               done.Finish(handler(parsed));
+                             });
+}
+
+// Serves a unary RPC that answers once its write is durable.
+template <typename Request, typename Response, typename Start>
+grpc::ServerUnaryReactor* ServeLater(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                                     Start start) {
+  return ServeUnary<Request>(context, request, response,
+                             [&start](const Request& parsed, UnaryResponder done) {
+                               start(parsed, [done](const absl::StatusOr<Response>& result) {
+                                 done.Finish(result);
+                               });
+                             });
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* NotificationService::Publish(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
-  return ServeUnary<v1::PublishRequest>(
-      context, request, response, [this](const v1::PublishRequest& parsed, UnaryResponder done) {
-        core_.Publish(parsed, [done](const absl::StatusOr<v1::PublishResponse>& result) {
-          done.Finish(result);
-        });
-      });
+  return ServeLater<v1::PublishRequest, v1::PublishResponse>(
+      context, request, response,
+      [this](const auto& parsed, auto done) { core_.Publish(parsed, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* NotificationService::AcknowledgeNotifications(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return ServeUnary<v1::AcknowledgeNotificationsRequest>(
+  return ServeLater<v1::AcknowledgeNotificationsRequest, v1::AcknowledgeNotificationsResponse>(
       context, request, response,
-      [this](const v1::AcknowledgeNotificationsRequest& parsed, UnaryResponder done) {
-        core_.Acknowledge(
-            parsed, [done](const absl::StatusOr<v1::AcknowledgeNotificationsResponse>& result) {
-              done.Finish(result);
-            });
-      });
+      [this](const auto& parsed, auto done) { core_.Acknowledge(parsed, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* NotificationService::ListNotifications(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return ServeUnary<v1::ListNotificationsRequest>(
-      context, request, response,
-      [this](const v1::ListNotificationsRequest& parsed, UnaryResponder done) {
-        done.Finish(core_.List(parsed));
+  return ServeNow<v1::ListNotificationsRequest>(
+      context, request, response, [this](const auto& parsed) { return core_.List(parsed); });
+}
+
+grpc::ServerUnaryReactor* NotificationService::CreatePushSubscription(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeLater<v1::CreatePushSubscriptionRequest, v1::PushSubscription>(
+      context, request, response, [this](const auto& parsed, auto done) {
+        pushes_.CreateSubscription(parsed, std::move(done));
       });
+}
+
+grpc::ServerUnaryReactor* NotificationService::ListPushSubscriptions(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeNow<v1::ListPushSubscriptionsRequest>(
+      context, request, response,
+      [this](const auto& parsed) { return pushes_.ListSubscriptions(parsed); });
+}
+
+grpc::ServerUnaryReactor* NotificationService::DeletePushSubscription(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeLater<v1::DeletePushSubscriptionRequest, v1::DeletePushSubscriptionResponse>(
+      context, request, response, [this](const auto& parsed, auto done) {
+        pushes_.DeleteSubscription(parsed, std::move(done));
+      });
+}
+
+grpc::ServerUnaryReactor* NotificationService::ListDeadLetters(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeNow<v1::ListDeadLettersRequest>(
+      context, request, response,
+      [this](const auto& parsed) { return pushes_.ListDeadLetters(parsed); });
+}
+
+grpc::ServerUnaryReactor* NotificationService::RedriveDeadLetters(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeLater<v1::RedriveDeadLettersRequest, v1::RedriveDeadLettersResponse>(
+      context, request, response, [this](const auto& parsed, auto done) {
+        pushes_.RedriveDeadLetters(parsed, std::move(done));
+      });
+}
+
+grpc::ServerUnaryReactor* NotificationService::ListDeliveryAttempts(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeNow<v1::ListDeliveryAttemptsRequest>(
+      context, request, response,
+      [this](const auto& parsed) { return pushes_.ListDeliveryAttempts(parsed); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* NotificationService::Subscribe(

@@ -10,21 +10,28 @@
 #define SWITCHBOARD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_
 
 #include "services/notification/notification_core.h"
+#include "services/notification/push_deliverer.h"
 #include "switchboard/notification/v1/notification.grpc.pb.h"
 
 namespace switchboard::notification {
 
-// The push-delivery RPCs are not built yet: the generated base answers them
-// with UNIMPLEMENTED.
 using RawNotificationService = v1::NotificationService::WithRawCallbackMethod_Publish<
     v1::NotificationService::WithRawCallbackMethod_Subscribe<
         v1::NotificationService::WithRawCallbackMethod_AcknowledgeNotifications<
             v1::NotificationService::WithRawCallbackMethod_ListNotifications<
-                v1::NotificationService::CallbackService>>>>;
+                v1::NotificationService::WithRawCallbackMethod_CreatePushSubscription<
+                    v1::NotificationService::WithRawCallbackMethod_ListPushSubscriptions<
+                        v1::NotificationService::WithRawCallbackMethod_DeletePushSubscription<
+                            v1::NotificationService::WithRawCallbackMethod_ListDeadLetters<
+                                v1::NotificationService::WithRawCallbackMethod_RedriveDeadLetters<
+                                    v1::NotificationService::
+                                        WithRawCallbackMethod_ListDeliveryAttempts<
+                                            v1::NotificationService::CallbackService>>>>>>>>>>;
 
 class NotificationService final : public RawNotificationService {
  public:
-  explicit NotificationService(NotificationCore& core) : core_(core) {}
+  NotificationService(NotificationCore& core, PushDeliverer& pushes)
+      : core_(core), pushes_(pushes) {}
 
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -37,9 +44,28 @@ class NotificationService final : public RawNotificationService {
   grpc::ServerUnaryReactor* ListNotifications(grpc::CallbackServerContext* context,
                                               const grpc::ByteBuffer* request,
                                               grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CreatePushSubscription(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListPushSubscriptions(grpc::CallbackServerContext* context,
+                                                  const grpc::ByteBuffer* request,
+                                                  grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* DeletePushSubscription(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RedriveDeadLetters(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListDeliveryAttempts(grpc::CallbackServerContext* context,
+                                                 const grpc::ByteBuffer* request,
+                                                 grpc::ByteBuffer* response) override;
 
  private:
   NotificationCore& core_;
+  PushDeliverer& pushes_;
 };
 
 }  // namespace switchboard::notification

@@ -14,7 +14,7 @@
 #include "common/server.h"
 #include "common/status.h"
 #include "common/testing/subprocess.h"
-#include "services/notification/notification_service.h"
+#include "services/notification/testing/harness.h"
 
 namespace switchboard::notification {
 namespace {
@@ -33,32 +33,8 @@ issue::v1::IssueEvent Event(const std::string& id, std::vector<std::string> reci
 class NotificationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Database::Open({.path = dir_, .column_families = LogStore::ColumnFamilies()});
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    commits_ =
-        std::make_unique<CommitQueue>(db_->db(), CommitQueue::Options{.name = "notification"});
-    store_ = std::make_unique<LogStore>(*db_);
-    core_ = std::make_unique<NotificationCore>(*store_, *commits_, metrics_, Clock::Real());
-    service_ = std::make_unique<NotificationService>(*core_);
-    auto host = ServiceHost::Start(
-        {}, {{service_.get(), v1::NotificationService::service_full_name()}}, registry_);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
-    host_->SetDrainHook([this] { core_->Shutdown(); });
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->grpc_port()),
-                                   grpc::InsecureChannelCredentials());
-    stub_ = v1::NotificationService::NewStub(channel_);
-  }
-
-  void TearDown() override {
-    host_.reset();
-    service_.reset();
-    core_.reset();
-    commits_.reset();
-    store_.reset();
-    db_.reset();
-    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(harness_.Start().ok());
+    stub_ = &harness_.stub();
   }
 
   int64_t Publish(std::vector<issue::v1::IssueEvent> events) {
@@ -99,17 +75,8 @@ class NotificationTest : public ::testing::Test {
     return response.acknowledged_sequence();
   }
 
-  const std::string dir_ = switchboard::testing::MakeTempDir("notification_test");
-  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-  NotificationMetrics metrics_{*registry_};
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<CommitQueue> commits_;
-  std::unique_ptr<LogStore> store_;
-  std::unique_ptr<NotificationCore> core_;
-  std::unique_ptr<NotificationService> service_;
-  std::unique_ptr<ServiceHost> host_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::NotificationService::Stub> stub_;
+  testing::NotificationHarness harness_;
+  v1::NotificationService::Stub* stub_ = nullptr;
 };
 
 TEST_F(NotificationTest, FansOutToEveryRecipientAndSkipsKnownEventIds) {
@@ -242,7 +209,7 @@ TEST_F(NotificationTest, ShutdownEndsStreamsWithUnavailable) {
   auto reader = stub_->Subscribe(&context, request);
   std::thread stopper([&] {
     absl::SleepFor(absl::Milliseconds(100));
-    host_->Shutdown();
+    harness_.ShutdownServer();
   });
   v1::Notification notification;
   while (reader->Read(&notification)) {
