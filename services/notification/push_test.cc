@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "common/sync.h"
 #include "services/notification/testing/harness.h"
+#include "services/notification/testing/receiver.h"
 
 namespace switchboard::notification {
 namespace {
@@ -20,6 +21,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
+using testing::Receiver;
 
 // Polls `condition` every 10 ms for up to `timeout`.
 bool Eventually(const std::function<bool()>& condition,
@@ -31,63 +33,6 @@ bool Eventually(const std::function<bool()>& condition,
   }
   return condition();
 }
-
-// A team's NotificationReceiver: answers each call as `policy` says and keeps
-// what it accepted.
-class Receiver final : public v1::NotificationReceiver::CallbackService {
- public:
-  // Given the notification and how many calls for its sequence came before
-  // this one; OK accepts it.
-  using Policy = std::function<grpc::Status(const v1::Notification&, int earlier_calls)>;
-
-  explicit Receiver(Policy policy) : policy_(std::move(policy)) {
-    auto host = ServiceHost::Start({}, {{this, v1::NotificationReceiver::service_full_name()}},
-                                   std::make_shared<prometheus::Registry>());
-    EXPECT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
-  }
-  ~Receiver() override { host_->Shutdown(); }
-
-  std::string endpoint() const { return absl::StrCat("127.0.0.1:", host_->grpc_port()); }
-
-  void SetPolicy(Policy policy) {
-    MutexLock lock(mu_);
-    policy_ = std::move(policy);
-  }
-
-  // "subscriber#sequence" of every accepted notification, in arrival order.
-  std::vector<std::string> accepted() const {
-    MutexLock lock(mu_);
-    return accepted_;
-  }
-
-  grpc::ServerUnaryReactor* Deliver(grpc::CallbackServerContext* context,
-                                    const v1::Notification* notification,
-                                    v1::DeliverResponse* response) override {
-    Policy policy;
-    int earlier;
-    {
-      MutexLock lock(mu_);
-      policy = policy_;
-      earlier = calls_[notification->sequence()]++;
-    }
-    grpc::Status status = policy(*notification, earlier);
-    if (status.ok()) {
-      MutexLock lock(mu_);
-      accepted_.push_back(absl::StrCat(notification->subscriber(), "#", notification->sequence()));
-    }
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(status);
-    return reactor;
-  }
-
- private:
-  mutable Mutex mu_;
-  Policy policy_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, int> calls_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> accepted_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<ServiceHost> host_;
-};
 
 grpc::Status Accept(const v1::Notification&, int) { return grpc::Status::OK; }
 
