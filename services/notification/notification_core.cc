@@ -153,14 +153,14 @@ void NotificationCore::Publish(const v1::PublishRequest& request, PublishDone do
     MutexLock lock(mu_);
     rocksdb::WriteBatch batch;
     std::vector<std::string> keys;
+    absl::flat_hash_set<std::string> in_request;  // keys of this request, seen once
     std::vector<std::string> subscribers;
     absl::flat_hash_map<std::string, uint64_t> before;  // to undo last_ on error
     const google::protobuf::Timestamp now = ToProtoTime(clock_.Now());
     for (const issue::v1::IssueEvent& event : request.events()) {
       for (const std::string& subscriber : event.recipients()) {
         const std::string key = DedupKey(subscriber, event.id());
-        if (queued_.contains(key) || std::find(keys.begin(), keys.end(), key) != keys.end())
-          continue;
+        if (queued_.contains(key) || !in_request.insert(key).second) continue;
         absl::StatusOr<bool> stored = store_.HasEvent(subscriber, event.id());
         absl::StatusOr<uint64_t> last =
             stored.ok() ? LastSequenceLocked(subscriber) : stored.status();
