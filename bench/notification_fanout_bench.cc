@@ -44,7 +44,7 @@ namespace nv1 = notification::v1;
 class BaselineStreamImpl final : public BaselineStream::CallbackService {
  public:
   grpc::ServerWriteReactor<nv1::Notification>* Stream(grpc::CallbackServerContext* context,
-                                                       const StreamRequest* request) override {
+                                                      const StreamRequest* request) override {
     class Writer final : public grpc::ServerWriteReactor<nv1::Notification> {
      public:
       explicit Writer(int64_t count) : left_(count) { Next(); }

@@ -98,7 +98,8 @@ absl::StatusOr<std::vector<v1::Notification>> LogStore::ReadAfter(absl::string_v
 void LogStore::Append(const v1::Notification& notification, rocksdb::WriteBatch& batch) const {
   const std::string key = SequenceKey(notification.subscriber(), notification.sequence());
   batch.Put(log_, key, notification.SerializeAsString());
-  batch.Put(dedup_, absl::StrCat(SubscriberPrefix(notification.subscriber()), notification.event().id()),
+  batch.Put(dedup_,
+            absl::StrCat(SubscriberPrefix(notification.subscriber()), notification.event().id()),
             EncodeFixed64BigEndian(notification.sequence()));
 }
 
@@ -108,7 +109,7 @@ void LogStore::SetCursor(absl::string_view subscriber, uint64_t sequence,
 }
 
 absl::StatusOr<std::vector<LogStore::LogState>> LogStore::Logs(absl::string_view after_subscriber,
-                                                              int limit) const {
+                                                               int limit) const {
   std::vector<LogState> logs;
   std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, log_));
   // Keys are "{subscriber}\0{sequence}": "{subscriber}\1" sorts after every
@@ -133,8 +134,8 @@ absl::StatusOr<std::vector<LogStore::LogState>> LogStore::Logs(absl::string_view
       if (it->Valid() && it->key().starts_with(prefix)) {
         v1::Notification oldest;
         if (!oldest.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
-          return absl::DataLossError(absl::StrCat("a notification of ", log.subscriber,
-                                                  " does not parse"));
+          return absl::DataLossError(
+              absl::StrCat("a notification of ", log.subscriber, " does not parse"));
         log.oldest_unacknowledged = FromProtoTime(oldest.publish_time());
       }
     }
@@ -157,8 +158,8 @@ absl::StatusOr<int64_t> LogStore::Compact(const LogState& log, absl::Time cutoff
     if (sequence > end) break;
     v1::Notification notification;
     if (!notification.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
-      return absl::DataLossError(absl::StrCat("a notification of ", log.subscriber,
-                                              " does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("a notification of ", log.subscriber, " does not parse"));
     if (FromProtoTime(notification.publish_time()) >= cutoff) break;
     batch.Delete(log_, it->key());
     batch.Delete(dedup_, absl::StrCat(prefix, notification.event().id()));

@@ -113,8 +113,8 @@ absl::StatusOr<std::vector<T>> ScanPrefix(rocksdb::DB& db, rocksdb::ColumnFamily
     }
     if (!items.emplace_back().ParseFromArray(it->value().data(),
                                              static_cast<int>(it->value().size()))) {
-      return absl::DataLossError(absl::StrCat("a stored ", T::descriptor()->name(), " of ",
-                                              prefix, " does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("a stored ", T::descriptor()->name(), " of ", prefix, " does not parse"));
     }
     last_key->assign(it->key().data(), it->key().size());
   }

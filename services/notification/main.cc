@@ -50,8 +50,8 @@ int Run() {
       .retention = absl::GetFlag(FLAGS_retention)};
   if (maintenance_options.interval <= absl::ZeroDuration() ||
       maintenance_options.retention <= absl::ZeroDuration()) {
-    return ExitWithError(absl::InvalidArgumentError(
-        "--maintenance_interval and --retention must be positive"));
+    return ExitWithError(
+        absl::InvalidArgumentError("--maintenance_interval and --retention must be positive"));
   }
   auto registry = std::make_shared<prometheus::Registry>();
   CommitQueue commits((*db)->db(), {.name = "notification"}, registry.get());

@@ -72,15 +72,13 @@ absl::StatusOr<Maintenance::Report> Maintenance::RunOnce() {
   absl::Time oldest = absl::InfiniteFuture();
   std::string after;
   for (;;) {
-    ASSIGN_OR_RETURN(const std::vector<LogStore::LogState> logs,
-                     logs_.Logs(after, kLogsPerStep));
+    ASSIGN_OR_RETURN(const std::vector<LogStore::LogState> logs, logs_.Logs(after, kLogsPerStep));
     rocksdb::WriteBatch batch;
     for (const LogStore::LogState& log : logs) {
       report.backlog += log.last - std::min(log.cursor, log.last);
       if (log.oldest_unacknowledged != absl::InfinitePast())
         oldest = std::min(oldest, log.oldest_unacknowledged);
-      ASSIGN_OR_RETURN(const int64_t deleted,
-                       logs_.Compact(log, cutoff, kDeletesPerBatch, batch));
+      ASSIGN_OR_RETURN(const int64_t deleted, logs_.Compact(log, cutoff, kDeletesPerBatch, batch));
       report.compacted_notifications += deleted;
       if (batch.Count() >= kDeletesPerBatch) {
         RETURN_IF_ERROR(CommitAndWait(std::move(batch)));

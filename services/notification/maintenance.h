@@ -38,8 +38,8 @@ class Maintenance {
     int64_t compacted_attempts = 0;
   };
 
-  Maintenance(LogStore& logs, PushStore& pushes, CommitQueue& commits,
-              NotificationMetrics& metrics, Clock& clock, Options options);
+  Maintenance(LogStore& logs, PushStore& pushes, CommitQueue& commits, NotificationMetrics& metrics,
+              Clock& clock, Options options);
   ~Maintenance();  // Stop()s.
 
   Maintenance(const Maintenance&) = delete;

@@ -96,8 +96,8 @@ class NotificationCore {
   // Commits `batch` together with the subscriber's acknowledged cursor moved
   // up to `sequence` (never back; 0 leaves it), ordered with every other
   // cursor write. For push delivery, whose progress acknowledges.
-  void CommitWithCursor(const std::string& subscriber, uint64_t sequence,
-                        rocksdb::WriteBatch batch, CommitQueue::Done done);
+  void CommitWithCursor(const std::string& subscriber, uint64_t sequence, rocksdb::WriteBatch batch,
+                        CommitQueue::Done done);
 
   // The acknowledged cursor, counting writes still in flight.
   absl::StatusOr<uint64_t> AcknowledgedCursor(const std::string& subscriber);

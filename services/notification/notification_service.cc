@@ -121,10 +121,9 @@ template <typename Request, typename Handler>
 grpc::ServerUnaryReactor* ServeNow(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
                                    Handler handler) {
-  return ServeUnary<Request>(context, request, response,
-                             [&handler](const Request& parsed, UnaryResponder done) {
-                               done.Finish(handler(parsed));
-                             });
+  return ServeUnary<Request>(
+      context, request, response,
+      [&handler](const Request& parsed, UnaryResponder done) { done.Finish(handler(parsed)); });
 }
 
 // Serves a unary RPC that answers once its write is durable.
@@ -132,12 +131,10 @@ template <typename Request, typename Response, typename Start>
 grpc::ServerUnaryReactor* ServeLater(grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
                                      Start start) {
-  return ServeUnary<Request>(context, request, response,
-                             [&start](const Request& parsed, UnaryResponder done) {
-                               start(parsed, [done](const absl::StatusOr<Response>& result) {
-                                 done.Finish(result);
-                               });
-                             });
+  return ServeUnary<Request>(
+      context, request, response, [&start](const Request& parsed, UnaryResponder done) {
+        start(parsed, [done](const absl::StatusOr<Response>& result) { done.Finish(result); });
+      });
 }
 
 }  // namespace
@@ -191,9 +188,9 @@ grpc::ServerUnaryReactor* NotificationService::DeletePushSubscription(
       });
 }
 
-grpc::ServerUnaryReactor* NotificationService::ListDeadLetters(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* NotificationService::ListDeadLetters(grpc::CallbackServerContext* context,
+                                                               const grpc::ByteBuffer* request,
+                                                               grpc::ByteBuffer* response) {
   return ServeNow<v1::ListDeadLettersRequest>(
       context, request, response,
       [this](const auto& parsed) { return pushes_.ListDeadLetters(parsed); });

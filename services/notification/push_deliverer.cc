@@ -82,8 +82,7 @@ bool IsValidEndpoint(absl::string_view endpoint) {
       })) {
     return false;
   }
-  if (!absl::SimpleAtoi(port, &port_number) || port_number < 1 || port_number > 65535)
-    return false;
+  if (!absl::SimpleAtoi(port, &port_number) || port_number < 1 || port_number > 65535) return false;
   return host.front() == '[' ? IsValidBracketedIpv6(host) : IsValidHostName(host);
 }
 
@@ -376,16 +375,16 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
     if (in_flight_.empty()) drained_.SignalAll();
   }
   const uint64_t redriven = call->redriven ? notification.sequence() : 0;
-  core_.CommitWithCursor(
-      lane.subscriber, cursor, std::move(batch),
-      [this, lane = call->lane, redriven](const absl::Status& written) {
-        MutexLock lock(mu_);
-        if (!written.ok()) {
-          log::Error("cannot record a push attempt",
-                     {{"subscriber", lane->subscriber}, {"error", written.ToString()}});
-        }
-        if (redriven != 0) lane->redriven_settling.erase(redriven);
-      });
+  core_.CommitWithCursor(lane.subscriber, cursor, std::move(batch),
+                         [this, lane = call->lane, redriven](const absl::Status& written) {
+                           MutexLock lock(mu_);
+                           if (!written.ok()) {
+                             log::Error(
+                                 "cannot record a push attempt",
+                                 {{"subscriber", lane->subscriber}, {"error", written.ToString()}});
+                           }
+                           if (redriven != 0) lane->redriven_settling.erase(redriven);
+                         });
   MutexLock lock(mu_);
   lane.busy = false;
   WakeLocked();
@@ -433,16 +432,16 @@ void PushDeliverer::CreateSubscription(const v1::CreatePushSubscriptionRequest& 
     store_.PutSubscription(subscription, batch);
   }
   if (created != nullptr) core_.Watch(created->subscriber, created.get());
-  commits_.Commit(std::move(batch), [subscription, done = std::move(done)](
-                                        const absl::Status& status) mutable {
-    if (!status.ok()) {
-      std::move(done)(status);
-      return;
-    }
-    log::Info("push subscription saved", {{"subscriber", subscription.subscriber()},
-                                          {"endpoint", subscription.endpoint()}});
-    std::move(done)(std::move(subscription));
-  });
+  commits_.Commit(std::move(batch),
+                  [subscription, done = std::move(done)](const absl::Status& status) mutable {
+                    if (!status.ok()) {
+                      std::move(done)(status);
+                      return;
+                    }
+                    log::Info("push subscription saved", {{"subscriber", subscription.subscriber()},
+                                                          {"endpoint", subscription.endpoint()}});
+                    std::move(done)(std::move(subscription));
+                  });
 }
 
 absl::StatusOr<v1::ListPushSubscriptionsResponse> PushDeliverer::ListSubscriptions(
@@ -493,16 +492,15 @@ void PushDeliverer::DeleteSubscription(const v1::DeletePushSubscriptionRequest& 
     store_.DeleteSubscription(request.subscriber(), batch);
   }
   core_.Unwatch(lane->subscriber, lane.get());
-  commits_.Commit(std::move(batch),
-                  [subscriber = lane->subscriber, done = std::move(done)](
-                      const absl::Status& status) mutable {
-                    if (!status.ok()) {
-                      std::move(done)(status);
-                      return;
-                    }
-                    log::Info("push subscription deleted", {{"subscriber", subscriber}});
-                    std::move(done)(v1::DeletePushSubscriptionResponse());
-                  });
+  commits_.Commit(std::move(batch), [subscriber = lane->subscriber,
+                                     done = std::move(done)](const absl::Status& status) mutable {
+    if (!status.ok()) {
+      std::move(done)(status);
+      return;
+    }
+    log::Info("push subscription deleted", {{"subscriber", subscriber}});
+    std::move(done)(v1::DeletePushSubscriptionResponse());
+  });
 }
 
 absl::StatusOr<v1::ListDeadLettersResponse> PushDeliverer::ListDeadLetters(
@@ -566,31 +564,31 @@ void PushDeliverer::RedriveDeadLetters(const v1::RedriveDeadLettersRequest& requ
   for (const v1::DeadLetter& dead_letter : moving)
     subscribers.insert(dead_letter.notification().subscriber());
   const auto count = static_cast<int64_t>(moving.size());
-  commits_.Commit(std::move(batch), [this, keys = std::move(keys),
-                                     subscribers = std::move(subscribers), count,
-                                     done = std::move(done)](const absl::Status& status) mutable {
-    {
-      MutexLock lock(mu_);
-      for (const std::string& key : keys) redriving_.erase(key);
-      if (status.ok()) {
-        for (const std::string& subscriber : subscribers) {
-          auto it = lanes_.find(subscriber);
-          if (it != lanes_.end()) it->second->redrive_news = true;
-        }
-        WakeLocked();
-      }
-    }
-    if (!status.ok()) {
-      std::move(done)(status);
-      return;
-    }
-    metrics_.redriven.Increment(static_cast<double>(count));
-    metrics_.dead_letters.Decrement(static_cast<double>(count));
-    if (count > 0) log::Info("dead letters redriven", {{"count", count}});
-    v1::RedriveDeadLettersResponse response;
-    response.set_redriven(count);
-    std::move(done)(response);
-  });
+  commits_.Commit(std::move(batch),
+                  [this, keys = std::move(keys), subscribers = std::move(subscribers), count,
+                   done = std::move(done)](const absl::Status& status) mutable {
+                    {
+                      MutexLock lock(mu_);
+                      for (const std::string& key : keys) redriving_.erase(key);
+                      if (status.ok()) {
+                        for (const std::string& subscriber : subscribers) {
+                          auto it = lanes_.find(subscriber);
+                          if (it != lanes_.end()) it->second->redrive_news = true;
+                        }
+                        WakeLocked();
+                      }
+                    }
+                    if (!status.ok()) {
+                      std::move(done)(status);
+                      return;
+                    }
+                    metrics_.redriven.Increment(static_cast<double>(count));
+                    metrics_.dead_letters.Decrement(static_cast<double>(count));
+                    if (count > 0) log::Info("dead letters redriven", {{"count", count}});
+                    v1::RedriveDeadLettersResponse response;
+                    response.set_redriven(count);
+                    std::move(done)(response);
+                  });
 }
 
 absl::StatusOr<v1::ListDeliveryAttemptsResponse> PushDeliverer::ListDeliveryAttempts(
@@ -619,9 +617,9 @@ absl::StatusOr<v1::ListDeliveryAttemptsResponse> PushDeliverer::ListDeliveryAtte
     // By event, narrowed to one subscriber if asked: an event reaches a
     // handful of subscribers, so filtering its attempts is cheap.
     do {
-      ASSIGN_OR_RETURN(StoredPage<v1::DeliveryAttempt> page,
-                       store_.AttemptsOfEvent(request.event_id(), after,
-                                              page_size - response.attempts_size()));
+      ASSIGN_OR_RETURN(
+          StoredPage<v1::DeliveryAttempt> page,
+          store_.AttemptsOfEvent(request.event_id(), after, page_size - response.attempts_size()));
       for (v1::DeliveryAttempt& attempt : page.items) {
         if (request.subscriber().empty() || attempt.subscriber() == request.subscriber())
           *response.add_attempts() = std::move(attempt);

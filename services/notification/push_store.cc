@@ -29,8 +29,8 @@ std::string NewestFirstKey(absl::string_view name, uint64_t id) {
 }  // namespace
 
 std::vector<std::string> PushStore::ColumnFamilies() {
-  return {kSubscriptions, kDeadLetters, kRedrive, kAttempts, kAttemptsBySubscriber,
-          kAttemptsByEvent};
+  return {kSubscriptions, kDeadLetters,          kRedrive,
+          kAttempts,      kAttemptsBySubscriber, kAttemptsByEvent};
 }
 
 PushStore::PushStore(Database& db)
@@ -53,8 +53,7 @@ void PushStore::PutSubscription(const v1::PushSubscription& subscription,
   batch.Put(subscriptions_, subscription.subscriber(), subscription.SerializeAsString());
 }
 
-void PushStore::DeleteSubscription(absl::string_view subscriber,
-                                   rocksdb::WriteBatch& batch) const {
+void PushStore::DeleteSubscription(absl::string_view subscriber, rocksdb::WriteBatch& batch) const {
   batch.Delete(subscriptions_, rocksdb::Slice(subscriber.data(), subscriber.size()));
 }
 
@@ -76,8 +75,7 @@ absl::StatusOr<int64_t> PushStore::CountDeadLetters() const {
   return count;
 }
 
-void PushStore::PutDeadLetter(const v1::DeadLetter& dead_letter,
-                              rocksdb::WriteBatch& batch) const {
+void PushStore::PutDeadLetter(const v1::DeadLetter& dead_letter, rocksdb::WriteBatch& batch) const {
   const v1::Notification& notification = dead_letter.notification();
   batch.Put(dead_letters_, SequenceKey(notification.subscriber(), notification.sequence()),
             dead_letter.SerializeAsString());
@@ -127,20 +125,18 @@ void PushStore::PutAttempt(uint64_t id, const v1::DeliveryAttempt& attempt,
 absl::StatusOr<StoredPage<v1::DeliveryAttempt>> PushStore::AttemptsOfSubscriber(
     absl::string_view subscriber, absl::string_view after, int limit) const {
   StoredPage<v1::DeliveryAttempt> page;
-  ASSIGN_OR_RETURN(page.items,
-                   ScanPrefix<v1::DeliveryAttempt>(db_.db(), attempts_by_subscriber_,
-                                                   SubscriberPrefix(subscriber), after, limit,
-                                                   &page.last_key));
+  ASSIGN_OR_RETURN(page.items, ScanPrefix<v1::DeliveryAttempt>(db_.db(), attempts_by_subscriber_,
+                                                               SubscriberPrefix(subscriber), after,
+                                                               limit, &page.last_key));
   return page;
 }
 
 absl::StatusOr<StoredPage<v1::DeliveryAttempt>> PushStore::AttemptsOfEvent(
     absl::string_view event_id, absl::string_view after, int limit) const {
   StoredPage<v1::DeliveryAttempt> page;
-  ASSIGN_OR_RETURN(page.items,
-                   ScanPrefix<v1::DeliveryAttempt>(db_.db(), attempts_by_event_,
-                                                   SubscriberPrefix(event_id), after, limit,
-                                                   &page.last_key));
+  ASSIGN_OR_RETURN(page.items, ScanPrefix<v1::DeliveryAttempt>(db_.db(), attempts_by_event_,
+                                                               SubscriberPrefix(event_id), after,
+                                                               limit, &page.last_key));
   return page;
 }
 

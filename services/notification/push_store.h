@@ -46,7 +46,7 @@ class PushStore {
   // `subscriber` is not empty. Resumes after the key `after` ("" from the
   // start).
   absl::StatusOr<StoredPage<v1::DeadLetter>> DeadLetters(absl::string_view subscriber,
-                                                        absl::string_view after, int limit) const;
+                                                         absl::string_view after, int limit) const;
   absl::StatusOr<int64_t> CountDeadLetters() const;
   void PutDeadLetter(const v1::DeadLetter& dead_letter, rocksdb::WriteBatch& batch) const;
   // Moves every listed dead letter to the redrive queue.
@@ -62,8 +62,9 @@ class PushStore {
   void PutAttempt(uint64_t id, const v1::DeliveryAttempt& attempt,
                   rocksdb::WriteBatch& batch) const;
   // Newest first, by subscriber or by event id, resuming after `after`.
-  absl::StatusOr<StoredPage<v1::DeliveryAttempt>> AttemptsOfSubscriber(
-      absl::string_view subscriber, absl::string_view after, int limit) const;
+  absl::StatusOr<StoredPage<v1::DeliveryAttempt>> AttemptsOfSubscriber(absl::string_view subscriber,
+                                                                       absl::string_view after,
+                                                                       int limit) const;
   absl::StatusOr<StoredPage<v1::DeliveryAttempt>> AttemptsOfEvent(absl::string_view event_id,
                                                                   absl::string_view after,
                                                                   int limit) const;

@@ -158,13 +158,12 @@ TEST_F(PushTest, ReceiverThatFailsThenRecoversGetsEverythingOnceInOrder) {
   EXPECT_EQ(attempts[0].sequence(), 6u);
   std::vector<std::string> history;
   for (const auto& attempt : attempts) {
-    history.push_back(absl::StrCat(attempt.attempt(), " ",
-                                   v1::AttemptOutcome_Name(attempt.outcome()), " ",
-                                   attempt.code()));
+    history.push_back(absl::StrCat(
+        attempt.attempt(), " ", v1::AttemptOutcome_Name(attempt.outcome()), " ", attempt.code()));
   }
-  EXPECT_THAT(history, ElementsAre("3 ATTEMPT_OUTCOME_DELIVERED OK",
-                                   "2 ATTEMPT_OUTCOME_FAILED INTERNAL",
-                                   "1 ATTEMPT_OUTCOME_FAILED DEADLINE_EXCEEDED"));
+  EXPECT_THAT(history,
+              ElementsAre("3 ATTEMPT_OUTCOME_DELIVERED OK", "2 ATTEMPT_OUTCOME_FAILED INTERNAL",
+                          "1 ATTEMPT_OUTCOME_FAILED DEADLINE_EXCEEDED"));
   ASSERT_TRUE(Eventually([&] { return Attempts("teams/storage", "").size() == 24; }));
   EXPECT_THAT(Attempts("teams/other", ""), IsEmpty());  // it has no push subscription
 
