@@ -14,6 +14,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -85,6 +87,13 @@ bool IsLoopbackListenAddress(absl::string_view listen) {
 
 void InitProcess(int argc, char** argv, absl::string_view service, absl::string_view usage) {
   absl::SetProgramUsageMessage(usage);
+  // By default --help shows only flags defined in a file named after the
+  // program; ours live in main.cc and common/. Show every Switchboard flag.
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "main.cc") || absl::StrContains(file, "common/");
+  };
+  absl::SetFlagsUsageConfig(config);
   absl::ParseCommandLine(argc, argv);
   log::Level level;
   if (!log::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {

@@ -27,6 +27,7 @@ using ::testing::Contains;
 struct Binary {
   std::string name;
   std::string service;
+  std::string own_flag;  // one flag only this binary has
 };
 
 void PrintTo(const Binary& binary, std::ostream* out) { *out << binary.name; }
@@ -100,6 +101,23 @@ TEST_P(BinaryTest, RefusesToStartWithoutDataDir) {
   EXPECT_THAT(ReadFile(dir_ + "/stderr.log"), ::testing::HasSubstr("--data_dir is required"));
 }
 
+TEST_P(BinaryTest, HelpListsTheCommonAndTheServiceFlags) {
+  auto child = testing::Subprocess::Start(testing::BinaryPath(GetParam().name), {"--help"},
+                                          {.capture_stdout = true});
+  ASSERT_TRUE(child.ok());
+  std::string help;
+  for (int lines = 0; lines < 1000; ++lines) {
+    absl::StatusOr<std::string> line = (*child)->ReadLine(absl::Seconds(30));
+    if (!line.ok()) break;
+    absl::StrAppend(&help, *line, "\n");
+  }
+  for (const std::string& flag : {std::string("--data_dir"), std::string("--grpc_listen"),
+                                  std::string("--drain_grace"), GetParam().own_flag}) {
+    EXPECT_THAT(help, ::testing::HasSubstr(flag + " (")) << help;
+  }
+  (*child)->Wait(absl::Seconds(30)).IgnoreError();
+}
+
 TEST_P(BinaryTest, RefusesPlaintextOffLoopback) {
   auto child =
       testing::Subprocess::Start(testing::BinaryPath(GetParam().name),
@@ -113,10 +131,11 @@ TEST_P(BinaryTest, RefusesPlaintextOffLoopback) {
 
 INSTANTIATE_TEST_SUITE_P(
     Services, BinaryTest,
-    ::testing::Values(Binary{"switchboard-intake", "switchboard.intake.v1.IntakeService"},
-                      Binary{"switchboard-routing", "switchboard.routing.v1.RoutingService"},
-                      Binary{"switchboard-notification",
-                             "switchboard.notification.v1.NotificationService"}),
+    ::testing::Values(
+        Binary{"switchboard-intake", "switchboard.intake.v1.IntakeService", "--peer_timeout"},
+        Binary{"switchboard-routing", "switchboard.routing.v1.RoutingService", "--ruleset_file"},
+        Binary{"switchboard-notification", "switchboard.notification.v1.NotificationService",
+               "--push_max_attempts"}),
     [](const ::testing::TestParamInfo<Binary>& param) {
       return param.param.name.substr(std::string("switchboard-").size());
     });
