@@ -23,6 +23,8 @@ std::string DedupKey(absl::string_view subscriber, absl::string_view event_id) {
   return absl::StrCat(subscriber, absl::string_view("\0", 1), event_id);
 }
 
+}  // namespace
+
 void CheckSubscriber(Violations& violations, const std::string& field,
                      absl::string_view subscriber) {
   if (!IsValidSubscriber(subscriber)) {
@@ -30,8 +32,6 @@ void CheckSubscriber(Violations& violations, const std::string& field,
         field, "must be teams/{id}, business-groups/{id}, sources/{id} or submitters/{submitter}");
   }
 }
-
-}  // namespace
 
 bool IsValidSubscriber(absl::string_view name) {
   const size_t slash = name.find('/');

@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "common/commit_queue.h"
 #include "common/sync.h"
+#include "common/validation.h"
 #include "services/notification/log_store.h"
 #include "switchboard/notification/v1/notification.pb.h"
 
@@ -35,6 +36,10 @@ namespace switchboard::notification {
 // Whether `name` is a subscriber name: teams/{id}, business-groups/{id},
 // sources/{id} or submitters/{submitter}.
 bool IsValidSubscriber(absl::string_view name);
+
+// Adds a violation of `field` unless `subscriber` IsValidSubscriber.
+void CheckSubscriber(Violations& violations, const std::string& field,
+                     absl::string_view subscriber);
 
 // Something waiting for a subscriber's log to grow: a stream.
 class LogWatcher {

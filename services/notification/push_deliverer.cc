@@ -60,15 +60,6 @@ bool IsValidBracketedIpv6(absl::string_view host) {
   });
 }
 
-void CheckSubscriberField(Violations& violations, absl::string_view field,
-                          absl::string_view subscriber) {
-  if (!IsValidSubscriber(subscriber)) {
-    violations.Add(
-        std::string(field),
-        "must be teams/{id}, business-groups/{id}, sources/{id} or submitters/{submitter}");
-  }
-}
-
 }  // namespace
 
 bool IsValidEndpoint(absl::string_view endpoint) {
@@ -394,7 +385,7 @@ void PushDeliverer::CreateSubscription(const v1::CreatePushSubscriptionRequest& 
                                        Done<v1::PushSubscription> done) {
   Violations violations;
   const v1::PushSubscription& wanted = request.subscription();
-  CheckSubscriberField(violations, "subscription.subscriber", wanted.subscriber());
+  CheckSubscriber(violations, "subscription.subscriber", wanted.subscriber());
   if (!IsValidEndpoint(wanted.endpoint()))
     violations.Add("subscription.endpoint", "must be host:port");
   if (absl::Status invalid = violations.ToStatus("CreatePushSubscriptionRequest"); !invalid.ok()) {
@@ -467,7 +458,7 @@ absl::StatusOr<v1::ListPushSubscriptionsResponse> PushDeliverer::ListSubscriptio
 void PushDeliverer::DeleteSubscription(const v1::DeletePushSubscriptionRequest& request,
                                        Done<v1::DeletePushSubscriptionResponse> done) {
   Violations violations;
-  CheckSubscriberField(violations, "subscriber", request.subscriber());
+  CheckSubscriber(violations, "subscriber", request.subscriber());
   if (absl::Status invalid = violations.ToStatus("DeletePushSubscriptionRequest"); !invalid.ok()) {
     std::move(done)(invalid);
     return;
@@ -507,7 +498,7 @@ absl::StatusOr<v1::ListDeadLettersResponse> PushDeliverer::ListDeadLetters(
     const v1::ListDeadLettersRequest& request) const {
   Violations violations;
   if (!request.subscriber().empty())
-    CheckSubscriberField(violations, "subscriber", request.subscriber());
+    CheckSubscriber(violations, "subscriber", request.subscriber());
   RETURN_IF_ERROR(violations.ToStatus("ListDeadLettersRequest"));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
   std::string after;
@@ -531,7 +522,7 @@ void PushDeliverer::RedriveDeadLetters(const v1::RedriveDeadLettersRequest& requ
                                        Done<v1::RedriveDeadLettersResponse> done) {
   Violations violations;
   if (!request.subscriber().empty())
-    CheckSubscriberField(violations, "subscriber", request.subscriber());
+    CheckSubscriber(violations, "subscriber", request.subscriber());
   if (absl::Status invalid = violations.ToStatus("RedriveDeadLettersRequest"); !invalid.ok()) {
     std::move(done)(invalid);
     return;
@@ -597,7 +588,7 @@ absl::StatusOr<v1::ListDeliveryAttemptsResponse> PushDeliverer::ListDeliveryAtte
   if (request.subscriber().empty() && request.event_id().empty()) {
     violations.Add("subscriber", "one of subscriber and event_id is required");
   } else if (!request.subscriber().empty()) {
-    CheckSubscriberField(violations, "subscriber", request.subscriber());
+    CheckSubscriber(violations, "subscriber", request.subscriber());
   }
   if (!request.event_id().empty()) CheckText(violations, "event_id", request.event_id(), 1, 256);
   RETURN_IF_ERROR(violations.ToStatus("ListDeliveryAttemptsRequest"));

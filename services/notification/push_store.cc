@@ -124,19 +124,21 @@ void PushStore::PutAttempt(uint64_t id, const v1::DeliveryAttempt& attempt,
 
 absl::StatusOr<StoredPage<v1::DeliveryAttempt>> PushStore::AttemptsOfSubscriber(
     absl::string_view subscriber, absl::string_view after, int limit) const {
-  StoredPage<v1::DeliveryAttempt> page;
-  ASSIGN_OR_RETURN(page.items, ScanPrefix<v1::DeliveryAttempt>(db_.db(), attempts_by_subscriber_,
-                                                               SubscriberPrefix(subscriber), after,
-                                                               limit, &page.last_key));
-  return page;
+  return AttemptsIn(attempts_by_subscriber_, subscriber, after, limit);
 }
 
 absl::StatusOr<StoredPage<v1::DeliveryAttempt>> PushStore::AttemptsOfEvent(
     absl::string_view event_id, absl::string_view after, int limit) const {
+  return AttemptsIn(attempts_by_event_, event_id, after, limit);
+}
+
+absl::StatusOr<StoredPage<v1::DeliveryAttempt>> PushStore::AttemptsIn(
+    rocksdb::ColumnFamilyHandle* index, absl::string_view name, absl::string_view after,
+    int limit) const {
   StoredPage<v1::DeliveryAttempt> page;
-  ASSIGN_OR_RETURN(page.items, ScanPrefix<v1::DeliveryAttempt>(db_.db(), attempts_by_event_,
-                                                               SubscriberPrefix(event_id), after,
-                                                               limit, &page.last_key));
+  ASSIGN_OR_RETURN(page.items,
+                   ScanPrefix<v1::DeliveryAttempt>(db_.db(), index, SubscriberPrefix(name), after,
+                                                   limit, &page.last_key));
   return page;
 }
 

@@ -74,6 +74,12 @@ class PushStore {
                                                rocksdb::WriteBatch& batch) const;
 
  private:
+  // Newest first from an attempt index, under the prefix "{name}\0".
+  absl::StatusOr<StoredPage<v1::DeliveryAttempt>> AttemptsIn(rocksdb::ColumnFamilyHandle* index,
+                                                             absl::string_view name,
+                                                             absl::string_view after,
+                                                             int limit) const;
+
   Database& db_;
   rocksdb::ColumnFamilyHandle* subscriptions_;
   rocksdb::ColumnFamilyHandle* dead_letters_;
