@@ -1,12 +1,6 @@
-// Rulesets in files: protobuf JSON (a .json file, or any file starting with
-// "{") or YAML with the same field names, e.g.
-//
-//   business_groups:
-//     - id: cloud
-//       teams: [{id: storage}]
-//   default_target: {business_group: cloud, team: storage}
-//
-// Unknown fields are errors, so a typo never silently drops a rule.
+// Rulesets in files: protobuf JSON or YAML with the same field names (see
+// common/proto_file.h). Unknown fields are errors, so a typo never silently
+// drops a rule.
 #ifndef SWITCHBOARD_SERVICES_ROUTING_RULESET_FILE_H_
 #define SWITCHBOARD_SERVICES_ROUTING_RULESET_FILE_H_
 

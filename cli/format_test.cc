@@ -1,0 +1,84 @@
+#include "cli/format.h"
+
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/proto_time.h"
+
+namespace switchboard::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(FormatTest, EnumNamesShortAndLong) {
+  const auto& severity = *issue::v1::Severity_descriptor();
+  EXPECT_EQ(ShortEnumName(severity, issue::v1::SEVERITY_CRITICAL), "CRITICAL");
+  EXPECT_EQ(*ParseEnumName(severity, "critical"), issue::v1::SEVERITY_CRITICAL);
+  EXPECT_EQ(*ParseEnumName(severity, "SEVERITY_LOW"), issue::v1::SEVERITY_LOW);
+  EXPECT_EQ(*ParseEnumName(*issue::v1::CustomerTier_descriptor(), "Strategic"),
+            issue::v1::CUSTOMER_TIER_STRATEGIC);
+  auto bad = ParseEnumName(severity, "urgent");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("use one of critical, high, medium, low"));
+  EXPECT_FALSE(ParseEnumName(severity, "unspecified").ok());
+}
+
+TEST(FormatTest, DurationsForPeople) {
+  EXPECT_EQ(HumanDuration(absl::Minutes(15)), "15m");
+  EXPECT_EQ(HumanDuration(absl::Hours(27) + absl::Minutes(5)), "1d3h");
+  EXPECT_EQ(HumanDuration(absl::Hours(24) + absl::Minutes(5)), "1d");
+  EXPECT_EQ(HumanDuration(absl::Seconds(90)), "1m30s");
+  EXPECT_EQ(HumanDuration(absl::Milliseconds(250)), "250ms");
+}
+
+TEST(FormatTest, TimesSayHowFarAway) {
+  const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  EXPECT_EQ(FormatTime(ToProtoTime(now - absl::Minutes(2)), now), "2023-11-14 22:11:20Z (2m ago)");
+  EXPECT_THAT(FormatTime(ToProtoTime(now + absl::Hours(4)), now), HasSubstr("(in 4h)"));
+  EXPECT_EQ(FormatTime(google::protobuf::Timestamp(), now), "-");
+}
+
+TEST(FormatTest, AnIssueShowsItsOwnerAndDeadlines) {
+  const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  issue::v1::Issue issue;
+  issue.set_name("issues/abc");
+  issue.set_title("Blob writes fail");
+  issue.set_state(issue::v1::STATE_ROUTED);
+  issue.set_severity(issue::v1::SEVERITY_CRITICAL);
+  issue.mutable_customer()->set_id("contoso");
+  issue.mutable_customer()->set_tier(issue::v1::CUSTOMER_TIER_STRATEGIC);
+  issue.mutable_assignment()->mutable_target()->set_business_group("cloud-infra");
+  issue.mutable_assignment()->mutable_target()->set_team("storage-oncall");
+  issue.mutable_assignment()->set_rule("strategic-critical-storage");
+  issue.mutable_assignment()->set_ruleset_revision(3);
+  *issue.mutable_ack_deadline() = ToProtoTime(now + absl::Minutes(15));
+  (*issue.mutable_labels())["b"] = "2";
+  (*issue.mutable_labels())["a"] = "1";
+  std::ostringstream out;
+  PrintIssue(out, issue, now);
+  const std::string text = out.str();
+  EXPECT_THAT(text, HasSubstr("issues/abc  ROUTED  CRITICAL"));
+  EXPECT_THAT(text, HasSubstr("contoso (STRATEGIC)"));
+  EXPECT_THAT(
+      text, HasSubstr("cloud-infra/storage-oncall (rule strategic-critical-storage, revision 3)"));
+  EXPECT_THAT(text, HasSubstr("(in 15m)"));
+  EXPECT_THAT(text, HasSubstr("a=1, b=2"));
+}
+
+TEST(FormatTest, LongTitlesAreCutAtACharacterBoundary) {
+  notification::v1::Notification notification;
+  notification.set_sequence(12);
+  notification.mutable_event()->set_type(issue::v1::EVENT_TYPE_ROUTED);
+  notification.mutable_event()->mutable_issue()->set_title(std::string(58, 'x') + "ééé");
+  const std::string line = FormatNotification(notification);
+  EXPECT_THAT(line, HasSubstr("#12"));
+  EXPECT_THAT(line, HasSubstr("ROUTED"));
+  // 58 bytes of x, then é would end at byte 60 and "…" not fit: cut before é.
+  EXPECT_THAT(line, HasSubstr(std::string(58, 'x') + "…"));
+}
+
+}  // namespace
+}  // namespace switchboard::cli

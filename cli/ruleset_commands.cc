@@ -1,0 +1,216 @@
+// switchboard ruleset apply | show | history | test
+#include <algorithm>
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/session.h"
+#include "common/proto_file.h"
+
+namespace switchboard::cli {
+namespace {
+
+using routing::v1::Ruleset;
+
+std::string Route(const routing::v1::RoutingDecision& decision) {
+  return absl::StrCat(FormatTarget(decision.target()), " (",
+                      decision.rule().empty() ? "default route" : decision.rule(), ")");
+}
+
+int Apply(Session& session, const ParsedArgs& args) {
+  routing::v1::ApplyRulesetRequest request;
+  if (absl::Status status = LoadJsonOrYamlFile(args.positional()[0], *request.mutable_ruleset());
+      !status.ok()) {
+    return session.Fail("cannot read the ruleset", status);
+  }
+  if (args.Has("comment")) request.mutable_ruleset()->set_comment(args.Get("comment"));
+  auto expected = args.GetInt("expected-revision", 0, 0, INT64_MAX);
+  if (!expected.ok()) return session.UsageError(expected.status().message());
+  request.set_expected_revision(*expected);
+  request.set_validate_only(args.Has("validate-only"));
+  auto context = session.Context();
+  Ruleset applied;
+  grpc::Status status = session.routing().ApplyRuleset(context.get(), request, &applied);
+  if (!status.ok()) {
+    return session.Fail(
+        request.validate_only() ? "the ruleset is not valid" : "cannot apply the ruleset", status,
+        "routing");
+  }
+  if (session.json()) {
+    session.PrintJson(applied);
+  } else if (request.validate_only()) {
+    session.out() << "valid: " << applied.rules_size() << " rules, "
+                  << applied.business_groups_size() << " business groups (nothing applied)\n";
+  } else {
+    session.out() << "applied: ruleset revision " << applied.revision() << " is active ("
+                  << applied.rules_size() << " rules)\n";
+  }
+  return 0;
+}
+
+int Show(Session& session, const ParsedArgs& args) {
+  auto revision = args.GetInt("revision", 0, 0, INT64_MAX);
+  if (!revision.ok()) return session.UsageError(revision.status().message());
+  routing::v1::GetRulesetRequest request;
+  request.set_revision(*revision);
+  auto context = session.Context();
+  Ruleset ruleset;
+  grpc::Status status = session.routing().GetRuleset(context.get(), request, &ruleset);
+  if (!status.ok()) return session.Fail("cannot get the ruleset", status, "routing");
+  if (session.json()) {
+    session.PrintJson(ruleset);
+  } else {
+    PrintRuleset(session.out(), ruleset, absl::Now());
+  }
+  return 0;
+}
+
+int History(Session& session, const ParsedArgs& args) {
+  auto page_size = args.GetInt("page-size", 20, 1, 1000);
+  if (!page_size.ok()) return session.UsageError(page_size.status().message());
+  routing::v1::ListRulesetRevisionsRequest request;
+  request.set_page_size(static_cast<int>(*page_size));
+  request.set_page_token(args.Get("page-token"));
+  routing::v1::ListRulesetRevisionsResponse all;
+  grpc::Status status = session.Pages(
+      request, args.Has("all"),
+      [&](auto* context, const auto& r, auto* page) {
+        return session.routing().ListRulesetRevisions(context, r, page);
+      },
+      all);
+  if (!status.ok()) return session.Fail("cannot list ruleset revisions", status, "routing");
+  if (session.json()) {
+    session.PrintJson(all);
+    return 0;
+  }
+  const absl::Time now = absl::Now();
+  int author_width = 6;
+  for (const Ruleset& ruleset : all.rulesets()) {
+    author_width = std::max(author_width, static_cast<int>(ruleset.author().size()));
+  }
+  session.out() << absl::StrFormat("%-8s  %-34s  %-5s  %-*s  %s\n", "REVISION", "CREATED", "RULES",
+                                   author_width, "AUTHOR", "COMMENT");
+  for (const Ruleset& ruleset : all.rulesets()) {
+    session.out() << absl::StrFormat("%-8d  %-34s  %-5d  %-*s  %s\n", ruleset.revision(),
+                                     FormatTime(ruleset.create_time(), now), ruleset.rules_size(),
+                                     author_width, ruleset.author(), ruleset.comment());
+  }
+  session.PrintMore(all.next_page_token());
+  return 0;
+}
+
+int Test(Session& session, const ParsedArgs& args) {
+  routing::v1::TestRulesetRequest request;
+  if (absl::Status status = LoadJsonOrYamlFile(args.positional()[0], *request.mutable_candidate());
+      !status.ok()) {
+    return session.Fail("cannot read the candidate ruleset", status);
+  }
+  auto limit = args.GetInt("limit", 500, 1, 1000);
+  if (!limit.ok()) return session.UsageError(limit.status().message());
+  if (args.Has("issues")) {
+    intake::v1::ListIssuesResponse issues;  // a file with `issues: [...]`
+    if (absl::Status status = LoadJsonOrYamlFile(args.Get("issues"), issues); !status.ok()) {
+      return session.Fail("cannot read the issues", status);
+    }
+    *request.mutable_issues() = std::move(*issues.mutable_issues());
+  } else {
+    // The newest stored issues (matching --filter).
+    intake::v1::ListIssuesRequest list;
+    list.set_filter(args.Get("filter"));
+    while (request.issues_size() < *limit) {
+      list.set_page_size(static_cast<int>(*limit) - request.issues_size());
+      auto context = session.Context();
+      intake::v1::ListIssuesResponse page;
+      grpc::Status status = session.intake().ListIssues(context.get(), list, &page);
+      if (!status.ok()) return session.Fail("cannot list issues to test on", status, "intake");
+      request.mutable_issues()->MergeFrom(page.issues());
+      if (page.next_page_token().empty()) break;
+      list.set_page_token(page.next_page_token());
+    }
+  }
+  if (request.issues().empty()) {
+    session.err() << "error: no issues to test the candidate on\n";
+    return kExitFailure;
+  }
+  auto context = session.Context();
+  routing::v1::TestRulesetResponse response;
+  grpc::Status status = session.routing().TestRuleset(context.get(), request, &response);
+  if (!status.ok()) return session.Fail("cannot test the ruleset", status, "routing");
+  if (session.json()) {
+    session.PrintJson(response);
+    return 0;
+  }
+  int changed = 0;
+  for (int i = 0; i < response.results_size(); ++i) {
+    const routing::v1::RouteComparison& result = response.results(i);
+    if (!result.changed()) continue;
+    ++changed;
+    const std::string& name = request.issues(i).name();
+    session.out() << (name.empty() ? absl::StrCat("issue #", i + 1) : name) << "  "
+                  << Route(result.active()) << "  →  " << Route(result.candidate()) << "\n";
+  }
+  session.out() << (changed > 0 ? "\n" : "") << changed << " of " << response.results_size()
+                << " issues would be routed differently\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddRulesetCommands(CommandLine& command_line) {
+  command_line.AddGroup("ruleset", "Manage the routing rules (RoutingService).");
+  command_line.Add({
+      .path = {"ruleset", "apply"},
+      .arguments = "FILE",
+      .summary = "validate and activate a ruleset from a JSON or YAML file",
+      .description = "Every violation is listed if the ruleset is invalid. The new revision is\n"
+                     "stored durably and activated atomically; re-apply an old one to roll back\n"
+                     "(see `ruleset history` and `ruleset show --revision N --json`).",
+      .flags = {{.name = "validate-only", .help = "check it, apply nothing"},
+                {.name = "expected-revision",
+                 .value_name = "N",
+                 .help = "apply only if revision N is active (else ABORTED)"},
+                {.name = "comment", .value_name = "TEXT", .help = "why (overrides the file's)"}},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Apply,
+  });
+  command_line.Add({
+      .path = {"ruleset", "show"},
+      .summary = "show the active ruleset (or a past revision)",
+      .description = "With --json the output is a file `ruleset apply` accepts.",
+      .flags = {{.name = "revision",
+                 .value_name = "N",
+                 .help = "a past revision (default: active)"}},
+      .run = Show,
+  });
+  command_line.Add({
+      .path = {"ruleset", "history"},
+      .summary = "list ruleset revisions, newest first",
+      .flags = PagingFlags(20),
+      .run = History,
+  });
+  command_line.Add({
+      .path = {"ruleset", "test"},
+      .arguments = "FILE",
+      .summary = "backtest a candidate ruleset: which issues would move",
+      .description =
+          "Routes issues with both the active ruleset and the candidate in FILE and\n"
+          "lists those whose owner or rule would change. The issues are the newest\n"
+          "stored ones (--filter, --limit), or those of --issues FILE (`issues: [...]`).",
+      .flags = {{.name = "filter",
+                 .value_name = "EXPR",
+                 .help = "which stored issues, e.g. 'source=crm'"},
+                {.name = "limit",
+                 .value_name = "N",
+                 .help = "at most N issues, 1..1000 (default 500)"},
+                {.name = "issues", .value_name = "FILE", .help = "test on these issues instead"}},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Test,
+  });
+}
+
+}  // namespace switchboard::cli
