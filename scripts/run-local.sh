@@ -69,13 +69,13 @@ cat <<EOT
 
 Switchboard is running (data in $data_dir). Press Ctrl-C to stop.
 
-Try (with grpcurl, which uses the services' reflection):
-  grpcurl -plaintext -d '{"request_id": "demo-1", "issue": {"title": "Blob storage outage",
-    "customer": {"id": "contoso", "tier": "CUSTOMER_TIER_STRATEGIC"}, "product": "azure-storage",
-    "severity": "SEVERITY_CRITICAL", "source": "crm"}}' \\
-    $host:50051 switchboard.intake.v1.IntakeService/SubmitIssue
-  grpcurl -plaintext -d '{"subscriber": "teams/storage-oncall"}' \\
-    $host:50053 switchboard.notification.v1.NotificationService/Subscribe
+Try (build/bin/switchboard --help lists every command):
+  build/bin/switchboard demo
+  build/bin/switchboard issue submit --title "Blob writes fail with 503" --customer contoso \\
+    --tier strategic --product azure-storage --severity critical --source crm --wait 5s
+  build/bin/switchboard issue list
+  build/bin/switchboard notifications watch teams/storage-oncall
+  build/bin/switchboard ruleset show
   curl -s http://$host:9091/metrics | grep switchboard_intake
   tail -f $data_dir/log/intake.log
 EOT

@@ -1,0 +1,111 @@
+#include "tests/stack.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace switchboard::testing {
+namespace {
+
+const char* NameOf(Service service) {
+  switch (service) {
+    case Service::kRouting:
+      return "routing";
+    case Service::kNotification:
+      return "notification";
+    case Service::kIntake:
+      return "intake";
+  }
+  return "";
+}
+
+size_t IndexOf(Service service) { return static_cast<size_t>(service); }
+
+}  // namespace
+
+Stack::Stack(Options options) : options_(std::move(options)), dir_(MakeTempDir("stack")) {
+  if (options_.ruleset_file.empty()) {
+    options_.ruleset_file = SWITCHBOARD_SOURCE_DIR "/config/sample-ruleset.yaml";
+  }
+  for (std::string& target : targets_) target = absl::StrCat("127.0.0.1:", FreePort());
+  const auto channel = [](const std::string& target) {
+    return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  };
+  intake_ = intake::v1::IntakeService::NewStub(channel(target(Service::kIntake)));
+  routing_ = routing::v1::RoutingService::NewStub(channel(target(Service::kRouting)));
+  notification_ =
+      notification::v1::NotificationService::NewStub(channel(target(Service::kNotification)));
+}
+
+absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(Options options) {
+  std::unique_ptr<Stack> stack(new Stack(std::move(options)));
+  for (Service service : {Service::kRouting, Service::kNotification, Service::kIntake}) {
+    if (absl::Status status = stack->Start(service); !status.ok()) return status;
+  }
+  return stack;
+}
+
+Stack::~Stack() {
+  for (auto& process : processes_) process.reset();  // SIGKILL and reap
+  std::filesystem::remove_all(dir_);
+}
+
+absl::Status Stack::Start(Service service) {
+  const std::string name = NameOf(service);
+  std::vector<std::string> args = {"--grpc_listen=" + target(service),
+                                   "--data_dir=" + dir_ + "/" + name};
+  switch (service) {
+    case Service::kRouting:
+      args.push_back("--ruleset_file=" + options_.ruleset_file);
+      break;
+    case Service::kNotification:
+      break;
+    case Service::kIntake:
+      args.push_back("--routing_target=" + target(Service::kRouting));
+      args.push_back("--notification_target=" + target(Service::kNotification));
+      args.insert(args.end(), options_.intake_flags.begin(), options_.intake_flags.end());
+      break;
+  }
+  auto process = Subprocess::Start(BinaryPath("switchboard-" + name), args,
+                                   {.stderr_path = dir_ + "/" + name + ".log"});
+  if (!process.ok()) return process.status();
+  processes_[IndexOf(service)] = *std::move(process);
+  if (absl::Status serving = WaitForServing(target(service), absl::Seconds(30)); !serving.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(name, " did not start: ", serving.message(), "\n", LogTail(service)));
+  }
+  return absl::OkStatus();
+}
+
+void Stack::Kill(Service service) {
+  if (auto& process = processes_[IndexOf(service)]; process != nullptr) process->Kill();
+}
+
+absl::Status Stack::Stop(Service service) {
+  auto& process = processes_[IndexOf(service)];
+  if (process == nullptr) return absl::OkStatus();
+  process->Signal(SIGTERM);
+  absl::StatusOr<int> code = process->Wait(absl::Seconds(30));
+  if (!code.ok()) return code.status();
+  if (*code != 0) {
+    return absl::InternalError(absl::StrCat(NameOf(service), " exited with ", *code));
+  }
+  return absl::OkStatus();
+}
+
+const std::string& Stack::target(Service service) const { return targets_[IndexOf(service)]; }
+
+std::string Stack::LogTail(Service service) const {
+  std::ifstream file(dir_ + "/" + NameOf(service) + ".log");
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return text.substr(text.size() > 4000 ? text.size() - 4000 : 0);
+}
+
+}  // namespace switchboard::testing

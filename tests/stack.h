@@ -1,0 +1,69 @@
+// The three real binaries on free loopback ports, for end-to-end tests:
+// start them, stop (SIGTERM) or kill -9 any one and start it again on the
+// same port and data directory, and call them.
+#ifndef SWITCHBOARD_TESTS_STACK_H_
+#define SWITCHBOARD_TESTS_STACK_H_
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/testing/subprocess.h"
+#include "switchboard/intake/v1/intake.grpc.pb.h"
+#include "switchboard/notification/v1/notification.grpc.pb.h"
+#include "switchboard/routing/v1/routing.grpc.pb.h"
+
+namespace switchboard::testing {
+
+enum class Service { kRouting, kNotification, kIntake };
+
+class Stack {
+ public:
+  struct Options {
+    // Applied by routing at start; the sample ruleset unless set.
+    std::string ruleset_file;
+    // Extra flags of the intake binary (e.g. a short --peer_timeout).
+    std::vector<std::string> intake_flags;
+  };
+
+  // Starts routing, notification and intake, each SERVING, under a new
+  // temporary directory that the destructor removes.
+  static absl::StatusOr<std::unique_ptr<Stack>> Start(Options options);
+
+  // Kills what still runs.
+  ~Stack();
+
+  // Starts `service` (again) on its port and data directory; waits for SERVING.
+  absl::Status Start(Service service);
+  // kill -9.
+  void Kill(Service service);
+  // SIGTERM; OK if it exits 0 within 30 s.
+  absl::Status Stop(Service service);
+
+  const std::string& target(Service service) const;
+  const std::string& dir() const { return dir_; }
+  // The end of the service's log, for failure messages.
+  std::string LogTail(Service service) const;
+
+  intake::v1::IntakeService::Stub& intake() { return *intake_; }
+  routing::v1::RoutingService::Stub& routing() { return *routing_; }
+  notification::v1::NotificationService::Stub& notification() { return *notification_; }
+
+ private:
+  explicit Stack(Options options);
+
+  Options options_;
+  std::string dir_;
+  std::array<std::string, 3> targets_;
+  std::array<std::unique_ptr<Subprocess>, 3> processes_;
+  std::unique_ptr<intake::v1::IntakeService::Stub> intake_;
+  std::unique_ptr<routing::v1::RoutingService::Stub> routing_;
+  std::unique_ptr<notification::v1::NotificationService::Stub> notification_;
+};
+
+}  // namespace switchboard::testing
+
+#endif  // SWITCHBOARD_TESTS_STACK_H_
