@@ -63,7 +63,7 @@ class EndToEndTest : public ::testing::Test {
  protected:
   void StartStack(Stack::Options options = {}) {
     options.intake_flags.push_back("--peer_timeout=2s");
-    auto stack = Stack::Start(std::move(options));
+    auto stack = Stack::Launch(std::move(options));
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = *std::move(stack);
   }

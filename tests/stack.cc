@@ -44,7 +44,7 @@ Stack::Stack(Options options) : options_(std::move(options)), dir_(MakeTempDir("
       notification::v1::NotificationService::NewStub(channel(target(Service::kNotification)));
 }
 
-absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(Options options) {
+absl::StatusOr<std::unique_ptr<Stack>> Stack::Launch(Options options) {
   std::unique_ptr<Stack> stack(new Stack(std::move(options)));
   for (Service service : {Service::kRouting, Service::kNotification, Service::kIntake}) {
     if (absl::Status status = stack->Start(service); !status.ok()) return status;

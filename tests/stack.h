@@ -31,7 +31,7 @@ class Stack {
 
   // Starts routing, notification and intake, each SERVING, under a new
   // temporary directory that the destructor removes.
-  static absl::StatusOr<std::unique_ptr<Stack>> Start(Options options);
+  static absl::StatusOr<std::unique_ptr<Stack>> Launch(Options options);
 
   // Kills what still runs.
   ~Stack();

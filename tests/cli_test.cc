@@ -1,0 +1,286 @@
+// build/bin/switchboard against the real stack: every command a user types,
+// its human and --json output, its exit codes and error messages.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <gmock/gmock.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tests/stack.h"
+
+namespace switchboard {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Service;
+
+struct CliResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+template <typename Message>
+Message ParseJson(const std::string& line) {
+  Message message;
+  const auto status = google::protobuf::util::JsonStringToMessage(line, &message);
+  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << line;
+  return message;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto stack = testing::Stack::Launch({});
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = stack->release();
+  }
+  static void TearDownTestSuite() { delete stack_; }
+
+  // Runs `switchboard args...` against the stack (addresses from the
+  // environment, as a user would set them).
+  CliResult Cli(const std::vector<std::string>& args) {
+    setenv("SWITCHBOARD_INTAKE", stack_->target(Service::kIntake).c_str(), 1);
+    setenv("SWITCHBOARD_ROUTING", stack_->target(Service::kRouting).c_str(), 1);
+    setenv("SWITCHBOARD_NOTIFICATION", stack_->target(Service::kNotification).c_str(), 1);
+    const std::string err_path = stack_->dir() + "/cli.err";
+    std::filesystem::remove(err_path);
+    CliResult result;
+    auto process = testing::Subprocess::Start(testing::BinaryPath("switchboard"), args,
+                                              {.capture_stdout = true, .stderr_path = err_path});
+    EXPECT_TRUE(process.ok()) << process.status();
+    if (!process.ok()) return result;
+    while (true) {
+      absl::StatusOr<std::string> line = (*process)->ReadLine(absl::Seconds(60));
+      if (!line.ok()) break;
+      absl::StrAppend(&result.out, *line, "\n");
+    }
+    absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(30));
+    EXPECT_TRUE(code.ok()) << code.status();
+    result.code = code.ok() ? *code : -1;
+    std::ifstream err(err_path);
+    result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+    return result;
+  }
+
+  issue::v1::Issue SubmitJson(std::vector<std::string> args) {
+    args.insert(args.begin(), {"issue", "submit", "--json", "--wait=20s"});
+    const CliResult result = Cli(args);
+    EXPECT_EQ(result.code, 0) << result.err;
+    return ParseJson<issue::v1::Issue>(result.out);
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = stack_->dir() + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  static testing::Stack* stack_;
+};
+
+testing::Stack* CliTest::stack_ = nullptr;
+
+TEST_F(CliTest, SubmitFollowAndCloseAnIssue) {
+  const issue::v1::Issue routed =
+      SubmitJson({"--title", "Blob writes fail with 503", "--customer", "contoso", "--tier",
+                  "strategic", "--product", "azure-storage", "--severity", "critical", "--source",
+                  "crm", "--submitter", "jane@contoso.com", "--label", "ticket=CRM-1"});
+  ASSERT_EQ(routed.state(), issue::v1::STATE_ROUTED);
+  EXPECT_EQ(routed.assignment().target().team(), "storage-oncall");
+  EXPECT_EQ(routed.labels().at("ticket"), "CRM-1");
+
+  const CliResult get = Cli({"issue", "get", routed.name().substr(7)});  // the bare id works
+  ASSERT_EQ(get.code, 0) << get.err;
+  EXPECT_THAT(get.out, HasSubstr(routed.name() + "  ROUTED  CRITICAL"));
+  EXPECT_THAT(get.out, HasSubstr("cloud-infra/storage-oncall (rule strategic-critical-storage"));
+
+  const CliResult explain = Cli({"issue", "explain", routed.name()});
+  ASSERT_EQ(explain.code, 0) << explain.err;
+  EXPECT_THAT(explain.out, HasSubstr("match  strategic-critical-storage"));
+  EXPECT_THAT(explain.out, HasSubstr("skip   security-breach-keywords"));
+  EXPECT_THAT(explain.out, HasSubstr("ack within  15m"));
+
+  const CliResult transfer =
+      Cli({"issue", "transfer", routed.name(), "--team", "compute-oncall", "--reason", "VM disk",
+           "--actor", "lead@storage", "--json"});  // the group is looked up
+  ASSERT_EQ(transfer.code, 0) << transfer.err;
+  const auto transferred = ParseJson<issue::v1::Issue>(transfer.out);
+  EXPECT_EQ(transferred.assignment().target().business_group(), "cloud-infra");
+  EXPECT_EQ(transferred.assignment().target().team(), "compute-oncall");
+
+  const CliResult stale = Cli({"issue", "ack", routed.name(), "--etag", routed.etag()});
+  EXPECT_EQ(stale.code, 1);
+  EXPECT_THAT(stale.err, HasSubstr("ABORTED"));
+  ASSERT_EQ(Cli({"issue", "ack", routed.name(), "--etag", transferred.etag()}).code, 0);
+  const CliResult resolve =
+      Cli({"issue", "resolve", routed.name(), "--resolution", "Re-attached the disk", "--json"});
+  ASSERT_EQ(resolve.code, 0) << resolve.err;
+  EXPECT_EQ(ParseJson<issue::v1::Issue>(resolve.out).state(), issue::v1::STATE_RESOLVED);
+
+  const CliResult watch = Cli({"notifications", "watch", "sources/crm", "--json", "--count=4"});
+  ASSERT_EQ(watch.code, 0) << watch.err;
+  std::vector<std::string> types;
+  for (absl::string_view line : absl::StrSplit(watch.out, '\n', absl::SkipEmpty())) {
+    const auto n = ParseJson<notification::v1::Notification>(std::string(line));
+    if (n.event().issue().name() == routed.name()) {
+      types.push_back(issue::v1::EventType_Name(n.event().type()));
+    }
+  }
+  EXPECT_THAT(types, ::testing::ElementsAre("EVENT_TYPE_RECEIVED", "EVENT_TYPE_TRANSFERRED",
+                                            "EVENT_TYPE_ACKNOWLEDGED", "EVENT_TYPE_RESOLVED"));
+}
+
+TEST_F(CliTest, SubmitFromAYamlFileAndListWithFiltersAndPages) {
+  const std::string file = Write("issue.yaml", R"(
+title: Users locked out after conditional access change
+customer: {id: woodgrove-bank, tier: CUSTOMER_TIER_ENTERPRISE}
+product: entra-id
+severity: SEVERITY_HIGH
+source: partner-portal
+)");
+  const issue::v1::Issue first = SubmitJson({"--file", file});
+  EXPECT_EQ(first.assignment().target().team(), "identity-oncall");
+  const issue::v1::Issue second = SubmitJson({"--file", file, "--title", "MFA prompt loops"});
+  EXPECT_EQ(second.title(), "MFA prompt loops");  // flags override the file
+
+  const CliResult list =
+      Cli({"issue", "list", "--source", "partner-portal", "--state", "routed", "--page-size=1"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr(second.name()));  // newest first
+  EXPECT_THAT(list.out, ::testing::Not(HasSubstr(first.name())));
+  EXPECT_THAT(list.out, HasSubstr("more: add --page-token="));
+
+  const CliResult all =
+      Cli({"issue", "list", "--source", "partner-portal", "--page-size=1", "--all", "--json"});
+  ASSERT_EQ(all.code, 0) << all.err;
+  const auto response = ParseJson<intake::v1::ListIssuesResponse>(all.out);
+  ASSERT_EQ(response.issues_size(), 2);
+  EXPECT_EQ(response.issues(1).name(), first.name());
+}
+
+TEST_F(CliTest, RulesetApplyShowHistoryAndTest) {
+  const CliResult show = Cli({"ruleset", "show", "--json"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  routing::v1::Ruleset active = ParseJson<routing::v1::Ruleset>(show.out);
+  ASSERT_GE(active.revision(), 1);
+  EXPECT_THAT(Cli({"ruleset", "show"}).out, HasSubstr("strategic-critical-storage"));
+
+  // A candidate that sends storage criticals to the leads: backtest, then apply.
+  SubmitJson({"--title", "Blob outage", "--customer", "contoso", "--tier", "strategic", "--product",
+              "azure-storage", "--severity", "critical"});
+  for (auto& rule : *active.mutable_rules()) {
+    if (rule.id() == "strategic-critical-storage") rule.mutable_target()->set_team("storage-leads");
+  }
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(active, &json).ok());
+  const std::string candidate = Write("candidate.json", json);
+  const CliResult test = Cli({"ruleset", "test", candidate});
+  ASSERT_EQ(test.code, 0) << test.err;
+  EXPECT_THAT(test.out, HasSubstr("cloud-infra/storage-oncall (strategic-critical-storage)  →  "
+                                  "cloud-infra/storage-leads (strategic-critical-storage)"));
+  EXPECT_THAT(test.out, HasSubstr("would be routed differently"));
+
+  EXPECT_THAT(Cli({"ruleset", "apply", candidate, "--validate-only"}).out,
+              HasSubstr("nothing applied"));
+  const CliResult stale = Cli({"ruleset", "apply", candidate, "--expected-revision=999"});
+  EXPECT_EQ(stale.code, 1);
+  EXPECT_THAT(stale.err, HasSubstr("ABORTED"));
+  const CliResult apply = Cli({"ruleset", "apply", candidate, "--comment", "leads take criticals"});
+  ASSERT_EQ(apply.code, 0) << apply.err;
+  EXPECT_THAT(apply.out, HasSubstr(absl::StrCat("revision ", active.revision() + 1, " is active")));
+  const CliResult history = Cli({"ruleset", "history"});
+  EXPECT_THAT(history.out, HasSubstr("leads take criticals"));
+
+  const CliResult invalid = Cli({"ruleset", "apply", Write("bad.yaml", "rules: [{id: x}]\n")});
+  EXPECT_EQ(invalid.code, 1);
+  EXPECT_THAT(invalid.err, HasSubstr("ruleset.rules[0].target: required"));
+  EXPECT_THAT(invalid.err, HasSubstr("ruleset.default_target: required"));
+  const CliResult typo = Cli({"ruleset", "apply", Write("typo.yaml", "rulez: []\n")});
+  EXPECT_EQ(typo.code, 1);
+  EXPECT_THAT(typo.err, HasSubstr("rulez"));
+}
+
+TEST_F(CliTest, ErrorsAreClearAndExitNonZero) {
+  const CliResult invalid = Cli({"issue", "submit", "--title", "", "--customer", "Not An Id",
+                                 "--product", "azure-storage", "--severity", "high"});
+  EXPECT_EQ(invalid.code, 1);
+  EXPECT_THAT(invalid.err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(invalid.err, HasSubstr("issue.title: required"));
+  EXPECT_THAT(invalid.err, HasSubstr("issue.customer.id: must match"));
+
+  const CliResult severity = Cli({"issue", "submit", "--severity", "urgent"});
+  EXPECT_EQ(severity.code, 2);
+  EXPECT_THAT(severity.err, HasSubstr("use one of critical, high, medium, low"));
+
+  const CliResult missing = Cli({"issue", "get", "01m845ftndck0dxx21bpyz3cmm"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("NOT_FOUND"));
+
+  const CliResult unknown = Cli({"issue", "close", "x"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown command \"issue close\""));
+  EXPECT_EQ(Cli({"issue", "list", "--colour"}).code, 2);
+  EXPECT_EQ(Cli({"issue"}).code, 2);  // a group alone prints its help
+
+  const CliResult unreachable = Cli({"--intake", "127.0.0.1:1", "issue", "list"});
+  EXPECT_EQ(unreachable.code, 1);
+  EXPECT_THAT(unreachable.err, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(unreachable.err, HasSubstr("hint: is intake running at 127.0.0.1:1?"));
+}
+
+TEST_F(CliTest, HelpEverywhere) {
+  const CliResult top = Cli({"--help"});
+  ASSERT_EQ(top.code, 0);
+  for (const char* group : {"issue", "ruleset", "notifications", "health", "demo"}) {
+    EXPECT_THAT(top.out, HasSubstr(group));
+  }
+  const std::vector<std::vector<std::string>> commands = {{"issue", "submit"},
+                                                          {"issue", "get"},
+                                                          {"issue", "list"},
+                                                          {"issue", "ack"},
+                                                          {"issue", "resolve"},
+                                                          {"issue", "transfer"},
+                                                          {"issue", "explain"},
+                                                          {"ruleset", "apply"},
+                                                          {"ruleset", "show"},
+                                                          {"ruleset", "history"},
+                                                          {"ruleset", "test"},
+                                                          {"notifications", "watch"},
+                                                          {"notifications", "list"},
+                                                          {"notifications", "ack"},
+                                                          {"notifications", "redrive"},
+                                                          {"notifications", "push", "create"},
+                                                          {"health"},
+                                                          {"demo"}};
+  for (std::vector<std::string> command : commands) {
+    command.push_back("--help");
+    const CliResult help = Cli(command);
+    EXPECT_EQ(help.code, 0) << command[0];
+    EXPECT_THAT(help.out, HasSubstr("Usage: switchboard " + command[0])) << command[0];
+    EXPECT_THAT(help.out, HasSubstr("--json"));
+  }
+}
+
+TEST_F(CliTest, HealthAndTheDemo) {
+  const CliResult health = Cli({"health"});
+  EXPECT_EQ(health.code, 0) << health.out << health.err;
+  EXPECT_THAT(health.out, HasSubstr("SERVING"));
+
+  const CliResult demo = Cli({"demo"});
+  ASSERT_EQ(demo.code, 0) << demo.out << demo.err;
+  EXPECT_THAT(demo.out, HasSubstr("1. Submitted"));
+  EXPECT_THAT(demo.out, HasSubstr("→ security/identity-oncall"));
+  EXPECT_THAT(demo.out,
+              HasSubstr("transferred by oncall@partner-desk to productivity/mail-calendar"));
+  EXPECT_THAT(demo.out, HasSubstr("#1 TRANSFERRED"));
+  EXPECT_THAT(demo.out, HasSubstr("heard of every step"));
+}
+
+}  // namespace
+}  // namespace switchboard
