@@ -35,7 +35,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x tools/node/node_modules/.bin/buf ] || [ tools/node/package-lock.json -nt tools/node/node_modules ]; then
+# npm writes node_modules/.package-lock.json after every install: reinstall
+# when it is missing or older than the lock file.
+installed=tools/node/node_modules/.package-lock.json
+if [ ! -f "$installed" ] || [ tools/node/package-lock.json -nt "$installed" ]; then
   echo "install-deps: npm install in tools/node" >&2
   # `npm ci` rejects this lock file (npm 11 omits other platforms' optional
   # packages from it); `npm install` honours the pinned versions all the same.

@@ -1,0 +1,201 @@
+// Switchboard's wire contract from another ecosystem: Node's @grpc/grpc-js,
+// loading the .proto files at run time (no generated code), calls the three
+// services, reads a google.rpc.BadRequest out of an error's
+// grpc-status-details-bin, and asks the standard grpc.health.v1 service.
+//
+// Run by tests/cross_language_test.cc with SWITCHBOARD_INTAKE,
+// SWITCHBOARD_ROUTING and SWITCHBOARD_NOTIFICATION set to a running stack.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(path.join(root, 'tools/node/package.json'));
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs');
+
+const includeDirs = [
+  path.join(root, 'proto'),
+  path.join(root, 'third_party/proto'),
+  '/usr/share/gocode/src/github.com/gogo/googleapis',  // google/rpc (Debian)
+];
+
+const definition = protoLoader.loadSync(
+  [
+    'switchboard/intake/v1/intake.proto',
+    'switchboard/routing/v1/routing.proto',
+    'switchboard/notification/v1/notification.proto',
+    'grpc/health/v1/health.proto',
+  ],
+  { includeDirs, keepCase: true, enums: String, longs: String, defaults: false, oneofs: true },
+);
+const api = grpc.loadPackageDefinition(definition);
+
+// google.rpc.Status and BadRequest, to decode error details.
+const rpc = new protobuf.Root();
+rpc.resolvePath = (origin, target) => {
+  for (const dir of includeDirs) {
+    const candidate = path.join(dir, target);
+    try {
+      require('node:fs').accessSync(candidate);
+      return candidate;
+    } catch {}
+  }
+  return target;
+};
+rpc.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'], { keepCase: true });
+const RpcStatus = rpc.lookupType('google.rpc.Status');
+const BadRequest = rpc.lookupType('google.rpc.BadRequest');
+
+function env(name) {
+  const value = process.env[name];
+  assert.ok(value, `${name} must name a running service`);
+  return value;
+}
+
+const targets = {
+  intake: env('SWITCHBOARD_INTAKE'),
+  routing: env('SWITCHBOARD_ROUTING'),
+  notification: env('SWITCHBOARD_NOTIFICATION'),
+};
+const insecure = grpc.credentials.createInsecure();
+const intake = new api.switchboard.intake.v1.IntakeService(targets.intake, insecure);
+const routing = new api.switchboard.routing.v1.RoutingService(targets.routing, insecure);
+const notification = new api.switchboard.notification.v1.NotificationService(
+  targets.notification, insecure);
+
+const deadline = () => ({ deadline: Date.now() + 10_000 });
+
+// Promisified unary call: resolves with the response, rejects with the
+// ServiceError (code, details, metadata).
+function call(client, method, request) {
+  return new Promise((resolve, reject) => {
+    client[method](request, new grpc.Metadata(), deadline(), (error, response) =>
+      error ? reject(error) : resolve(response));
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function newIssue(overrides = {}) {
+  return {
+    title: 'Blob writes fail with 503',
+    customer: { id: 'contoso', tier: 'CUSTOMER_TIER_STRATEGIC' },
+    product: 'azure-storage',
+    severity: 'SEVERITY_CRITICAL',
+    source: 'node-crm',
+    submitter: 'jane@contoso.com',
+    ...overrides,
+  };
+}
+
+const runId = `${process.pid}-${Date.now()}`;
+
+describe('grpc.health.v1 (the standard health service)', () => {
+  for (const [service, target] of Object.entries(targets)) {
+    it(`${service} is SERVING, overall and by its service name`, async () => {
+      const health = new api.grpc.health.v1.Health(target, insecure);
+      const overall = await call(health, 'Check', { service: '' });
+      assert.equal(overall.status, 'SERVING');
+      const fullName = `switchboard.${service}.v1.${service[0].toUpperCase()}${service.slice(1)}Service`;
+      const named = await call(health, 'Check', { service: fullName });
+      assert.equal(named.status, 'SERVING');
+      await assert.rejects(call(health, 'Check', { service: 'no.such.Service' }),
+        (error) => error.code === grpc.status.NOT_FOUND);
+      health.close();
+    });
+  }
+});
+
+describe('IntakeService', () => {
+  it('accepts an issue, routes it, and a team subscriber hears of it', async () => {
+    const stream = notification.Subscribe({ subscriber: 'sources/node-crm' },
+      new grpc.Metadata(), { deadline: Date.now() + 30_000 });
+    const received = new Promise((resolve, reject) => {
+      stream.on('data', (n) => resolve(n));
+      stream.on('error', (error) => { if (error.code !== grpc.status.CANCELLED) reject(error); });
+    });
+
+    const created = await call(intake, 'SubmitIssue',
+      { request_id: `node-${runId}-1`, issue: newIssue() });
+    assert.match(created.name, /^issues\/[0-9a-z]{26}$/);
+    assert.ok(['STATE_RECEIVED', 'STATE_ROUTED'].includes(created.state));
+
+    // The same request id gives back the same issue.
+    const again = await call(intake, 'SubmitIssue',
+      { request_id: `node-${runId}-1`, issue: newIssue() });
+    assert.equal(again.name, created.name);
+
+    const first = await received;
+    assert.equal(first.event.type, 'EVENT_TYPE_RECEIVED');
+    assert.equal(first.event.issue.name, created.name);
+    assert.ok(BigInt(first.sequence) >= 1n);  // uint64 arrives as a string
+    stream.cancel();
+
+    let issue = created;
+    for (let i = 0; i < 200 && issue.state !== 'STATE_ROUTED'; i++) {
+      await sleep(50);
+      issue = await call(intake, 'GetIssue', { name: created.name });
+    }
+    assert.equal(issue.state, 'STATE_ROUTED');
+    assert.equal(issue.assignment.target.team, 'storage-oncall');
+    assert.ok(issue.ack_deadline.seconds > 0);  // a google.protobuf.Timestamp
+
+    const list = await call(intake, 'ListIssues', { filter: 'source=node-crm', page_size: 10 });
+    assert.ok(list.issues.some((i) => i.name === created.name));
+  });
+
+  it('explains an invalid issue with a google.rpc.BadRequest', async () => {
+    const error = await call(intake, 'SubmitIssue', {
+      request_id: `node-${runId}-2`,
+      issue: newIssue({ title: '', customer: { id: 'Not An Id' } }),
+    }).then(() => assert.fail('an invalid issue was accepted'), (e) => e);
+    assert.equal(error.code, grpc.status.INVALID_ARGUMENT);
+
+    const [bytes] = error.metadata.get('grpc-status-details-bin');
+    assert.ok(Buffer.isBuffer(bytes), 'the error carries grpc-status-details-bin');
+    const status = RpcStatus.decode(bytes);
+    assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
+    const detail = status.details.find(
+      (any) => any.type_url === 'type.googleapis.com/google.rpc.BadRequest');
+    assert.ok(detail, 'a BadRequest detail is attached');
+    const badRequest = BadRequest.decode(detail.value);
+    const fields = badRequest.field_violations.map((v) => v.field);
+    assert.ok(fields.includes('issue.title'), `violations: ${fields}`);
+    assert.ok(fields.includes('issue.customer.id'), `violations: ${fields}`);
+    for (const violation of badRequest.field_violations) assert.ok(violation.description);
+  });
+
+  it('answers NOT_FOUND and INVALID_ARGUMENT for names', async () => {
+    await assert.rejects(call(intake, 'GetIssue', { name: 'issues/01m845ftndck0dxx21bpyz3cmm' }),
+      (e) => e.code === grpc.status.NOT_FOUND);
+    await assert.rejects(call(intake, 'GetIssue', { name: 'tickets/1' }),
+      (e) => e.code === grpc.status.INVALID_ARGUMENT);
+  });
+});
+
+describe('RoutingService', () => {
+  it('explains a decision rule by rule', async () => {
+    const decision = await call(routing, 'RouteIssue', { issue: newIssue(), explain: true });
+    assert.equal(decision.rule, 'strategic-critical-storage');
+    assert.equal(decision.target.team, 'storage-oncall');
+    const matched = decision.trace.filter((t) => t.matched).map((t) => t.rule);
+    assert.deepEqual(matched, ['strategic-critical-storage']);
+    assert.ok(Number(decision.ack_within.seconds) > 0);  // a google.protobuf.Duration
+  });
+
+  it('returns the active ruleset', async () => {
+    const ruleset = await call(routing, 'GetRuleset', {});
+    assert.ok(Number(ruleset.revision) >= 1);
+    assert.ok(ruleset.rules.length > 10);
+  });
+});
+
+after(() => {
+  intake.close();
+  routing.close();
+  notification.close();
+});
