@@ -10,25 +10,30 @@
 #   SWITCHBOARD_BUILD_DIR  build directory (default: ./build)
 #   SWITCHBOARD_HOST       loopback address to listen on (default: 127.0.0.1)
 #   SWITCHBOARD_SKIP_BUILD set to 1 to use the binaries as they are
+#   SWITCHBOARD_BASE_PORT  gRPC ports: intake here, routing +1, notification +2
+#                          (default: 50051)
+#   SWITCHBOARD_METRICS_BASE_PORT  the same for /metrics (default: 9091)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 data_dir="$(realpath -m "${SWITCHBOARD_DATA_DIR:-var}")"
 build_dir="${SWITCHBOARD_BUILD_DIR:-build}"
 host="${SWITCHBOARD_HOST:-127.0.0.1}"
+base="${SWITCHBOARD_BASE_PORT:-50051}"
+metrics_base="${SWITCHBOARD_METRICS_BASE_PORT:-9091}"
 
 if [ "${SWITCHBOARD_SKIP_BUILD:-0}" != 1 ]; then
   scripts/install-deps.sh
   scripts/build.sh "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-bin="$root/$build_dir/bin"
+bin="$(realpath -m "$build_dir")/bin"
 mkdir -p "$data_dir/log"
 
 # name grpc_port metrics_port extra flags...
 services=(
-  "routing 50052 9092 --ruleset_file=$root/config/sample-ruleset.yaml"
-  "notification 50053 9093"
-  "intake 50051 9091 --routing_target=$host:50052 --notification_target=$host:50053"
+  "routing $((base + 1)) $((metrics_base + 1)) --ruleset_file=$root/config/sample-ruleset.yaml"
+  "notification $((base + 2)) $((metrics_base + 2))"
+  "intake $base $metrics_base --routing_target=$host:$((base + 1)) --notification_target=$host:$((base + 2))"
 )
 
 pids=()
@@ -47,20 +52,32 @@ trap stop INT TERM
 for spec in "${services[@]}"; do
   read -r name grpc_port metrics_port extra <<<"$spec"
   log="$data_dir/log/$name.log"
+  # Logs are appended across runs: look for "serving" only in this run's part.
+  offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
   # shellcheck disable=SC2086
   "$bin/switchboard-$name" --grpc_listen="$host:$grpc_port" --metrics_listen="$host:$metrics_port" \
     --data_dir="$data_dir/$name" $extra >>"$log" 2>&1 &
   pids+=($!)
   # Wait for the "serving" line, or for the process to die.
+  ready=0
   for _ in $(seq 1 300); do
     if ! kill -0 "${pids[-1]}" 2>/dev/null; then
       echo "switchboard-$name failed to start; the end of $log:" >&2
       tail -n 5 "$log" >&2
       stop
     fi
-    if grep -q "\"msg\":\"serving\".*\"grpc_port\":$grpc_port" "$log" 2>/dev/null; then break; fi
+    if tail -c "+$((offset + 1))" "$log" 2>/dev/null |
+      grep -q "\"msg\":\"serving\".*\"grpc_port\":$grpc_port"; then
+      ready=1
+      break
+    fi
     sleep 0.1
   done
+  if [ "$ready" != 1 ]; then
+    echo "switchboard-$name is not serving after 30s; the end of $log:" >&2
+    tail -n 5 "$log" >&2
+    stop
+  fi
   printf '  %-13s gRPC %s:%s   metrics http://%s:%s/metrics   log %s\n' \
     "$name" "$host" "$grpc_port" "$host" "$metrics_port" "$log"
 done
@@ -68,15 +85,25 @@ done
 cat <<EOT
 
 Switchboard is running (data in $data_dir). Press Ctrl-C to stop.
+EOT
+if [ "$host:$base" != 127.0.0.1:50051 ]; then
+  cat <<EOT
 
-Try (build/bin/switchboard --help lists every command):
-  build/bin/switchboard demo
-  build/bin/switchboard issue submit --title "Blob writes fail with 503" --customer contoso \\
+The client's defaults are the standard ports; point it at these:
+  export SWITCHBOARD_INTAKE=$host:$base SWITCHBOARD_ROUTING=$host:$((base + 1)) \\
+    SWITCHBOARD_NOTIFICATION=$host:$((base + 2))
+EOT
+fi
+cat <<EOT
+
+Try ($build_dir/bin/switchboard --help lists every command):
+  $build_dir/bin/switchboard demo
+  $build_dir/bin/switchboard issue submit --title "Blob writes fail with 503" --customer contoso \\
     --tier strategic --product azure-storage --severity critical --source crm --wait 5s
-  build/bin/switchboard issue list
-  build/bin/switchboard notifications watch teams/storage-oncall
-  build/bin/switchboard ruleset show
-  curl -s http://$host:9091/metrics | grep switchboard_intake
+  $build_dir/bin/switchboard issue list
+  $build_dir/bin/switchboard notifications watch teams/storage-oncall
+  $build_dir/bin/switchboard ruleset show
+  curl -s http://$host:$metrics_base/metrics | grep switchboard_intake
   tail -f $data_dir/log/intake.log
 EOT
 
