@@ -55,11 +55,7 @@ class CliTest : public ::testing::Test {
                                               {.capture_stdout = true, .stderr_path = err_path});
     EXPECT_TRUE(process.ok()) << process.status();
     if (!process.ok()) return result;
-    while (true) {
-      absl::StatusOr<std::string> line = (*process)->ReadLine(absl::Seconds(60));
-      if (!line.ok()) break;
-      absl::StrAppend(&result.out, *line, "\n");
-    }
+    result.out = (*process)->ReadToEnd(absl::Seconds(60));
     absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(30));
     EXPECT_TRUE(code.ok()) << code.status();
     result.code = code.ok() ? *code : -1;

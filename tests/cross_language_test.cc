@@ -28,12 +28,7 @@ TEST(CrossLanguageTest, NodeClientPassesAgainstTheRealServices) {
   auto node = testing::Subprocess::Start("/usr/bin/env", {"node", "--test", script},
                                          {.capture_stdout = true});
   ASSERT_TRUE(node.ok()) << node.status();
-  std::string output;
-  while (true) {
-    absl::StatusOr<std::string> line = (*node)->ReadLine(absl::Seconds(120));
-    if (!line.ok()) break;
-    absl::StrAppend(&output, *line, "\n");
-  }
+  const std::string output = (*node)->ReadToEnd(absl::Seconds(120));
   absl::StatusOr<int> code = (*node)->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0) << output;

@@ -96,12 +96,7 @@ class LocalStackTest : public ::testing::Test {
         program, args, {.capture_stdout = true, .stderr_path = dir_ + "/command.err"});
     EXPECT_TRUE(process.ok()) << process.status();
     if (!process.ok()) return {-1, ""};
-    std::string output;
-    while (true) {
-      absl::StatusOr<std::string> line = (*process)->ReadLine(absl::Seconds(120));
-      if (!line.ok()) break;
-      absl::StrAppend(&output, *line, "\n");
-    }
+    const std::string output = (*process)->ReadToEnd(absl::Seconds(120));
     absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(30));
     return {code.ok() ? *code : -1, output};
   }

@@ -102,6 +102,14 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
   return exit_code_;
 }
 
+std::string Subprocess::ReadToEnd(absl::Duration timeout) {
+  std::string output;
+  for (absl::StatusOr<std::string> line = ReadLine(timeout); line.ok(); line = ReadLine(timeout)) {
+    absl::StrAppend(&output, *line, "\n");
+  }
+  return output;
+}
+
 absl::StatusOr<std::string> Subprocess::ReadLine(absl::Duration timeout) {
   if (stdout_fd_ < 0) return absl::FailedPreconditionError("stdout is not captured");
   const absl::Time deadline = absl::Now() + timeout;

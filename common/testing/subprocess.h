@@ -50,6 +50,9 @@ class Subprocess {
   // `timeout`, OUT_OF_RANGE at end of output.
   absl::StatusOr<std::string> ReadLine(absl::Duration timeout);
 
+  // Every line of stdout until its end, or until no line came for `timeout`.
+  std::string ReadToEnd(absl::Duration timeout);
+
  private:
   Subprocess(pid_t pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
 
