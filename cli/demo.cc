@@ -1,6 +1,7 @@
 // switchboard demo: a realistic morning of customer issues through a running
 // stack — submitted, routed by the active ruleset, taken and resolved by the
 // teams — and what the teams, sources and submitters were told.
+#include <functional>
 #include <map>
 #include <optional>
 #include <ostream>

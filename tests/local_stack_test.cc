@@ -35,11 +35,12 @@ bool PortFree(int port) {
   return free;
 }
 
-// A base port with base..base+2 free, away from the standard 50051.
+// A base port with base..base+2 free: below the kernel's ephemeral range
+// (32768+), where other tests' FreePort() picks, and away from 50051.
 int FreeBasePort() {
   std::mt19937 random(std::random_device{}());
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const int base = std::uniform_int_distribution<>(20000, 40000)(random);
+    const int base = std::uniform_int_distribution<>(20000, 32000)(random);
     if (PortFree(base) && PortFree(base + 1) && PortFree(base + 2)) return base;
   }
   return 0;
