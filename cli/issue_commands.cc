@@ -171,33 +171,21 @@ int List(Session& session, const ParsedArgs& args) {
     }
     terms.push_back(absl::StrCat(shortcut.field, "=", value));
   }
-  auto page_size = args.GetInt("page-size", 50, 1, 1000);
-  if (!page_size.ok()) return session.UsageError(page_size.status().message());
-
   intake::v1::ListIssuesRequest request;
   request.set_filter(absl::StrJoin(terms, " AND "));
-  request.set_page_size(static_cast<int>(*page_size));
-  request.set_page_token(args.Get("page-token"));
-  intake::v1::ListIssuesResponse all;
-  grpc::Status status = session.Pages(
-      request, args.Has("all"),
+  return session.List<intake::v1::ListIssuesResponse>(
+      args, 50, request, "issues", "intake",
       [&](auto* context, const auto& r, auto* page) {
         return session.intake().ListIssues(context, r, page);
       },
-      all);
-  if (!status.ok()) return session.Fail("cannot list issues", status, "intake");
-  if (session.json()) {
-    session.PrintJson(all);
-    return 0;
-  }
-  if (all.issues().empty()) {
-    session.out() << "no issues" << (request.filter().empty() ? "" : " match ") << request.filter()
-                  << "\n";
-  } else {
-    PrintIssueTable(session.out(), all.issues(), absl::Now());
-  }
-  session.PrintMore(all.next_page_token());
-  return 0;
+      [&](const intake::v1::ListIssuesResponse& all) {
+        if (all.issues().empty()) {
+          session.out() << "no issues" << (request.filter().empty() ? "" : " match ")
+                        << request.filter() << "\n";
+        } else {
+          PrintIssueTable(session.out(), all.issues(), absl::Now());
+        }
+      });
 }
 
 int Acknowledge(Session& session, const ParsedArgs& args) {

@@ -119,28 +119,17 @@ int Watch(Session& session, const ParsedArgs& args) {
 }
 
 int List(Session& session, const ParsedArgs& args) {
-  auto page_size = args.GetInt("page-size", 100, 1, 1000);
-  if (!page_size.ok()) return session.UsageError(page_size.status().message());
   nv1::ListNotificationsRequest request;
   request.set_subscriber(args.positional()[0]);
-  request.set_page_size(static_cast<int>(*page_size));
-  request.set_page_token(args.Get("page-token"));
-  nv1::ListNotificationsResponse all;
-  grpc::Status status = session.Pages(
-      request, args.Has("all"),
+  return session.List<nv1::ListNotificationsResponse>(
+      args, 100, request, "notifications", "notification",
       [&](auto* context, const auto& r, auto* page) {
         return session.notification().ListNotifications(context, r, page);
       },
-      all);
-  if (!status.ok()) return session.Fail("cannot list notifications", status, "notification");
-  if (session.json()) {
-    session.PrintJson(all);
-    return 0;
-  }
-  if (all.notifications().empty()) session.out() << "no notifications\n";
-  for (const auto& notification : all.notifications()) Print(session, notification);
-  session.PrintMore(all.next_page_token());
-  return 0;
+      [&](const nv1::ListNotificationsResponse& all) {
+        if (all.notifications().empty()) session.out() << "no notifications\n";
+        for (const auto& notification : all.notifications()) Print(session, notification);
+      });
 }
 
 int Acknowledge(Session& session, const ParsedArgs& args) {
@@ -165,34 +154,24 @@ int Acknowledge(Session& session, const ParsedArgs& args) {
 }
 
 int DeadLetters(Session& session, const ParsedArgs& args) {
-  auto page_size = args.GetInt("page-size", 100, 1, 1000);
-  if (!page_size.ok()) return session.UsageError(page_size.status().message());
   nv1::ListDeadLettersRequest request;
   if (!args.positional().empty()) request.set_subscriber(args.positional()[0]);
-  request.set_page_size(static_cast<int>(*page_size));
-  request.set_page_token(args.Get("page-token"));
-  nv1::ListDeadLettersResponse all;
-  grpc::Status status = session.Pages(
-      request, args.Has("all"),
+  return session.List<nv1::ListDeadLettersResponse>(
+      args, 100, request, "dead letters", "notification",
       [&](auto* context, const auto& r, auto* page) {
         return session.notification().ListDeadLetters(context, r, page);
       },
-      all);
-  if (!status.ok()) return session.Fail("cannot list dead letters", status, "notification");
-  if (session.json()) {
-    session.PrintJson(all);
-    return 0;
-  }
-  if (all.dead_letters().empty()) session.out() << "no dead letters\n";
-  const absl::Time now = absl::Now();
-  for (const nv1::DeadLetter& letter : all.dead_letters()) {
-    session.out() << letter.notification().subscriber() << "  "
-                  << FormatNotification(letter.notification()) << "\n    " << letter.attempts()
-                  << " attempts, last " << letter.last_code() << ": " << letter.last_message()
-                  << ", " << FormatTime(letter.dead_letter_time(), now) << "\n";
-  }
-  session.PrintMore(all.next_page_token());
-  return 0;
+      [&](const nv1::ListDeadLettersResponse& all) {
+        if (all.dead_letters().empty()) session.out() << "no dead letters\n";
+        const absl::Time now = absl::Now();
+        for (const nv1::DeadLetter& letter : all.dead_letters()) {
+          session.out() << letter.notification().subscriber() << "  "
+                        << FormatNotification(letter.notification()) << "\n    "
+                        << letter.attempts() << " attempts, last " << letter.last_code() << ": "
+                        << letter.last_message() << ", "
+                        << FormatTime(letter.dead_letter_time(), now) << "\n";
+        }
+      });
 }
 
 int Redrive(Session& session, const ParsedArgs& args) {
@@ -212,38 +191,28 @@ int Redrive(Session& session, const ParsedArgs& args) {
 }
 
 int Attempts(Session& session, const ParsedArgs& args) {
-  auto page_size = args.GetInt("page-size", 100, 1, 1000);
-  if (!page_size.ok()) return session.UsageError(page_size.status().message());
   nv1::ListDeliveryAttemptsRequest request;
   request.set_subscriber(args.Get("subscriber"));
   request.set_event_id(args.Get("event"));
   if (request.subscriber().empty() == request.event_id().empty()) {
     return session.UsageError("give exactly one of --subscriber and --event");
   }
-  request.set_page_size(static_cast<int>(*page_size));
-  request.set_page_token(args.Get("page-token"));
-  nv1::ListDeliveryAttemptsResponse all;
-  grpc::Status status = session.Pages(
-      request, args.Has("all"),
+  return session.List<nv1::ListDeliveryAttemptsResponse>(
+      args, 100, request, "delivery attempts", "notification",
       [&](auto* context, const auto& r, auto* page) {
         return session.notification().ListDeliveryAttempts(context, r, page);
       },
-      all);
-  if (!status.ok()) return session.Fail("cannot list delivery attempts", status, "notification");
-  if (session.json()) {
-    session.PrintJson(all);
-    return 0;
-  }
-  if (all.attempts().empty()) session.out() << "no delivery attempts\n";
-  const absl::Time now = absl::Now();
-  for (const nv1::DeliveryAttempt& attempt : all.attempts()) {
-    session.out() << absl::StrFormat(
-        "%s  #%d  attempt %d  %-18s %s%s\n", FormatTime(attempt.time(), now), attempt.sequence(),
-        attempt.attempt(), ShortEnumName(*nv1::AttemptOutcome_descriptor(), attempt.outcome()),
-        attempt.code(), attempt.message().empty() ? "" : absl::StrCat(": ", attempt.message()));
-  }
-  session.PrintMore(all.next_page_token());
-  return 0;
+      [&](const nv1::ListDeliveryAttemptsResponse& all) {
+        if (all.attempts().empty()) session.out() << "no delivery attempts\n";
+        const absl::Time now = absl::Now();
+        for (const nv1::DeliveryAttempt& attempt : all.attempts()) {
+          session.out() << absl::StrFormat(
+              "%s  #%d  attempt %d  %-18s %s%s\n", FormatTime(attempt.time(), now),
+              attempt.sequence(), attempt.attempt(),
+              ShortEnumName(*nv1::AttemptOutcome_descriptor(), attempt.outcome()), attempt.code(),
+              attempt.message().empty() ? "" : absl::StrCat(": ", attempt.message()));
+        }
+      });
 }
 
 int PushCreate(Session& session, const ParsedArgs& args) {
@@ -267,31 +236,19 @@ int PushCreate(Session& session, const ParsedArgs& args) {
 }
 
 int PushList(Session& session, const ParsedArgs& args) {
-  auto page_size = args.GetInt("page-size", 100, 1, 1000);
-  if (!page_size.ok()) return session.UsageError(page_size.status().message());
-  nv1::ListPushSubscriptionsRequest request;
-  request.set_page_size(static_cast<int>(*page_size));
-  request.set_page_token(args.Get("page-token"));
-  nv1::ListPushSubscriptionsResponse all;
-  grpc::Status status = session.Pages(
-      request, args.Has("all"),
+  return session.List<nv1::ListPushSubscriptionsResponse>(
+      args, 100, nv1::ListPushSubscriptionsRequest(), "push subscriptions", "notification",
       [&](auto* context, const auto& r, auto* page) {
         return session.notification().ListPushSubscriptions(context, r, page);
       },
-      all);
-  if (!status.ok()) return session.Fail("cannot list push subscriptions", status, "notification");
-  if (session.json()) {
-    session.PrintJson(all);
-    return 0;
-  }
-  if (all.subscriptions().empty()) session.out() << "no push subscriptions\n";
-  for (const nv1::PushSubscription& subscription : all.subscriptions()) {
-    session.out() << absl::StrFormat("%-40s  %-24s  delivered up to #%d\n",
-                                     subscription.subscriber(), subscription.endpoint(),
-                                     subscription.delivered_sequence());
-  }
-  session.PrintMore(all.next_page_token());
-  return 0;
+      [&](const nv1::ListPushSubscriptionsResponse& all) {
+        if (all.subscriptions().empty()) session.out() << "no push subscriptions\n";
+        for (const nv1::PushSubscription& subscription : all.subscriptions()) {
+          session.out() << absl::StrFormat("%-40s  %-24s  delivered up to #%d\n",
+                                           subscription.subscriber(), subscription.endpoint(),
+                                           subscription.delivered_sequence());
+        }
+      });
 }
 
 int PushDelete(Session& session, const ParsedArgs& args) {

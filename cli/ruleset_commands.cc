@@ -69,37 +69,26 @@ int Show(Session& session, const ParsedArgs& args) {
 }
 
 int History(Session& session, const ParsedArgs& args) {
-  auto page_size = args.GetInt("page-size", 20, 1, 1000);
-  if (!page_size.ok()) return session.UsageError(page_size.status().message());
-  routing::v1::ListRulesetRevisionsRequest request;
-  request.set_page_size(static_cast<int>(*page_size));
-  request.set_page_token(args.Get("page-token"));
-  routing::v1::ListRulesetRevisionsResponse all;
-  grpc::Status status = session.Pages(
-      request, args.Has("all"),
+  return session.List<routing::v1::ListRulesetRevisionsResponse>(
+      args, 20, routing::v1::ListRulesetRevisionsRequest(), "ruleset revisions", "routing",
       [&](auto* context, const auto& r, auto* page) {
         return session.routing().ListRulesetRevisions(context, r, page);
       },
-      all);
-  if (!status.ok()) return session.Fail("cannot list ruleset revisions", status, "routing");
-  if (session.json()) {
-    session.PrintJson(all);
-    return 0;
-  }
-  const absl::Time now = absl::Now();
-  int author_width = 6;
-  for (const Ruleset& ruleset : all.rulesets()) {
-    author_width = std::max(author_width, static_cast<int>(ruleset.author().size()));
-  }
-  session.out() << absl::StrFormat("%-8s  %-34s  %-5s  %-*s  %s\n", "REVISION", "CREATED", "RULES",
-                                   author_width, "AUTHOR", "COMMENT");
-  for (const Ruleset& ruleset : all.rulesets()) {
-    session.out() << absl::StrFormat("%-8d  %-34s  %-5d  %-*s  %s\n", ruleset.revision(),
-                                     FormatTime(ruleset.create_time(), now), ruleset.rules_size(),
-                                     author_width, ruleset.author(), ruleset.comment());
-  }
-  session.PrintMore(all.next_page_token());
-  return 0;
+      [&](const routing::v1::ListRulesetRevisionsResponse& all) {
+        const absl::Time now = absl::Now();
+        int author_width = 6;
+        for (const Ruleset& ruleset : all.rulesets()) {
+          author_width = std::max(author_width, static_cast<int>(ruleset.author().size()));
+        }
+        session.out() << absl::StrFormat("%-8s  %-34s  %-5s  %-*s  %s\n", "REVISION", "CREATED",
+                                         "RULES", author_width, "AUTHOR", "COMMENT");
+        for (const Ruleset& ruleset : all.rulesets()) {
+          session.out() << absl::StrFormat("%-8d  %-34s  %-5d  %-*s  %s\n", ruleset.revision(),
+                                           FormatTime(ruleset.create_time(), now),
+                                           ruleset.rules_size(), author_width, ruleset.author(),
+                                           ruleset.comment());
+        }
+      });
 }
 
 int Test(Session& session, const ParsedArgs& args) {

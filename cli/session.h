@@ -13,6 +13,7 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/command_line.h"
 #include "switchboard/intake/v1/intake.grpc.pb.h"
@@ -87,6 +88,30 @@ class Session {
 
   // Tells how to get the next page, if there is one.
   void PrintMore(const std::string& next_page_token);
+
+  // The body of every list command: --page-size (1..1000, default
+  // `default_size`), --page-token and --all applied to `request`, the pages
+  // fetched with `call` (see Pages), then the merged Response printed as JSON
+  // or by `print(response)` followed by the next-page hint. `what` names the
+  // list in errors ("issues"), `service` the service called.
+  template <typename Response, typename Request, typename Call, typename Print>
+  int List(const ParsedArgs& args, int default_size, Request request, absl::string_view what,
+           absl::string_view service, Call call, Print print) {
+    absl::StatusOr<int64_t> page_size = args.GetInt("page-size", default_size, 1, 1000);
+    if (!page_size.ok()) return UsageError(page_size.status().message());
+    request.set_page_size(static_cast<int>(*page_size));
+    request.set_page_token(args.Get("page-token"));
+    Response all;
+    grpc::Status status = Pages(request, args.Has("all"), call, all);
+    if (!status.ok()) return Fail(absl::StrCat("cannot list ", what), status, service);
+    if (json_) {
+      PrintJson(all);
+      return 0;
+    }
+    print(all);
+    PrintMore(all.next_page_token());
+    return 0;
+  }
 
   // Reports a failed call to `service` on stderr — "error: <what>: CODE:
   // message", each field violation on a line of its own, a hint when the
