@@ -13,16 +13,18 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/logging.h"
 #include "common/status.h"
 #include "common/sync.h"
 
 namespace switchboard {
 
-MetricsEndpoint::MetricsEndpoint(std::unique_ptr<prometheus::Exposer> exposer)
-    : exposer_(std::move(exposer)) {}
+MetricsEndpoint::MetricsEndpoint(std::unique_ptr<prometheus::Exposer> exposer,
+                                 std::vector<std::shared_ptr<prometheus::Collectable>> collectables)
+    : collectables_(std::move(collectables)), exposer_(std::move(exposer)) {}
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    absl::string_view listen, const std::shared_ptr<prometheus::Registry>& registry) {
+    absl::string_view listen, std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
   std::unique_ptr<prometheus::Exposer> exposer;
   try {
     // civetweb wants "[::1]:port" for IPv6 and "host:port" otherwise, as we do.
@@ -30,13 +32,28 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", listen, ": ", e.what()));
   }
-  exposer->RegisterCollectable(registry);
-  return absl::WrapUnique(new MetricsEndpoint(std::move(exposer)));
+  for (const auto& collectable : collectables) exposer->RegisterCollectable(collectable);
+  return absl::WrapUnique(new MetricsEndpoint(std::move(exposer), std::move(collectables)));
 }
 
 int MetricsEndpoint::port() const {
   const auto ports = exposer_->GetListeningPorts();
   return ports.empty() ? 0 : ports.front();
+}
+
+std::string BoundedLabel::operator()(absl::string_view value) {
+  MutexLock lock(mu_);
+  if (seen_.contains(value)) return std::string(value);
+  if (seen_.size() < limit_) {
+    seen_.emplace(value);
+    return std::string(value);
+  }
+  if (!overflowed_) {
+    overflowed_ = true;
+    log::Warning("metric label has too many values; further ones are counted as \"other\"",
+                 {{"label", label_}, {"limit", static_cast<int64_t>(limit_)}});
+  }
+  return "other";
 }
 
 const std::vector<double>& LatencyBuckets() {

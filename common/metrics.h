@@ -13,27 +13,35 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
 #include "absl/strings/string_view.h"
 
 #include <grpcpp/support/server_interceptor.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "common/sync.h"
 
 namespace switchboard {
 
-// Serves `registry` at http://{listen}/metrics. `listen` is "host:port";
-// port 0 picks a free port (see MetricsEndpoint::port()).
+// Serves `collectables` (a registry, DatabaseMetrics, ProcessMetrics...) at
+// http://{listen}/metrics, and keeps them alive while it runs. `listen` is
+// "host:port"; port 0 picks a free port (see MetricsEndpoint::port()).
 class MetricsEndpoint {
  public:
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
-      absl::string_view listen, const std::shared_ptr<prometheus::Registry>& registry);
+      absl::string_view listen, std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
 
   int port() const;
 
  private:
-  explicit MetricsEndpoint(std::unique_ptr<prometheus::Exposer> exposer);
+  MetricsEndpoint(std::unique_ptr<prometheus::Exposer> exposer,
+                  std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+  // Declared first so that the exposer, destroyed first, stops scraping them.
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 
@@ -41,6 +49,24 @@ class MetricsEndpoint {
 // registry. Give it to grpc::ServerBuilder::experimental().SetInterceptorCreators.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeGrpcServerMetrics(
     prometheus::Registry& registry);
+
+// Keeps the values of one label bounded, whatever callers send: the first
+// `limit` distinct values are kept as they are, and every later one is
+// reported as "other" (logged once). For labels whose values come from
+// outside, like an issue's source or a ruleset's rule names.
+class BoundedLabel {
+ public:
+  BoundedLabel(absl::string_view label, size_t limit) : label_(label), limit_(limit) {}
+
+  std::string operator()(absl::string_view value);
+
+ private:
+  const std::string label_;
+  const size_t limit_;
+  Mutex mu_;
+  absl::flat_hash_set<std::string> seen_ ABSL_GUARDED_BY(mu_);
+  bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 // Buckets for latencies in seconds, from 100 µs to 10 s.
 const std::vector<double>& LatencyBuckets();

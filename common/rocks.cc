@@ -6,11 +6,15 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/sync.h"
 
 namespace switchboard {
 
@@ -35,6 +39,48 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view context)
       return absl::InternalError(message);
   }
 }
+
+// Counts the stall conditions RocksDB reports for each column family, and
+// logs each change: a stall means compaction is not keeping up.
+class StallListener final : public rocksdb::EventListener {
+ public:
+  void OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) override {
+    using rocksdb::WriteStallCondition;
+    const WriteStallCondition now = info.condition.cur;
+    log::Warning("rocksdb write stall condition changed",
+                 {{"column_family", info.cf_name},
+                  {"condition", now == WriteStallCondition::kNormal    ? "normal"
+                                : now == WriteStallCondition::kDelayed ? "delayed"
+                                                                       : "stopped"}});
+    MutexLock lock(mu_);
+    const bool was_stalled = !stalled_.empty();
+    if (now == WriteStallCondition::kNormal) {
+      stalled_.erase(info.cf_name);
+    } else {
+      stalled_[info.cf_name] = now;
+      if (now == WriteStallCondition::kDelayed) ++counts_.delayed;
+      if (now == WriteStallCondition::kStopped) ++counts_.stopped;
+    }
+    if (!was_stalled && !stalled_.empty()) stall_start_ = absl::Now();
+    if (was_stalled && stalled_.empty()) {
+      counts_.stalled_seconds += absl::ToDoubleSeconds(absl::Now() - stall_start_);
+    }
+  }
+
+  WriteStalls Counts() {
+    MutexLock lock(mu_);
+    WriteStalls counts = counts_;
+    if (!stalled_.empty())
+      counts.stalled_seconds += absl::ToDoubleSeconds(absl::Now() - stall_start_);
+    return counts;
+  }
+
+ private:
+  Mutex mu_;
+  absl::flat_hash_map<std::string, rocksdb::WriteStallCondition> stalled_ ABSL_GUARDED_BY(mu_);
+  absl::Time stall_start_ ABSL_GUARDED_BY(mu_);
+  WriteStalls counts_ ABSL_GUARDED_BY(mu_);
+};
 
 namespace {
 
@@ -83,6 +129,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   // Writes come from one commit thread per database (CommitQueue): pipelining
   // lets the next group enter the memtable while the WAL syncs.
   db_options.enable_pipelined_write = true;
+  auto stalls = std::make_shared<StallListener>();
+  db_options.listeners.push_back(stalls);
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   const rocksdb::ColumnFamilyOptions family_options = FamilyOptions(options, cache);
@@ -100,6 +148,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   }
   auto database = absl::WrapUnique(new Database());
   database->path_ = options.path;
+  database->stalls_ = std::move(stalls);
   database->db_.reset(raw);
   for (rocksdb::ColumnFamilyHandle* handle : handles) database->families_.emplace_back(handle);
   log::Info("database open",
@@ -116,6 +165,14 @@ Database::~Database() {
   rocksdb::Status status = db_->Close();
   if (!status.ok()) log::Warning("closing database", {{"error", status.ToString()}});
 }
+
+std::vector<rocksdb::ColumnFamilyHandle*> Database::Families() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (const auto& family : families_) handles.push_back(family.get());
+  return handles;
+}
+
+WriteStalls Database::Stalls() const { return stalls_->Counts(); }
 
 rocksdb::ColumnFamilyHandle* Database::Family(absl::string_view name) const {
   for (const auto& family : families_) {

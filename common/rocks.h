@@ -9,6 +9,7 @@
 #define SWITCHBOARD_COMMON_ROCKS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,18 @@ struct DatabaseOptions {
   size_t write_buffer_bytes = size_t{32} << 20;
 };
 
+// Write stalls since the database was opened: how often a column family
+// entered each stall condition, and for how long writes were held back.
+struct WriteStalls {
+  uint64_t delayed = 0;  // writes slowed down
+  uint64_t stopped = 0;  // writes stopped until compaction catches up
+  // Time during which at least one column family was delayed or stopped,
+  // including a stall still going on.
+  double stalled_seconds = 0;
+};
+
+class StallListener;
+
 class Database {
  public:
   // Opens (creating if needed) the database with its column families.
@@ -51,18 +64,24 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  rocksdb::DB& db() { return *db_; }
+  rocksdb::DB& db() const { return *db_; }
 
   // The handle of a family named at Open ("default" included). The name must
   // be one of them; anything else is a programming error and aborts.
   rocksdb::ColumnFamilyHandle* Family(absl::string_view name) const;
 
+  // Every family's handle, "default" first.
+  std::vector<rocksdb::ColumnFamilyHandle*> Families() const;
+
   const std::string& path() const { return path_; }
+
+  WriteStalls Stalls() const;
 
  private:
   Database() = default;
 
   std::string path_;
+  std::shared_ptr<StallListener> stalls_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> families_;
 };

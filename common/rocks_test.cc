@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/rocks_metrics.h"
 #include "common/testing/subprocess.h"
 
 namespace switchboard {
@@ -28,6 +31,54 @@ TEST_F(DatabaseTest, CreatesNestedDirectoryAndFamiliesAndReopens) {
   ASSERT_TRUE((*db)->db().Get({}, (*db)->Family("issues"), "k", &value).ok());
   EXPECT_EQ(value, "v");
   EXPECT_TRUE((*db)->db().Get({}, (*db)->Family("outbox"), "k", &value).IsNotFound());
+}
+
+// The value of `name`'s sample whose labels include `label`="value" (any
+// sample when `label` is empty).
+double Sample(const std::vector<prometheus::MetricFamily>& families, const std::string& name,
+              const std::string& label = "", const std::string& value = "") {
+  for (const auto& family : families) {
+    if (family.name != name) continue;
+    for (const auto& sample : family.metric) {
+      for (const auto& l : sample.label) {
+        if (l.name == label && l.value == value) return sample.gauge.value + sample.counter.value;
+      }
+      if (label.empty()) return sample.gauge.value + sample.counter.value;
+    }
+  }
+  ADD_FAILURE() << "no sample " << name << "{" << label << "=" << value << "}";
+  return -1;
+}
+
+TEST_F(DatabaseTest, MetricsReadTheDatabasesProperties) {
+  auto db = Database::Open({.path = dir_, .column_families = {"issues", "outbox"}});
+  ASSERT_TRUE(db.ok()) << db.status();
+  DatabaseMetrics metrics(**db);
+  auto families = metrics.Collect();
+  EXPECT_EQ(Sample(families, "switchboard_rocksdb_live_sst_bytes", "column_family", "issues"), 0);
+  EXPECT_EQ(Sample(families, "switchboard_rocksdb_write_stopped"), 0);
+  EXPECT_EQ(Sample(families, "switchboard_rocksdb_write_stalls_total", "condition", "stopped"), 0);
+
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(
+        (*db)->db().Put({}, (*db)->Family("issues"), absl::StrCat("key-", i), "value").ok());
+  }
+  families = metrics.Collect();
+  EXPECT_GT(Sample(families, "switchboard_rocksdb_memtable_bytes", "column_family", "issues"),
+            Sample(families, "switchboard_rocksdb_memtable_bytes", "column_family", "outbox"));
+  ASSERT_TRUE((*db)->db().Flush({}, (*db)->Family("issues")).ok());
+  families = metrics.Collect();
+  EXPECT_GT(Sample(families, "switchboard_rocksdb_live_sst_bytes", "column_family", "issues"), 0);
+  EXPECT_EQ(Sample(families, "switchboard_rocksdb_live_sst_bytes", "column_family", "outbox"), 0);
+  EXPECT_EQ(Sample(families, "switchboard_rocksdb_estimated_keys", "column_family", "issues"),
+            1000);
+  EXPECT_EQ(Sample(families, "switchboard_rocksdb_background_errors_total"), 0);
+  // Every family named with a base unit or _total and the switchboard_rocksdb_ prefix.
+  for (const auto& family : families) {
+    EXPECT_EQ(family.name.rfind("switchboard_rocksdb_", 0), 0u) << family.name;
+    EXPECT_EQ(family.type == prometheus::MetricType::Counter, absl::EndsWith(family.name, "_total"))
+        << family.name;
+  }
 }
 
 TEST_F(DatabaseTest, SecondOpenOfTheSameDirectoryIsUnavailable) {

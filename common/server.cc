@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/logging.h"
+#include "common/process_metrics.h"
 
 ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:0",
           "gRPC address, host:port; port 0 picks a free port (logged at start)");
@@ -123,7 +124,8 @@ ServiceHost::ServiceHost(ServerConfig config, std::vector<std::string> service_n
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     const ServerConfig& config, const std::vector<HostedService>& services,
-    const std::shared_ptr<prometheus::Registry>& registry) {
+    const std::shared_ptr<prometheus::Registry>& registry,
+    std::vector<std::shared_ptr<prometheus::Collectable>> more_metrics) {
   absl::string_view host;
   int port;
   if (!SplitHostPort(config.grpc_listen, &host, &port)) {
@@ -164,7 +166,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", config.grpc_listen));
   }
   if (!config.metrics_listen.empty()) {
-    auto metrics = MetricsEndpoint::Start(config.metrics_listen, registry);
+    more_metrics.push_back(registry);
+    more_metrics.push_back(std::make_shared<ProcessMetrics>());
+    auto metrics = MetricsEndpoint::Start(config.metrics_listen, std::move(more_metrics));
     if (!metrics.ok()) return metrics.status();  // ~ServiceHost stops the server
     host_ptr->metrics_ = std::move(*metrics);
   }

@@ -79,9 +79,12 @@ class ServiceHost {
  public:
   // Builds and starts the server. UNAVAILABLE when an address cannot be
   // bound, FAILED_PRECONDITION when asked to serve plaintext off loopback.
+  // /metrics serves `registry`, the process metrics (common/process_metrics.h)
+  // and `more_metrics`, e.g. a DatabaseMetrics.
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
       const ServerConfig& config, const std::vector<HostedService>& services,
-      const std::shared_ptr<prometheus::Registry>& registry);
+      const std::shared_ptr<prometheus::Registry>& registry,
+      std::vector<std::shared_ptr<prometheus::Collectable>> more_metrics = {});
 
   // Drains (see Shutdown) if not done yet.
   ~ServiceHost();

@@ -127,6 +127,24 @@ TEST_F(ServiceHostTest, InterceptorCountsCallsByMethodAndCode) {
       3);
 }
 
+TEST_F(ServiceHostTest, MetricsPageCarriesTheProcessMetricsAndTheBuild) {
+  auto page = testing::FetchMetrics(host_->metrics_port());
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_GT(*testing::SampleValue(*page, "process_resident_memory_bytes"), 1 << 20);
+  EXPECT_GT(*testing::SampleValue(*page, "process_virtual_memory_bytes"), 1 << 20);
+  EXPECT_GE(*testing::SampleValue(*page, "process_cpu_seconds_total"), 0);
+  EXPECT_GT(*testing::SampleValue(*page, "process_open_fds"), 3);
+  EXPECT_GT(*testing::SampleValue(*page, "process_max_fds"), 3);
+  EXPECT_GT(*testing::SampleValue(*page, "process_threads"), 1);
+  const double started = *testing::SampleValue(*page, "process_start_time_seconds");
+  const double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+  EXPECT_GT(started, now - 600);
+  EXPECT_LE(started, now + 1);
+  EXPECT_EQ(*testing::SampleValue(
+                *page, R"(switchboard_build_info{version=")" SWITCHBOARD_VERSION R"("})"),
+            1);
+}
+
 TEST_F(ServiceHostTest, RequestsOverOneMebibyteAreResourceExhausted) {
   EchoRequest big;
   big.set_payload(std::string(kMaxRequestBytes + 1, 'x'));

@@ -238,9 +238,7 @@ void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status&
     listener = on_work_;
   }
   if (status.ok()) {
-    metrics_.submitted
-        .Add({{"source", issue.source()}, {"severity", issue::v1::Severity_Name(issue.severity())}})
-        .Increment();
+    metrics_.CountSubmitted(issue.source(), issue::v1::Severity_Name(issue.severity()));
     if (listener) listener();
   }
   for (IssueDone& waiter : waiters) {

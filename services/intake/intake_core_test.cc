@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/testing/subprocess.h"
+#include "services/intake/census.h"
 #include "services/intake/testing/fake_peers.h"
 
 namespace switchboard::intake {
@@ -450,6 +451,68 @@ TEST_F(IntakeCoreTest, EscalationMovesOnlyALiveTimer) {
   EXPECT_THAT(QueuedEvents().back().recipients(),
               ElementsAre("teams/storage-lead", "sources/crm", "submitters/jane@contoso.com",
                           "teams/storage"));
+}
+
+TEST_F(IntakeCoreTest, CensusCountsOpenIssuesByStateAndGroupAndZeroesEmptiedSeries) {
+  const Issue first = RoutedIssue("req-1");
+  clock_.Advance(absl::Minutes(10));
+  const Issue second = RoutedIssue("req-2");
+  ASSERT_TRUE(Submit(NewIssue("waiting"), "req-3").ok());  // never routed
+  clock_.Advance(absl::Minutes(5));
+
+  OpenIssueCensus census(*store_, metrics_, clock_, absl::Hours(1));
+  auto counted = census.RunOnce();
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  using Key = OpenIssueCensus::Key;
+  ASSERT_EQ(counted->size(), 2u);
+  EXPECT_EQ(counted->at(Key("routed", "cloud")).issues, 2);
+  EXPECT_EQ(counted->at(Key("routed", "cloud")).oldest, absl::Minutes(15));
+  EXPECT_EQ(counted->at(Key("received", "")).issues, 1);
+  EXPECT_EQ(counted->at(Key("received", "")).oldest, absl::Minutes(5));
+  const auto gauge = [&](const std::string& state, const std::string& group) {
+    return metrics_.open_issues.Add({{"state", state}, {"business_group", group}}).Value();
+  };
+  EXPECT_EQ(gauge("routed", "cloud"), 2);
+  EXPECT_EQ(metrics_.open_issue_oldest_age.Add({{"state", "routed"}, {"business_group", "cloud"}})
+                .Value(),
+            900);
+
+  // Both acknowledged, one resolved: routed empties and reads 0, not 2.
+  ASSERT_TRUE(Acknowledge(first).ok());
+  ASSERT_TRUE(Resolve(*Acknowledge(second)).ok());
+  counted = census.RunOnce();
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  EXPECT_EQ(counted->at(Key("acknowledged", "cloud")).issues, 1);
+  EXPECT_EQ(gauge("routed", "cloud"), 0);
+  EXPECT_EQ(gauge("acknowledged", "cloud"), 1);
+  EXPECT_EQ(gauge("received", ""), 1);
+}
+
+TEST(IntakeMetricsTest, LabelsFromCallersAreBounded) {
+  prometheus::Registry registry;
+  IntakeMetrics metrics(registry);
+  for (size_t i = 0; i < IntakeMetrics::kMaxSources + 50; ++i) {
+    metrics.CountSubmitted(absl::StrCat("source-", i), "SEVERITY_LOW");
+  }
+  metrics.CountSubmitted("source-0", "SEVERITY_LOW");  // an early one stays itself
+  const auto families = registry.Collect();
+  size_t series = 0;
+  double other = 0;
+  double first = 0;
+  for (const auto& family : families) {
+    if (family.name != "switchboard_intake_issues_submitted_total") continue;
+    series = family.metric.size();
+    for (const auto& sample : family.metric) {
+      for (const auto& label : sample.label) {
+        if (label.name != "source") continue;
+        if (label.value == "other") other = sample.counter.value;
+        if (label.value == "source-0") first = sample.counter.value;
+      }
+    }
+  }
+  EXPECT_EQ(series, IntakeMetrics::kMaxSources + 1);
+  EXPECT_EQ(other, 50);
+  EXPECT_EQ(first, 2);
 }
 
 TEST(MakeEventTest, RecipientsFollowTheApi) {

@@ -56,6 +56,16 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                              .Name("switchboard_intake_backlog_oldest_age_seconds")
                              .Help("Age of the oldest item waiting in a dispatch queue.")
                              .Register(registry)),
+      open_issues(prometheus::BuildGauge()
+                      .Name("switchboard_intake_open_issues")
+                      .Help("Issues not yet resolved, by state (received, routed, acknowledged) "
+                            "and owning business group, as of the last census.")
+                      .Register(registry)),
+      open_issue_oldest_age(prometheus::BuildGauge()
+                                .Name("switchboard_intake_open_issue_oldest_age_seconds")
+                                .Help("Age (since acceptance) of the oldest issue in each "
+                                      "state and business group, as of the last census.")
+                                .Register(registry)),
       dispatch_failures(
           Counter(registry, "switchboard_intake_dispatch_failures_total",
                   "Failed calls to routing or notification, by peer and status code.")) {
@@ -69,14 +79,18 @@ void IntakeMetrics::Observe(prometheus::Family<prometheus::Histogram>& family,
                             absl::string_view business_group, absl::Duration duration) {
   const bool human = &family != &time_to_route;
   family
-      .Add({{"business_group", std::string(business_group)}},
+      .Add({{"business_group", business_groups(business_group)}},
            human ? HumanBuckets() : MachineBuckets())
       .Observe(absl::ToDoubleSeconds(duration));
 }
 
 void IntakeMetrics::Count(prometheus::Family<prometheus::Counter>& family,
                           absl::string_view business_group) {
-  family.Add({{"business_group", std::string(business_group)}}).Increment();
+  family.Add({{"business_group", business_groups(business_group)}}).Increment();
+}
+
+void IntakeMetrics::CountSubmitted(absl::string_view source, absl::string_view severity) {
+  submitted.Add({{"source", sources(source)}, {"severity", std::string(severity)}}).Increment();
 }
 
 }  // namespace switchboard::intake

@@ -12,6 +12,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 
 namespace switchboard::intake {
 
@@ -21,6 +22,14 @@ struct IntakeMetrics {
   void Observe(prometheus::Family<prometheus::Histogram>& family, absl::string_view business_group,
                absl::Duration duration);
   void Count(prometheus::Family<prometheus::Counter>& family, absl::string_view business_group);
+  void CountSubmitted(absl::string_view source, absl::string_view severity);
+
+  // Label values come from callers and rulesets: at most this many of each,
+  // later ones are "other".
+  static constexpr size_t kMaxSources = 200;
+  static constexpr size_t kMaxBusinessGroups = 200;
+  BoundedLabel sources{"source", kMaxSources};
+  BoundedLabel business_groups{"business_group", kMaxBusinessGroups};
 
   // {source, severity}
   prometheus::Family<prometheus::Counter>& submitted;
@@ -35,6 +44,10 @@ struct IntakeMetrics {
   // {queue}: route, publish
   prometheus::Family<prometheus::Gauge>& backlog;
   prometheus::Family<prometheus::Gauge>& backlog_oldest_age;
+  // {state, business_group}: received (business_group ""), routed,
+  // acknowledged; set by OpenIssueCensus.
+  prometheus::Family<prometheus::Gauge>& open_issues;
+  prometheus::Family<prometheus::Gauge>& open_issue_oldest_age;
   // {peer, code}
   prometheus::Family<prometheus::Counter>& dispatch_failures;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -77,6 +78,30 @@ absl::StatusOr<Issue> IssueStore::Get(absl::string_view id) const {
   if (!issue.ParseFromString(bytes))
     return absl::DataLossError(absl::StrCat("issue ", id, " does not parse"));
   return issue;
+}
+
+absl::Status IssueStore::ForEachInState(issue::v1::State state,
+                                        absl::FunctionRef<void(const Issue&)> fn) const {
+  const rocksdb::Snapshot* snapshot = db_.db().GetSnapshot();
+  const auto release = absl::MakeCleanup([&] { db_.db().ReleaseSnapshot(snapshot); });
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  const std::string prefix = IndexPrefix(FilterField::kState, issue::v1::State_Name(state));
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator(options, index_));
+  std::string bytes;
+  Issue issue;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    rocksdb::Slice id = it->key();
+    id.remove_prefix(prefix.size());
+    rocksdb::Status status = db_.db().Get(options, issues_, id, &bytes);
+    if (status.IsNotFound()) continue;  // an index entry without its issue: nothing to count
+    RETURN_IF_ERROR(FromRocks(status, "read an issue"));
+    if (!issue.ParseFromString(bytes)) {
+      return absl::DataLossError(absl::StrCat("issue ", id.ToString(), " does not parse"));
+    }
+    fn(issue);
+  }
+  return FromRocks(it->status(), "scan the state index");
 }
 
 absl::StatusOr<absl::optional<RequestRecord>> IssueStore::FindRequest(

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
 #include "common/rocks.h"
@@ -82,6 +83,11 @@ class IssueStore {
   // About how many items a queue holds (RocksDB's estimate; cheap).
   int64_t EstimateRouteTasks() const;
   int64_t EstimateEvents() const;
+
+  // Calls `fn` with every issue whose state is `state`, all read from one
+  // snapshot.
+  absl::Status ForEachInState(issue::v1::State state,
+                              absl::FunctionRef<void(const issue::v1::Issue&)> fn) const;
 
   // The earliest armed timer, if any.
   absl::StatusOr<absl::optional<Timer>> FirstTimer() const;

@@ -6,7 +6,9 @@
 #include "common/commit_queue.h"
 #include "common/logging.h"
 #include "common/rocks.h"
+#include "common/rocks_metrics.h"
 #include "common/server.h"
+#include "services/intake/census.h"
 #include "services/intake/dispatcher.h"
 #include "services/intake/intake_core.h"
 #include "services/intake/intake_service.h"
@@ -15,6 +17,8 @@
 ABSL_FLAG(std::string, routing_target, "127.0.0.1:50052", "RoutingService address, host:port");
 ABSL_FLAG(std::string, notification_target, "127.0.0.1:50053",
           "NotificationService address, host:port");
+ABSL_FLAG(absl::Duration, census_interval, absl::Seconds(15),
+          "how often the open issues are counted for the metrics");
 ABSL_FLAG(absl::Duration, peer_timeout, absl::Seconds(5),
           "deadline of each call to routing and notification");
 
@@ -40,11 +44,15 @@ int Run() {
   Dispatcher dispatcher(**core, store, commits, *routing, *notification, metrics, Clock::Real(),
                         {});
   if (absl::Status started = dispatcher.Start(); !started.ok()) return ExitWithError(started);
+  OpenIssueCensus census(store, metrics, Clock::Real(), absl::GetFlag(FLAGS_census_interval));
+  census.Start();
   IntakeService service(**core);
   auto host = ServiceHost::Start(ServerConfigFromFlags(),
-                                 {{&service, v1::IntakeService::service_full_name()}}, registry);
+                                 {{&service, v1::IntakeService::service_full_name()}}, registry,
+                                 {std::make_shared<DatabaseMetrics>(**db)});
   if (!host.ok()) return ExitWithError(host.status());
   const int code = (*host)->RunUntilSignal();
+  census.Stop();
   dispatcher.Stop();
   return code;
 }

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/commit_queue.h"
 #include "common/rocks.h"
+#include "common/rocks_metrics.h"
 #include "common/server.h"
 #include "services/notification/log_store.h"
 #include "services/notification/maintenance.h"
@@ -64,9 +65,9 @@ int Run() {
   Maintenance maintenance(logs, pushes, commits, metrics, Clock::Real(), maintenance_options);
   maintenance.Start();
   NotificationService service(core, deliverer);
-  auto host =
-      ServiceHost::Start(ServerConfigFromFlags(),
-                         {{&service, v1::NotificationService::service_full_name()}}, registry);
+  auto host = ServiceHost::Start(ServerConfigFromFlags(),
+                                 {{&service, v1::NotificationService::service_full_name()}},
+                                 registry, {std::make_shared<DatabaseMetrics>(**db)});
   if (!host.ok()) return ExitWithError(host.status());
   // Streams never end on their own: end them as the drain starts.
   (*host)->SetDrainHook([&core] { core.Shutdown(); });

@@ -27,30 +27,18 @@ Maintenance::Maintenance(LogStore& logs, PushStore& pushes, CommitQueue& commits
 
 Maintenance::~Maintenance() { Stop(); }
 
-void Maintenance::Start() {
-  thread_ = std::thread([this] {
-    for (;;) {
-      absl::StatusOr<Report> report = RunOnce();
-      if (!report.ok()) {
-        log::Error("maintenance pass failed", {{"error", report.status().ToString()}});
-      } else if (report->compacted_notifications + report->compacted_attempts > 0) {
-        log::Info("compacted", {{"notifications", report->compacted_notifications},
-                                {"attempts", report->compacted_attempts}});
-      }
-      MutexLock lock(mu_);
-      clock_.AwaitDeadline(mu_, cv_, stopping_, clock_.Now() + options_.interval);
-      if (stopping_) return;
-    }
-  });
-}
+void Maintenance::Start() { task_.Start(); }
 
-void Maintenance::Stop() {
-  {
-    MutexLock lock(mu_);
-    stopping_ = true;
-    cv_.SignalAll();
+void Maintenance::Stop() { task_.Stop(); }
+
+void Maintenance::RunAndLog() {
+  absl::StatusOr<Report> report = RunOnce();
+  if (!report.ok()) {
+    log::Error("maintenance pass failed", {{"error", report.status().ToString()}});
+  } else if (report->compacted_notifications + report->compacted_attempts > 0) {
+    log::Info("compacted", {{"notifications", report->compacted_notifications},
+                            {"attempts", report->compacted_attempts}});
   }
-  if (thread_.joinable()) thread_.join();
 }
 
 absl::Status Maintenance::CommitAndWait(rocksdb::WriteBatch batch) {

@@ -8,13 +8,12 @@
 #define SWITCHBOARD_SERVICES_NOTIFICATION_MAINTENANCE_H_
 
 #include <cstdint>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/commit_queue.h"
-#include "common/sync.h"
+#include "common/periodic.h"
 #include "services/notification/log_store.h"
 #include "services/notification/notification_core.h"
 #include "services/notification/push_store.h"
@@ -53,6 +52,7 @@ class Maintenance {
   absl::StatusOr<Report> RunOnce();
 
  private:
+  void RunAndLog();
   absl::Status CommitAndWait(rocksdb::WriteBatch batch);
 
   LogStore& logs_;
@@ -62,10 +62,7 @@ class Maintenance {
   Clock& clock_;
   const Options options_;
 
-  Mutex mu_;
-  CondVar cv_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  PeriodicTask task_{clock_, options_.interval, [this] { RunAndLog(); }};
 };
 
 }  // namespace switchboard::notification

@@ -6,6 +6,7 @@
 #include "common/commit_queue.h"
 #include "common/logging.h"
 #include "common/rocks.h"
+#include "common/rocks_metrics.h"
 #include "common/server.h"
 #include "services/routing/routing_core.h"
 #include "services/routing/routing_service.h"
@@ -59,7 +60,8 @@ int Run() {
   }
   RoutingService service(**core);
   auto host = ServiceHost::Start(ServerConfigFromFlags(),
-                                 {{&service, v1::RoutingService::service_full_name()}}, registry);
+                                 {{&service, v1::RoutingService::service_full_name()}}, registry,
+                                 {std::make_shared<DatabaseMetrics>(**db)});
   if (!host.ok()) return ExitWithError(host.status());
   return (*host)->RunUntilSignal();
 }

@@ -44,8 +44,7 @@ RoutingMetrics::RoutingMetrics(prometheus::Registry& registry)
 
 prometheus::Counter& RoutingMetrics::Decisions(absl::string_view business_group,
                                                absl::string_view rule) {
-  return decisions.Add(
-      {{"business_group", std::string(business_group)}, {"rule", std::string(rule)}});
+  return decisions.Add({{"business_group", std::string(business_group)}, {"rule", rules(rule)}});
 }
 
 }  // namespace switchboard::routing

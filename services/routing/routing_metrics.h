@@ -11,6 +11,7 @@
 #include <prometheus/registry.h>
 
 #include "absl/strings/string_view.h"
+#include "common/metrics.h"
 
 namespace switchboard::routing {
 
@@ -21,7 +22,10 @@ struct RoutingMetrics {
   // default route. Created once per compiled rule, then reused.
   prometheus::Counter& Decisions(absl::string_view business_group, absl::string_view rule);
 
-  // switchboard_routing_decisions_total{business_group,rule}
+  // switchboard_routing_decisions_total{business_group,rule}; at most
+  // kMaxRuleLabels rule names over the process's life, later ones "other".
+  static constexpr size_t kMaxRuleLabels = 1000;
+  BoundedLabel rules{"rule", kMaxRuleLabels};
   prometheus::Family<prometheus::Counter>& decisions;
   // switchboard_routing_default_decisions_total
   prometheus::Counter& default_decisions;

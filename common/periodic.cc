@@ -1,0 +1,25 @@
+#include "common/periodic.h"
+
+namespace switchboard {
+
+void PeriodicTask::Start() {
+  thread_ = std::thread([this] {
+    for (;;) {
+      task_();
+      MutexLock lock(mu_);
+      clock_.AwaitDeadline(mu_, cv_, stopping_, clock_.Now() + interval_);
+      if (stopping_) return;
+    }
+  });
+}
+
+void PeriodicTask::Stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+    cv_.SignalAll();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace switchboard

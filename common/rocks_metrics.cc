@@ -1,0 +1,93 @@
+#include "common/rocks_metrics.h"
+
+#include <cstdint>
+#include <string>
+
+#include "common/process_metrics.h"
+
+namespace switchboard {
+namespace {
+
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+double Property(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family, const std::string& name) {
+  uint64_t value = 0;
+  return db.GetIntProperty(family, name, &value) ? static_cast<double>(value) : 0;
+}
+
+// A gauge with one sample per column family.
+MetricFamily PerFamily(const Database& db, const char* name, const char* help,
+                       const std::string& property) {
+  MetricFamily family{name, help, MetricType::Gauge, {}};
+  for (rocksdb::ColumnFamilyHandle* handle : db.Families()) {
+    prometheus::ClientMetric& sample = family.metric.emplace_back();
+    sample.label.push_back({"column_family", handle->GetName()});
+    sample.gauge.value = Property(db.db(), handle, property);
+  }
+  return family;
+}
+
+}  // namespace
+
+std::vector<MetricFamily> DatabaseMetrics::Collect() const {
+  using Properties = rocksdb::DB::Properties;
+  rocksdb::DB& db = db_.db();
+  rocksdb::ColumnFamilyHandle* default_family = db.DefaultColumnFamily();
+  const auto db_wide = [&](const std::string& property) {
+    return Property(db, default_family, property);
+  };
+
+  std::vector<MetricFamily> families;
+  families.push_back(PerFamily(db_, "switchboard_rocksdb_live_sst_bytes",
+                               "Bytes of live SST files, by column family.",
+                               Properties::kLiveSstFilesSize));
+  families.push_back(PerFamily(db_, "switchboard_rocksdb_memtable_bytes",
+                               "Bytes in active and immutable memtables, by column family.",
+                               Properties::kCurSizeAllMemTables));
+  families.push_back(PerFamily(db_, "switchboard_rocksdb_estimated_keys",
+                               "Estimated number of keys, by column family.",
+                               Properties::kEstimateNumKeys));
+  families.push_back(PerFamily(db_, "switchboard_rocksdb_pending_compaction_bytes",
+                               "Estimated bytes compaction must rewrite to settle, by column "
+                               "family. Growth means compaction is falling behind.",
+                               Properties::kEstimatePendingCompactionBytes));
+  families.push_back(SingleSample("switchboard_rocksdb_running_compactions",
+                                  "Compactions running now.", MetricType::Gauge,
+                                  db_wide(Properties::kNumRunningCompactions)));
+  families.push_back(SingleSample("switchboard_rocksdb_running_flushes", "Flushes running now.",
+                                  MetricType::Gauge, db_wide(Properties::kNumRunningFlushes)));
+  families.push_back(SingleSample("switchboard_rocksdb_block_cache_bytes",
+                                  "Bytes in the shared block cache.", MetricType::Gauge,
+                                  db_wide(Properties::kBlockCacheUsage)));
+  families.push_back(SingleSample("switchboard_rocksdb_write_delayed",
+                                  "1 while RocksDB slows writes down to let compaction catch up.",
+                                  MetricType::Gauge,
+                                  db_wide(Properties::kActualDelayedWriteRate) > 0 ? 1 : 0));
+  families.push_back(SingleSample("switchboard_rocksdb_write_stopped",
+                                  "1 while RocksDB stops writes until compaction catches up.",
+                                  MetricType::Gauge, db_wide(Properties::kIsWriteStopped)));
+  families.push_back(SingleSample("switchboard_rocksdb_background_errors_total",
+                                  "Background errors (failed flushes or compactions).",
+                                  MetricType::Counter, db_wide(Properties::kBackgroundErrors)));
+
+  const WriteStalls stalls = db_.Stalls();
+  MetricFamily stall_counts{"switchboard_rocksdb_write_stalls_total",
+                            "Times a column family entered a write stall, by condition: "
+                            "delayed or stopped.",
+                            MetricType::Counter,
+                            {}};
+  for (const auto& [condition, count] :
+       {std::pair{"delayed", stalls.delayed}, std::pair{"stopped", stalls.stopped}}) {
+    prometheus::ClientMetric& sample = stall_counts.metric.emplace_back();
+    sample.label.push_back({"condition", condition});
+    sample.counter.value = static_cast<double>(count);
+  }
+  families.push_back(std::move(stall_counts));
+  families.push_back(SingleSample("switchboard_rocksdb_write_stall_seconds_total",
+                                  "Time during which writes were delayed or stopped.",
+                                  MetricType::Counter, stalls.stalled_seconds));
+  return families;
+}
+
+}  // namespace switchboard
