@@ -44,3 +44,10 @@ if [ ! -f "$installed" ] || [ tools/node/package-lock.json -nt "$installed" ]; t
   # packages from it); `npm install` honours the pinned versions all the same.
   (cd tools/node && npm install --no-audit --no-fund --loglevel=error)
 fi
+
+# deploy_test renders the Kubernetes manifests with `kubectl kustomize`
+# (kustomize v5): kubectl is not a Debian 12 package, so it must come with the
+# machine.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "install-deps: warning: kubectl not found; deploy_test needs it (https://kubernetes.io/docs/tasks/tools/)" >&2
+fi

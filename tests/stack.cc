@@ -35,6 +35,7 @@ Stack::Stack(Options options) : options_(std::move(options)), dir_(MakeTempDir("
     options_.ruleset_file = SWITCHBOARD_SOURCE_DIR "/config/sample-ruleset.yaml";
   }
   for (std::string& target : targets_) target = absl::StrCat("127.0.0.1:", FreePort());
+  for (int& port : metrics_ports_) port = FreePort();
   const auto channel = [](const std::string& target) {
     return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   };
@@ -59,13 +60,17 @@ Stack::~Stack() {
 
 absl::Status Stack::Start(Service service) {
   const std::string name = NameOf(service);
-  std::vector<std::string> args = {"--grpc_listen=" + target(service),
-                                   "--data_dir=" + dir_ + "/" + name};
+  std::vector<std::string> args = {
+      "--grpc_listen=" + target(service),
+      absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port(service)),
+      "--data_dir=" + dir_ + "/" + name};
   switch (service) {
     case Service::kRouting:
       args.push_back("--ruleset_file=" + options_.ruleset_file);
       break;
     case Service::kNotification:
+      args.insert(args.end(), options_.notification_flags.begin(),
+                  options_.notification_flags.end());
       break;
     case Service::kIntake:
       args.push_back("--routing_target=" + target(Service::kRouting));

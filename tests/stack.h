@@ -25,8 +25,9 @@ class Stack {
   struct Options {
     // Applied by routing at start; the sample ruleset unless set.
     std::string ruleset_file;
-    // Extra flags of the intake binary (e.g. a short --peer_timeout).
+    // Extra flags of each binary (e.g. a short --peer_timeout).
     std::vector<std::string> intake_flags;
+    std::vector<std::string> notification_flags;
   };
 
   // Starts routing, notification and intake, each SERVING, under a new
@@ -44,6 +45,8 @@ class Stack {
   absl::Status Stop(Service service);
 
   const std::string& target(Service service) const;
+  // Where the service serves /metrics (127.0.0.1).
+  int metrics_port(Service service) const { return metrics_ports_[static_cast<size_t>(service)]; }
   const std::string& dir() const { return dir_; }
   // The end of the service's log, for failure messages.
   std::string LogTail(Service service) const;
@@ -58,6 +61,7 @@ class Stack {
   Options options_;
   std::string dir_;
   std::array<std::string, 3> targets_;
+  std::array<int, 3> metrics_ports_;
   std::array<std::unique_ptr<Subprocess>, 3> processes_;
   std::unique_ptr<intake::v1::IntakeService::Stub> intake_;
   std::unique_ptr<routing::v1::RoutingService::Stub> routing_;

@@ -143,7 +143,7 @@ RawCallResult CallRaw(const std::string& target, const std::string& method,
   return result;
 }
 
-absl::StatusOr<std::string> FetchMetrics(int port) {
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   timeval timeout{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
@@ -153,12 +153,12 @@ absl::StatusOr<std::string> FetchMetrics(int port) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot connect to metrics port ", port));
+    return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
   }
-  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
   if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
     close(fd);
-    return absl::UnavailableError("cannot send the metrics request");
+    return absl::UnavailableError(absl::StrCat("cannot send GET ", path));
   }
   std::string response;
   char chunk[8192];
@@ -167,13 +167,15 @@ absl::StatusOr<std::string> FetchMetrics(int port) {
   close(fd);
   const size_t body = response.find("\r\n\r\n");
   if (!absl::StartsWith(response, "HTTP/1.") || body == std::string::npos) {
-    return absl::UnavailableError("malformed metrics response");
+    return absl::UnavailableError(absl::StrCat("malformed response to GET ", path));
   }
   if (response.find(" 200 ") == std::string::npos) {
     return absl::UnavailableError(response.substr(0, response.find("\r\n")));
   }
   return response.substr(body + 4);
 }
+
+absl::StatusOr<std::string> FetchMetrics(int port) { return HttpGet(port, "/metrics"); }
 
 absl::StatusOr<double> SampleValue(const std::string& page, const std::string& series) {
   for (absl::string_view line : absl::StrSplit(page, '\n')) {

@@ -26,6 +26,10 @@ struct RawCallResult {
 RawCallResult CallRaw(const std::string& target, const std::string& method,
                       const std::string& request);
 
+// The body of GET http://127.0.0.1:{port}{path} (HTTP/1.0); UNAVAILABLE
+// unless the answer is 200.
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+
 // The body of GET http://127.0.0.1:{port}/metrics.
 absl::StatusOr<std::string> FetchMetrics(int port);
 

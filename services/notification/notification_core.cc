@@ -111,7 +111,13 @@ NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
                     .Name("switchboard_notification_compacted_total")
                     .Help("Acknowledged notifications deleted after the retention period.")
                     .Register(registry)
-                    .Add({})) {}
+                    .Add({})) {
+  // Both modes from the start, so that rates read 0 rather than nothing.
+  for (const char* mode : {"stream", "push"}) {
+    delivered.Add({{"mode", mode}});
+    delivery_lag.Add({{"mode", mode}}, LatencyBuckets());
+  }
+}
 
 NotificationCore::NotificationCore(LogStore& store, CommitQueue& commits,
                                    NotificationMetrics& metrics, Clock& clock)

@@ -1,0 +1,354 @@
+// What operators deploy, checked without a cluster: the Grafana dashboard,
+// the alerting rules, the Kubernetes manifests of every overlay and the
+// container images' Dockerfile. Run by CTest (deploy_test) after the build;
+// SWITCHBOARD_BIN_DIR points at the built binaries.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import {
+  YAML, alertQueries, allPanels, dashboardQueries, readAlerts, readDashboard, root,
+} from './operations.mjs';
+
+const binDir = process.env.SWITCHBOARD_BIN_DIR ?? path.join(root, 'build/bin');
+const nodeModules = path.join(root, 'tools/node/node_modules');
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  if (result.error) throw result.error;
+  return result;
+}
+
+function assertRuns(command, args, options) {
+  const result = run(command, args, options);
+  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+function tempFile(name, content) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-test-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+// promtool parses expressions only inside rule files: each becomes a
+// recording rule.
+function checkPromql(queries) {
+  const rules = {
+    groups: [{
+      name: 'parse-check',
+      rules: queries.map((query, i) => ({ record: `parse_check:query_${i}`, expr: query.expr })),
+    }],
+  };
+  return run('promtool', ['check', 'rules', tempFile('rules.yaml', YAML.stringify(rules))]);
+}
+
+describe('Grafana dashboard', () => {
+  const dashboard = readDashboard();
+  const panels = allPanels(dashboard);
+
+  it('is an importable dashboard with a data source variable and unique panel ids', () => {
+    assert.equal(dashboard.uid, 'switchboard-overview');
+    assert.ok(dashboard.schemaVersion >= 36);
+    const variables = dashboard.templating.list.map((variable) => variable.name);
+    assert.deepEqual(variables, ['datasource', 'business_group']);
+    const ids = panels.map((panel) => panel.id);
+    assert.equal(new Set(ids).size, ids.length, 'panel ids repeat');
+    for (const panel of panels) {
+      const { x, y, w, h } = panel.gridPos;
+      assert.ok(x >= 0 && w > 0 && x + w <= 24 && y >= 0 && h > 0, `${panel.title}: gridPos ${JSON.stringify(panel.gridPos)}`);
+      if (panel.type === 'row') continue;
+      assert.equal(panel.datasource.uid, '${datasource}', `${panel.title}: fixed data source`);
+      assert.ok(panel.description, `${panel.title}: no description`);
+      assert.ok(panel.targets.length > 0, `${panel.title}: no query`);
+      for (const target of panel.targets) assert.ok(target.expr && target.refId, `${panel.title}: empty target`);
+    }
+  });
+
+  it('has no two panels on the same cells', () => {
+    const taken = new Map();
+    for (const panel of panels) {
+      const { x, y, w, h } = panel.gridPos;
+      for (let row = y; row < y + h; ++row) {
+        for (let column = x; column < x + w; ++column) {
+          const key = `${row}:${column}`;
+          assert.ok(!taken.has(key), `${panel.title} overlaps ${taken.get(key)}`);
+          taken.set(key, panel.title);
+        }
+      }
+    }
+  });
+
+  it('has the customer-experience row and rate, errors and duration for every service', () => {
+    const rows = [];
+    for (const panel of dashboard.panels) {
+      if (panel.type === 'row') rows.push({ title: panel.title, panels: [] });
+      else rows.at(-1).panels.push(panel);
+    }
+    assert.deepEqual(rows.map((row) => row.title),
+      ['Customer experience', 'Intake service', 'Routing service', 'Notification service']);
+    const experience = rows[0].panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join('\n');
+    for (const metric of ['time_to_route_seconds', 'time_to_acknowledge_seconds', 'time_to_resolve_seconds']) {
+      assert.match(experience, new RegExp(`histogram_quantile\\(0\\.\\d+, sum by \\(le, business_group\\) \\(rate\\(switchboard_intake_${metric}_bucket`));
+    }
+    for (const metric of ['sla_breaches_total', 'intake_backlog', 'notification_backlog', 'dead_letters', 'open_issues', 'default_decisions_total']) {
+      assert.ok(experience.includes(metric), `customer-experience row lacks ${metric}`);
+    }
+    for (const [index, job] of [[1, 'switchboard-intake'], [2, 'switchboard-routing'], [3, 'switchboard-notification']]) {
+      const titles = rows[index].panels.map((panel) => panel.title);
+      for (const title of ['Up', 'Requests', 'Errors', 'Duration']) assert.ok(titles.includes(title), `${job}: no ${title}`);
+      for (const panel of rows[index].panels.filter((p) => ['Requests', 'Errors', 'Duration'].includes(p.title))) {
+        for (const target of panel.targets) assert.ok(target.expr.includes(`job="${job}"`), `${job} ${panel.title}: ${target.expr}`);
+      }
+    }
+  });
+
+  it('every query parses (promtool)', () => {
+    const result = checkPromql(dashboardQueries(dashboard));
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+  });
+
+  it('the parse check itself refuses a broken query', () => {
+    const result = checkPromql([{ expr: 'sum(rate(switchboard_intake_issues_submitted_total[5m])' }]);
+    assert.notEqual(result.status, 0);
+  });
+});
+
+describe('alerting rules', () => {
+  const alerts = readAlerts();
+  const names = alertQueries(alerts).map((rule) => rule.alert);
+
+  it('promtool check rules passes', () => {
+    assertRuns('promtool', ['check', 'rules', 'deploy/prometheus/alerts.yaml']);
+  });
+
+  it('promtool test rules passes', () => {
+    assertRuns('promtool', ['test', 'rules', 'deploy/prometheus/tests/alerts_test.yaml']);
+  });
+
+  it('cover what the operators asked for', () => {
+    for (const name of [
+      'SwitchboardServiceDown', 'SwitchboardHighErrorRatio', 'SwitchboardIntakeBacklogTooOld',
+      'SwitchboardIntakeBacklogGrowing', 'SwitchboardSlaBreachRateHigh', 'SwitchboardDeadLetters',
+      'SwitchboardDefaultRouteShareHigh',
+    ]) {
+      assert.ok(names.includes(name), `no alert ${name}`);
+    }
+    for (const group of alerts.groups) {
+      for (const rule of group.rules) {
+        assert.match(rule.labels.severity, /^(critical|warning)$/, rule.alert);
+        assert.ok(rule.annotations.summary && rule.annotations.description, `${rule.alert}: annotations`);
+      }
+    }
+  });
+
+  it('every alert has a unit test where it fires and one where it stays quiet', () => {
+    const tests = YAML.parse(fs.readFileSync(path.join(root, 'deploy/prometheus/tests/alerts_test.yaml'), 'utf8'));
+    const fires = new Set();
+    const quiet = new Set();
+    for (const test of tests.tests) {
+      for (const check of test.alert_rule_test ?? []) {
+        (check.exp_alerts?.length ? fires : quiet).add(check.alertname);
+      }
+    }
+    for (const name of names) {
+      assert.ok(fires.has(name), `${name} never fires in alerts_test.yaml`);
+      assert.ok(quiet.has(name), `${name} is never checked quiet in alerts_test.yaml`);
+    }
+  });
+});
+
+// kubernetes-models classes by apiVersion and kind, for validation against
+// the Kubernetes (and Prometheus Operator) schemas.
+async function modelFor(apiVersion, kind) {
+  const module = apiVersion === 'monitoring.coreos.com/v1'
+    ? '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/index.js'
+    : `kubernetes-models/${apiVersion}/index.js`;
+  const file = path.join(nodeModules, module);
+  assert.ok(fs.existsSync(file), `no schema for ${apiVersion} (${file})`);
+  const models = await import(pathToFileURL(file));
+  assert.ok(models[kind], `no schema for ${apiVersion} ${kind}`);
+  return models[kind];
+}
+
+function render(dir) {
+  const output = assertRuns('kubectl', ['kustomize', dir]);
+  return { output, objects: YAML.parseAllDocuments(output).map((document) => document.toJS()) };
+}
+
+const overlays = ['deploy/k8s/overlays/dev', 'deploy/k8s/overlays/production'];
+
+describe('Kubernetes manifests', () => {
+  it('the copies of the ruleset, the alerts and the dashboard are up to date', () => {
+    assertRuns('scripts/generate-deploy.sh', ['--check']);
+  });
+
+  it('the validator refuses a broken object', async () => {
+    const StatefulSet = await modelFor('apps/v1', 'StatefulSet');
+    const broken = new StatefulSet({ metadata: { name: 'x' }, spec: { replicas: 'one', selector: {}, serviceName: 'x', template: {} } });
+    assert.throws(() => broken.validate(), /replicas/);
+  });
+
+  it('yamllint passes on the sources', () => {
+    assertRuns('yamllint', ['--strict', '-c', '.yamllint.yaml', 'deploy', 'config', '.yamllint.yaml']);
+  });
+
+  for (const overlay of overlays) {
+    describe(overlay, () => {
+      const { output, objects } = render(overlay);
+      const find = (kind, name) => objects.find((object) => object.kind === kind && object.metadata.name === name);
+      const statefulSets = objects.filter((object) => object.kind === 'StatefulSet');
+
+      it('renders objects that validate against the Kubernetes schemas', async () => {
+        assert.ok(objects.length > 10);
+        for (const object of objects) {
+          const Model = await modelFor(object.apiVersion, object.kind);
+          assert.doesNotThrow(() => new Model(object).validate(), `${object.kind} ${object.metadata.name}`);
+        }
+      });
+
+      it('passes yamllint', () => {
+        assertRuns('yamllint', ['--strict', '-d', '{extends: default, rules: {line-length: disable, document-start: disable, indentation: {indent-sequences: whatever}}}',
+          tempFile('rendered.yaml', output)]);
+      });
+
+      it('runs each service as a hardened StatefulSet with its own volume', () => {
+        assert.deepEqual(statefulSets.map((set) => set.metadata.name).sort(),
+          ['switchboard-intake', 'switchboard-notification', 'switchboard-routing']);
+        for (const set of statefulSets) {
+          const name = set.metadata.name;
+          const pod = set.spec.template.spec;
+          const [container] = pod.containers;
+          assert.equal(find('Service', set.spec.serviceName)?.spec.clusterIP, 'None', `${name}: no headless governing Service`);
+          assert.equal(set.spec.volumeClaimTemplates[0].metadata.name, 'data');
+          assert.ok(container.volumeMounts.some((mount) => mount.name === 'data' && mount.mountPath === '/var/lib/switchboard'));
+          assert.ok(container.args.includes('--data_dir=/var/lib/switchboard'), name);
+          for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+            assert.equal(container[probe]?.grpc?.port, 50051, `${name}: ${probe} is not a gRPC probe`);
+          }
+          for (const kind of ['requests', 'limits']) {
+            assert.ok(container.resources[kind].cpu && container.resources[kind].memory, `${name}: ${kind}`);
+          }
+          assert.equal(pod.securityContext.runAsNonRoot, true);
+          assert.ok(pod.securityContext.runAsUser > 0);
+          assert.equal(pod.automountServiceAccountToken, false);
+          assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+          assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+          assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
+          // Termination grace outlasts the drain the flags ask for.
+          const seconds = (flag) => Number((container.args.find((arg) => arg.startsWith(`--${flag}=`)) ?? '=0s').split('=')[1].replace(/s$/, ''));
+          assert.ok(pod.terminationGracePeriodSeconds > seconds('shutdown_delay') + seconds('drain_grace'), name);
+          assert.equal(set.spec.template.metadata.annotations['prometheus.io/scrape'], 'true');
+          const budget = objects.find((object) => object.kind === 'PodDisruptionBudget'
+            && object.spec.selector.matchLabels['app.kubernetes.io/name'] === name);
+          assert.ok(budget, `${name}: no PodDisruptionBudget`);
+        }
+      });
+
+      it('wires intake to its peers and routing to the ruleset ConfigMap', () => {
+        const intake = find('StatefulSet', 'switchboard-intake').spec.template.spec.containers[0];
+        assert.ok(intake.args.includes('--routing_target=switchboard-routing:50051'));
+        assert.ok(intake.args.includes('--notification_target=switchboard-notification:50051'));
+        assert.ok(find('Service', 'switchboard-routing') && find('Service', 'switchboard-notification'));
+        const routing = find('StatefulSet', 'switchboard-routing').spec.template.spec;
+        assert.ok(routing.containers[0].args.includes('--ruleset_file=/etc/switchboard/ruleset.yaml'));
+        const volume = routing.volumes.find((v) => v.name === 'ruleset');
+        const configMap = find('ConfigMap', volume.configMap.name);
+        assert.ok(configMap, 'the ruleset ConfigMap is not rendered under the name the pod mounts');
+        assert.equal(configMap.data['ruleset.yaml'], fs.readFileSync(path.join(root, 'config/sample-ruleset.yaml'), 'utf8'));
+      });
+
+      it('denies all traffic but the intended', () => {
+        const policies = objects.filter((object) => object.kind === 'NetworkPolicy');
+        const deny = policies.find((policy) => policy.metadata.name === 'switchboard-default-deny');
+        assert.deepEqual(deny.spec.policyTypes, ['Ingress', 'Egress']);
+        assert.equal(deny.spec.ingress, undefined);
+        assert.equal(deny.spec.egress, undefined);
+        const routing = policies.find((policy) => policy.metadata.name === 'switchboard-routing');
+        assert.deepEqual(routing.spec.policyTypes, ['Ingress'], 'routing calls nothing but DNS');
+        const intake = policies.find((policy) => policy.metadata.name === 'switchboard-intake');
+        const peers = intake.spec.egress[0].to.map((peer) => peer.podSelector.matchLabels['app.kubernetes.io/name']).sort();
+        assert.deepEqual(peers, ['switchboard-notification', 'switchboard-routing']);
+      });
+
+      it('puts everything in the overlay namespace and sets the images', () => {
+        const namespace = objects.find((object) => object.kind === 'Namespace').metadata.name;
+        for (const object of objects) {
+          if (['Namespace', 'PriorityClass'].includes(object.kind)) continue;
+          assert.equal(object.metadata.namespace, namespace, `${object.kind} ${object.metadata.name}`);
+        }
+        for (const set of statefulSets) {
+          const image = set.spec.template.spec.containers[0].image;
+          assert.match(image, new RegExp(`${set.metadata.name}:[\\w.]+$`));
+        }
+      });
+    });
+  }
+
+  it('production adds the monitoring component, in step with the alerts and the dashboard', () => {
+    const { objects } = render('deploy/k8s/overlays/production');
+    const rule = objects.find((object) => object.kind === 'PrometheusRule');
+    assert.deepEqual(rule.spec.groups, readAlerts().groups);
+    const monitor = objects.find((object) => object.kind === 'ServiceMonitor');
+    assert.equal(monitor.spec.jobLabel, 'app.kubernetes.io/name');
+    const scraped = objects.filter((object) => object.kind === 'Service'
+      && object.metadata.labels?.['switchboard.io/metrics'] === monitor.spec.selector.matchLabels['switchboard.io/metrics']);
+    assert.deepEqual(scraped.map((service) => service.metadata.labels['app.kubernetes.io/name']).sort(),
+      ['switchboard-intake', 'switchboard-notification', 'switchboard-routing']);
+    for (const service of scraped) assert.ok(service.spec.ports.some((port) => port.name === monitor.spec.endpoints[0].port));
+    const dashboard = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.labels?.grafana_dashboard === '1');
+    assert.deepEqual(JSON.parse(dashboard.data['switchboard.json']), readDashboard());
+
+    const dev = render('deploy/k8s/overlays/dev').objects;
+    assert.ok(!dev.some((object) => object.kind === 'ServiceMonitor'), 'dev assumes no Prometheus Operator');
+  });
+});
+
+describe('container images', () => {
+  const dockerfile = fs.readFileSync(path.join(root, 'docker/Dockerfile'), 'utf8');
+  const lint = path.join(nodeModules, '.bin/dockerfilelint');
+
+  it('dockerfilelint passes', () => {
+    assertRuns(lint, ['Dockerfile'], { cwd: path.join(root, 'docker') });
+  });
+
+  it('dockerfilelint refuses a bad Dockerfile', () => {
+    const result = run(lint, [tempFile('Dockerfile', 'FROM debian\nRUN apt-get install curl\nADD . /\n')]);
+    assert.notEqual(result.status, 0, result.stdout);
+  });
+
+  it('builds on Debian 12, tags every base image, and runs each binary as a non-root entrypoint', () => {
+    const stages = [];
+    for (const [, image, stage] of dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)) {
+      assert.ok(stages.includes(image) || /^debian:12(-slim)?$/.test(image), `FROM ${image}`);
+      stages.push(stage);
+    }
+    assert.deepEqual(stages, ['build', 'runtime', 'intake', 'routing', 'notification', 'cli']);
+    assert.match(dockerfile, /^USER 10001:10001$/m);
+    for (const binary of ['switchboard-intake', 'switchboard-routing', 'switchboard-notification', 'switchboard']) {
+      assert.ok(dockerfile.includes(`ENTRYPOINT ["/usr/local/bin/${binary}"]`), binary);
+    }
+  });
+
+  it('the runtime stage installs every shared library the built binaries load', () => {
+    const runtime = dockerfile.split(/^FROM /m).find((stage) => stage.startsWith('debian:12-slim AS runtime'));
+    const installed = new Set(runtime.match(/install -y --no-install-recommends([^&]*)&&/s)[1].split(/[\s\\]+/).filter(Boolean));
+    const needed = new Set();
+    for (const binary of ['switchboard-intake', 'switchboard-routing', 'switchboard-notification', 'switchboard']) {
+      const libraries = assertRuns('ldd', [path.join(binDir, binary)]).matchAll(/=> (\/\S+)/g);
+      for (const [, library] of libraries) {
+        const owner = run('dpkg', ['-S', fs.realpathSync(library)]);
+        const fallback = owner.status === 0 ? owner : run('dpkg', ['-S', library]);
+        assert.equal(fallback.status, 0, `no Debian package owns ${library}`);
+        needed.add(fallback.stdout.split(':')[0]);
+      }
+    }
+    const missing = [...needed].filter((name) => !installed.has(name));
+    assert.deepEqual(missing, [], 'add these to the runtime stage');
+  });
+});
