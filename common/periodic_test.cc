@@ -1,0 +1,51 @@
+#include "common/periodic.h"
+
+#include <atomic>
+
+#include <gtest/gtest.h>
+
+#include "absl/time/clock.h"
+
+namespace switchboard {
+namespace {
+
+// Waits (bounded) until `count` reaches `want`.
+bool AwaitCount(const std::atomic<int>& count, int want) {
+  for (int i = 0; i < 2000 && count.load() < want; ++i) absl::SleepFor(absl::Milliseconds(1));
+  return count.load() >= want;
+}
+
+TEST(PeriodicTaskTest, RunsAtOnceThenEveryIntervalOfItsClock) {
+  FakeClock clock;
+  std::atomic<int> runs{0};
+  PeriodicTask task(clock, absl::Seconds(15), [&] { ++runs; });
+  task.Start();
+  ASSERT_TRUE(AwaitCount(runs, 1));
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(runs.load(), 1) << "ran again before the interval passed";
+  clock.Advance(absl::Seconds(15));
+  ASSERT_TRUE(AwaitCount(runs, 2));
+  clock.Advance(absl::Seconds(15));
+  ASSERT_TRUE(AwaitCount(runs, 3));
+  task.Stop();
+  clock.Advance(absl::Seconds(60));
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(runs.load(), 3) << "ran after Stop()";
+}
+
+TEST(PeriodicTaskTest, StopWithoutStartAndTwiceIsHarmless) {
+  FakeClock clock;
+  PeriodicTask never(clock, absl::Seconds(1), [] {});
+  never.Stop();
+  never.Stop();
+  std::atomic<int> runs{0};
+  PeriodicTask task(clock, absl::Hours(1), [&] { ++runs; });
+  task.Start();
+  ASSERT_TRUE(AwaitCount(runs, 1));
+  task.Stop();  // wakes the thread out of its hour-long wait at once
+  task.Stop();
+  EXPECT_EQ(runs.load(), 1);
+}
+
+}  // namespace
+}  // namespace switchboard
