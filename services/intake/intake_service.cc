@@ -17,12 +17,22 @@ namespace switchboard::intake {
         });                                                                                  \
   }
 
-SWITCHBOARD_SERVE_ISSUE_WRITE(SubmitIssue, SubmitIssueRequest, Submit)
+SWITCHBOARD_SERVE_ISSUE_WRITE(SubmitDurably, SubmitIssueRequest, Submit)
 SWITCHBOARD_SERVE_ISSUE_WRITE(AcknowledgeIssue, AcknowledgeIssueRequest, Acknowledge)
 SWITCHBOARD_SERVE_ISSUE_WRITE(ResolveIssue, ResolveIssueRequest, Resolve)
 SWITCHBOARD_SERVE_ISSUE_WRITE(TransferIssue, TransferIssueRequest, Transfer)
 
 #undef SWITCHBOARD_SERVE_ISSUE_WRITE
+
+grpc::ServerUnaryReactor* IntakeService::SubmitIssue(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  if (!options_.noop_submit) return SubmitDurably(context, request, response);
+  return ServeUnary<v1::SubmitIssueRequest>(
+      context, request, response, [](const v1::SubmitIssueRequest& parsed, UnaryResponder done) {
+        done.Finish(parsed.issue());
+      });
+}
 
 grpc::ServerUnaryReactor* IntakeService::GetIssue(grpc::CallbackServerContext* context,
                                                   const grpc::ByteBuffer* request,

@@ -18,9 +18,18 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitIssue<
                     v1::IntakeService::WithRawCallbackMethod_TransferIssue<
                         v1::IntakeService::Service>>>>>>;
 
+struct IntakeServiceOptions {
+  // Benchmarks only (--noop_submit): SubmitIssue parses the request and
+  // answers at once with the issue as sent; nothing is validated or stored.
+  // The baseline that the durable SubmitIssue is measured against.
+  bool noop_submit = false;
+};
+
 class IntakeService final : public RawIntakeService {
  public:
-  explicit IntakeService(IntakeCore& core) : core_(core) {}
+  using Options = IntakeServiceOptions;
+
+  explicit IntakeService(IntakeCore& core, Options options = {}) : core_(core), options_(options) {}
 
   grpc::ServerUnaryReactor* SubmitIssue(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
@@ -42,7 +51,12 @@ class IntakeService final : public RawIntakeService {
                                           grpc::ByteBuffer* response) override;
 
  private:
+  grpc::ServerUnaryReactor* SubmitDurably(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response);
+
   IntakeCore& core_;
+  const Options options_;
 };
 
 }  // namespace switchboard::intake

@@ -19,6 +19,9 @@ ABSL_FLAG(std::string, notification_target, "127.0.0.1:50053",
           "NotificationService address, host:port");
 ABSL_FLAG(absl::Duration, census_interval, absl::Seconds(15),
           "how often the open issues are counted for the metrics");
+ABSL_FLAG(bool, noop_submit, false,
+          "benchmarks only: SubmitIssue answers at once, storing nothing (the baseline of "
+          "bench/submit_bench.sh)");
 ABSL_FLAG(absl::Duration, peer_timeout, absl::Seconds(5),
           "deadline of each call to routing and notification");
 
@@ -46,7 +49,9 @@ int Run() {
   if (absl::Status started = dispatcher.Start(); !started.ok()) return ExitWithError(started);
   OpenIssueCensus census(store, metrics, Clock::Real(), absl::GetFlag(FLAGS_census_interval));
   census.Start();
-  IntakeService service(**core);
+  const bool noop_submit = absl::GetFlag(FLAGS_noop_submit);
+  if (noop_submit) log::Warning("--noop_submit: SubmitIssue stores nothing (benchmark baseline)");
+  IntakeService service(**core, {.noop_submit = noop_submit});
   auto host = ServiceHost::Start(ServerConfigFromFlags(),
                                  {{&service, v1::IntakeService::service_full_name()}}, registry,
                                  {std::make_shared<DatabaseMetrics>(**db)});
