@@ -177,7 +177,8 @@ void PushDeliverer::Stop() {
   {
     MutexLock lock(mu_);
     for (Call* call : in_flight_) call->context.TryCancel();
-    while (!in_flight_.empty()) drained_.Wait(mu_);
+    // Calls end, and their attempts are recorded, before this returns.
+    while (!in_flight_.empty() || recording_ > 0) drained_.Wait(mu_);
     for (auto& [subscriber, lane] : lanes_) lanes.push_back(lane);
   }
   for (const std::shared_ptr<Lane>& lane : lanes) core_.Unwatch(lane->subscriber, lane.get());
@@ -290,95 +291,113 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
   const absl::Time now = clock_.Now();
   Lane& lane = *call->lane;
   const v1::Notification& notification = call->notification;
-  rocksdb::WriteBatch batch;
-  uint64_t cursor = 0;
-  // Serialises this lane's writes with every other push write (see Delete).
-  MutexLock write(write_mu_);
   {
     MutexLock lock(mu_);
     if (stopping_ && status.error_code() == grpc::StatusCode::CANCELLED) {
       // Our own shutdown cancelled it: not the receiver's failure, and not
       // an attempt to count. The next start sends it again.
       lane.busy = false;
-      in_flight_.erase(call.get());
-      if (in_flight_.empty()) drained_.SignalAll();
+      FinishCallLocked(std::move(call));
       return;
     }
-    v1::DeliveryAttempt attempt;
-    attempt.set_subscriber(lane.subscriber);
-    attempt.set_sequence(notification.sequence());
-    attempt.set_event_id(notification.event().id());
-    attempt.set_attempt(call->attempt);
-    *attempt.mutable_time() = ToProtoTime(call->start);
-    attempt.set_code(CodeName(status.error_code()));
-    attempt.set_message(StoredMessage(status.error_message()));
-    bool settled = true;
-    if (status.ok()) {
-      attempt.set_outcome(v1::ATTEMPT_OUTCOME_DELIVERED);
-      metrics_.push_attempts.Add({{"outcome", "delivered"}}).Increment();
-      metrics_.delivered.Add({{"mode", "push"}}).Increment();
-      metrics_.delivery_lag.Add({{"mode", "push"}}, LatencyBuckets())
-          .Observe(absl::ToDoubleSeconds(now - FromProtoTime(notification.publish_time())));
-    } else {
-      metrics_.push_failures.Add({{"code", attempt.code()}}).Increment();
-      if (call->attempt >= options_.max_attempts) {
-        attempt.set_outcome(v1::ATTEMPT_OUTCOME_DEAD_LETTERED);
-        metrics_.push_attempts.Add({{"outcome", "dead_lettered"}}).Increment();
-        v1::DeadLetter dead_letter;
-        *dead_letter.mutable_notification() = notification;
-        dead_letter.set_attempts(call->attempt);
-        dead_letter.set_last_code(attempt.code());
-        dead_letter.set_last_message(attempt.message());
-        *dead_letter.mutable_dead_letter_time() = ToProtoTime(now);
-        store_.PutDeadLetter(dead_letter, batch);
-        metrics_.dead_lettered.Increment();
-        metrics_.dead_letters.Increment();
-        log::Warning("push dead-lettered", {{"subscriber", lane.subscriber},
-                                            {"sequence", notification.sequence()},
-                                            {"attempts", call->attempt},
-                                            {"code", attempt.code()}});
+  }
+  rocksdb::WriteBatch batch;
+  uint64_t cursor = 0;
+  {
+    // Serialises this lane's writes with every other push write (see Delete).
+    MutexLock write(write_mu_);
+    {
+      MutexLock lock(mu_);
+      v1::DeliveryAttempt attempt;
+      attempt.set_subscriber(lane.subscriber);
+      attempt.set_sequence(notification.sequence());
+      attempt.set_event_id(notification.event().id());
+      attempt.set_attempt(call->attempt);
+      *attempt.mutable_time() = ToProtoTime(call->start);
+      attempt.set_code(CodeName(status.error_code()));
+      attempt.set_message(StoredMessage(status.error_message()));
+      bool settled = true;
+      if (status.ok()) {
+        attempt.set_outcome(v1::ATTEMPT_OUTCOME_DELIVERED);
+        metrics_.push_attempts.Add({{"outcome", "delivered"}}).Increment();
+        metrics_.delivered.Add({{"mode", "push"}}).Increment();
+        metrics_.delivery_lag.Add({{"mode", "push"}}, LatencyBuckets())
+            .Observe(absl::ToDoubleSeconds(now - FromProtoTime(notification.publish_time())));
       } else {
-        attempt.set_outcome(v1::ATTEMPT_OUTCOME_FAILED);
-        metrics_.push_attempts.Add({{"outcome", "failed"}}).Increment();
-        lane.not_before = now + lane.backoff.Next();
-        settled = false;
-      }
-    }
-    store_.PutAttempt(++last_attempt_id_, attempt, batch);
-    if (settled) {
-      lane.attempts = 0;
-      lane.backoff.Reset();
-      lane.not_before = absl::InfinitePast();
-      if (call->redriven) {
-        lane.redriven.pop_front();
-        lane.redriven_settling.insert(notification.sequence());
-        store_.DeleteRedriven(notification, batch);
-      } else {
-        lane.chunk.pop_front();
-        if (!lane.deleted) {
-          lane.subscription.set_delivered_sequence(notification.sequence());
-          store_.PutSubscription(lane.subscription, batch);
-          cursor = notification.sequence();
+        metrics_.push_failures.Add({{"code", attempt.code()}}).Increment();
+        if (call->attempt >= options_.max_attempts) {
+          attempt.set_outcome(v1::ATTEMPT_OUTCOME_DEAD_LETTERED);
+          metrics_.push_attempts.Add({{"outcome", "dead_lettered"}}).Increment();
+          v1::DeadLetter dead_letter;
+          *dead_letter.mutable_notification() = notification;
+          dead_letter.set_attempts(call->attempt);
+          dead_letter.set_last_code(attempt.code());
+          dead_letter.set_last_message(attempt.message());
+          *dead_letter.mutable_dead_letter_time() = ToProtoTime(now);
+          store_.PutDeadLetter(dead_letter, batch);
+          metrics_.dead_lettered.Increment();
+          metrics_.dead_letters.Increment();
+          log::Warning("push dead-lettered", {{"subscriber", lane.subscriber},
+                                              {"sequence", notification.sequence()},
+                                              {"attempts", call->attempt},
+                                              {"code", attempt.code()}});
+        } else {
+          attempt.set_outcome(v1::ATTEMPT_OUTCOME_FAILED);
+          metrics_.push_attempts.Add({{"outcome", "failed"}}).Increment();
+          lane.not_before = now + lane.backoff.Next();
+          settled = false;
         }
       }
+      store_.PutAttempt(++last_attempt_id_, attempt, batch);
+      if (settled) {
+        lane.attempts = 0;
+        lane.backoff.Reset();
+        lane.not_before = absl::InfinitePast();
+        if (call->redriven) {
+          lane.redriven.pop_front();
+          lane.redriven_settling.insert(notification.sequence());
+          store_.DeleteRedriven(notification, batch);
+        } else {
+          lane.chunk.pop_front();
+          if (!lane.deleted) {
+            lane.subscription.set_delivered_sequence(notification.sequence());
+            store_.PutSubscription(lane.subscription, batch);
+            cursor = notification.sequence();
+          }
+        }
+      }
+      ++recording_;
     }
-    in_flight_.erase(call.get());
-    if (in_flight_.empty()) drained_.SignalAll();
+    const uint64_t redriven = call->redriven ? notification.sequence() : 0;
+    core_.CommitWithCursor(
+        lane.subscriber, cursor, std::move(batch),
+        [this, lane = call->lane, redriven](const absl::Status& written) {
+          MutexLock lock(mu_);
+          if (!written.ok()) {
+            log::Error("cannot record a push attempt",
+                       {{"subscriber", lane->subscriber}, {"error", written.ToString()}});
+          }
+          if (redriven != 0) lane->redriven_settling.erase(redriven);
+          --recording_;
+          SignalIfDrainedLocked();
+        });
   }
-  const uint64_t redriven = call->redriven ? notification.sequence() : 0;
-  core_.CommitWithCursor(lane.subscriber, cursor, std::move(batch),
-                         [this, lane = call->lane, redriven](const absl::Status& written) {
-                           MutexLock lock(mu_);
-                           if (!written.ok()) {
-                             log::Error(
-                                 "cannot record a push attempt",
-                                 {{"subscriber", lane->subscriber}, {"error", written.ToString()}});
-                           }
-                           if (redriven != 0) lane->redriven_settling.erase(redriven);
-                         });
   MutexLock lock(mu_);
   lane.busy = false;
   WakeLocked();
+  FinishCallLocked(std::move(call));
+}
+
+void PushDeliverer::FinishCallLocked(std::unique_ptr<Call> call) {
+  in_flight_.erase(call.get());
+  call.reset();
+  SignalIfDrainedLocked();
+}
+
+void PushDeliverer::SignalIfDrainedLocked() {
+  // Stop() may destroy this deliverer as soon as it sees this: the caller
+  // must not touch any member after releasing mu_.
+  if (in_flight_.empty() && recording_ == 0) drained_.SignalAll();
 }
 
 void PushDeliverer::CreateSubscription(const v1::CreatePushSubscriptionRequest& request,

@@ -96,6 +96,10 @@ class PushDeliverer {
   const v1::Notification* NextLocked(Lane& lane) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(std::unique_ptr<Call> call);
   void Completed(std::unique_ptr<Call> call, const grpc::Status& status);
+  // Forgets a finished call. Stop() may return, and *this go, as soon as
+  // the caller releases mu_.
+  void FinishCallLocked(std::unique_ptr<Call> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SignalIfDrainedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<Lane> NewLane(const v1::PushSubscription& subscription)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WakeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -124,6 +128,8 @@ class PushDeliverer {
   absl::flat_hash_set<std::string> redriving_ ABSL_GUARDED_BY(mu_);
   // Calls started and not yet completed; Stop() cancels them.
   absl::flat_hash_set<Call*> in_flight_ ABSL_GUARDED_BY(mu_);
+  // Attempts whose batch is queued but whose commit callback has not run.
+  int recording_ ABSL_GUARDED_BY(mu_) = 0;
   CondVar drained_;
   std::thread scheduler_;
 };
