@@ -119,16 +119,15 @@ class Load {
     issue.set_submitter("load@example.com");
     ++in_flight_;
     Call* raw = call.release();
-    stubs_[connection]->async()->SubmitIssue(&raw->context, &raw->request, &raw->response,
-                                             [this, raw, connection, closed](grpc::Status status) {
-                                               std::unique_ptr<Call> done(raw);
-                                               const absl::Time end = absl::Now();
-                                               if (done->start >= measure_from_ && end <= stop_at_)
-                                                 Record(status, end - done->start);
-                                               --in_flight_;
-                                               if (closed && end < stop_at_)
-                                                 Start(connection, end, true);
-                                             });
+    stubs_[connection]->async()->SubmitIssue(
+        &raw->context, &raw->request, &raw->response,
+        [this, raw, connection, closed](const grpc::Status& status) {
+          std::unique_ptr<Call> done(raw);
+          const absl::Time end = absl::Now();
+          if (done->start >= measure_from_ && end <= stop_at_) Record(status, end - done->start);
+          --in_flight_;
+          if (closed && end < stop_at_) Start(connection, end, true);
+        });
   }
 
   void Record(const grpc::Status& status, absl::Duration latency) {
