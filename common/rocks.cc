@@ -8,6 +8,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "absl/container/flat_hash_map.h"
@@ -84,9 +85,36 @@ class StallListener final : public rocksdb::EventListener {
 
 namespace {
 
+// The leading bytes of a key: all but its last `suffix` bytes. Keys under one
+// prefix share a memtable insert hint (see ColumnFamily).
+class StripSuffixTransform final : public rocksdb::SliceTransform {
+ public:
+  explicit StripSuffixTransform(size_t suffix)
+      : suffix_(suffix), name_(absl::StrCat("switchboard.StripSuffix.", suffix)) {}
+
+  const char* Name() const override { return name_.c_str(); }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - suffix_);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= suffix_; }
+
+ private:
+  const size_t suffix_;
+  const std::string name_;
+};
+
 rocksdb::ColumnFamilyOptions FamilyOptions(const DatabaseOptions& options,
+                                           const ColumnFamily& hints,
                                            const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions family;
+  if (hints.ascending_suffix_bytes > 0) {
+    family.memtable_insert_with_hint_prefix_extractor =
+        std::make_shared<StripSuffixTransform>(hints.ascending_suffix_bytes);
+  }
+  if (hints.lookups_mostly_miss) {
+    family.memtable_whole_key_filtering = true;
+    family.memtable_prefix_bloom_size_ratio = 0.05;
+  }
   family.write_buffer_size = options.write_buffer_bytes;
   family.max_write_buffer_number = 4;
   family.min_write_buffer_number_to_merge = 1;
@@ -133,11 +161,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   db_options.listeners.push_back(stalls);
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  const rocksdb::ColumnFamilyOptions family_options = FamilyOptions(options, cache);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, family_options);
-  for (const std::string& name : options.column_families) {
-    descriptors.emplace_back(name, family_options);
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                           FamilyOptions(options, {rocksdb::kDefaultColumnFamilyName}, cache));
+  for (const ColumnFamily& family : options.column_families) {
+    descriptors.emplace_back(family.name, FamilyOptions(options, family, cache));
   }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 #include "absl/strings/string_view.h"
 
@@ -29,11 +30,31 @@ namespace switchboard {
 // what was being done, e.g. "write issue".
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view context);
 
+// A column family, and what its keys look like, so RocksDB can be tuned for
+// them. A plain name converts to a family with no hints.
+struct ColumnFamily {
+  ColumnFamily(const char* family) : name(family) {}  // NOLINT(google-explicit-constructor)
+  ColumnFamily(std::string family) : name(std::move(family)) {}  // NOLINT(google-explicit-constructor)
+  ColumnFamily(std::string family, size_t suffix_bytes, bool mostly_miss = false)
+      : name(std::move(family)), ascending_suffix_bytes(suffix_bytes), lookups_mostly_miss(mostly_miss) {}
+
+  std::string name;
+  // Non-zero: keys end in this many bytes that grow with each insert under
+  // the same leading bytes (a big-endian sequence, a time-ordered id), as in
+  // a queue, a log or an index by id. A memtable insert then starts from
+  // where the last one under the same leading bytes went, instead of
+  // searching the skip list from the top.
+  size_t ascending_suffix_bytes = 0;
+  // Most point lookups are for keys that do not exist (a dedup check): a
+  // memtable bloom filter answers them without a skip-list search.
+  bool lookups_mostly_miss = false;
+};
+
 struct DatabaseOptions {
   // The database directory, created with its parents if missing.
   std::string path;
   // Column families besides "default"; created if missing.
-  std::vector<std::string> column_families;
+  std::vector<ColumnFamily> column_families;
   // Shared block cache for all families.
   size_t block_cache_bytes = size_t{64} << 20;
   // Memtable size per family.

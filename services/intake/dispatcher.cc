@@ -144,7 +144,7 @@ void Dispatcher::RouteLoop() {
 }
 
 bool Dispatcher::RouteOnce(ExponentialBackoff& backoff) {
-  absl::StatusOr<std::vector<QueueItem>> tasks = store_.PeekRouteTasks(options_.route_batch);
+  absl::StatusOr<std::vector<QueueItem>> tasks = store_.PeekRouteTasks(options_.route_batch, route_from_);
   if (!tasks.ok()) {
     log::Error("cannot read the route queue", {{"status", tasks.status()}});
     return false;
@@ -174,8 +174,12 @@ bool Dispatcher::RouteOnce(ExponentialBackoff& backoff) {
                     ? static_cast<int64_t>(tasks->size())
                     : std::max<int64_t>(store_.EstimateRouteTasks(), options_.route_batch),
                 absl::Now() - oldest);
-  if (orphans.Count() > 0) (void)CommitAndWait(std::move(orphans));
-  if (routed.empty()) return true;
+  const uint64_t next = tasks->back().sequence + 1;
+  if (orphans.Count() > 0 && !CommitAndWait(std::move(orphans)).ok()) return false;
+  if (routed.empty()) {
+    route_from_ = next;
+    return true;
+  }
 
   absl::StatusOr<routing::v1::RouteIssuesResponse> response = routing_.RouteIssues(request);
   if (response.ok() && response->decisions_size() != request.requests_size()) {
@@ -196,6 +200,7 @@ bool Dispatcher::RouteOnce(ExponentialBackoff& backoff) {
     log::Error("cannot record routing decisions", {{"status", recorded}});
     return false;
   }
+  route_from_ = next;
   return true;
 }
 
@@ -208,7 +213,7 @@ void Dispatcher::PublishLoop() {
 }
 
 bool Dispatcher::PublishOnce(ExponentialBackoff& backoff) {
-  absl::StatusOr<std::vector<QueueItem>> items = store_.PeekEvents(options_.publish_batch);
+  absl::StatusOr<std::vector<QueueItem>> items = store_.PeekEvents(options_.publish_batch, publish_from_);
   if (!items.ok()) {
     log::Error("cannot read the event queue", {{"status", items.status()}});
     return false;
@@ -243,6 +248,7 @@ bool Dispatcher::PublishOnce(ExponentialBackoff& backoff) {
     log::Error("cannot remove published events", {{"status", removed}});
     return false;
   }
+  publish_from_ = items->back().sequence + 1;
   return true;
 }
 

@@ -93,6 +93,11 @@ class Dispatcher {
   bool timer_wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
+  // Where each queue's next read starts: one past the last item removed.
+  // Each is touched only by its own loop's thread.
+  uint64_t route_from_ = 0;
+  uint64_t publish_from_ = 0;
+
   std::thread router_;
   std::thread publisher_;
   std::thread timers_;

@@ -186,6 +186,29 @@ TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*stored, *issue));
 }
 
+// A consumer that has removed the head of a queue reads on from where it
+// stopped; a reader from the start still sees everything left.
+TEST_F(IntakeCoreTest, QueuesArePeekedFromASequence) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Submit(NewIssue("Queued"), absl::StrCat("req-", i)).ok());
+  absl::StatusOr<std::vector<QueueItem>> all = store_->PeekRouteTasks(10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 5u);
+  rocksdb::WriteBatch removed;
+  store_->DeleteRouteTask((*all)[0].sequence, removed);
+  store_->DeleteRouteTask((*all)[1].sequence, removed);
+  ASSERT_TRUE(db_->db().Write({}, &removed).ok());
+
+  absl::StatusOr<std::vector<QueueItem>> rest = store_->PeekRouteTasks(10, (*all)[1].sequence + 1);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_EQ(rest->size(), 3u);
+  EXPECT_EQ((*rest)[0].sequence, (*all)[2].sequence);
+  EXPECT_EQ((*rest)[0].value, (*all)[2].value);
+  EXPECT_EQ(store_->PeekRouteTasks(10, (*all)[3].sequence)->size(), 2u);
+  EXPECT_EQ(store_->PeekRouteTasks(2)->front().sequence, (*all)[2].sequence);
+  EXPECT_TRUE(store_->PeekRouteTasks(10, (*all)[4].sequence + 1)->empty());
+  EXPECT_EQ(store_->PeekEvents(10, 0)->size(), 5u);
+}
+
 TEST_F(IntakeCoreTest, InvalidSubmissionsListEveryViolation) {
   auto result = Submit(Issue(), "");
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common/key_encoding.h"
 #include "common/status.h"
+#include "services/intake/issue_id.h"
 
 namespace switchboard::intake {
 namespace {
@@ -37,8 +38,16 @@ std::string IndexPrefix(FilterField field, absl::string_view value) {
 
 }  // namespace
 
-std::vector<std::string> IssueStore::ColumnFamilies() {
-  return {kIssues, kRequests, kIndex, kRouteQueue, kEventQueue, kTimers};
+std::vector<ColumnFamily> IssueStore::ColumnFamilies() {
+  // Issue ids grow with time; so do the queues' sequences and, mostly, timer
+  // deadlines. Request ids are the caller's, and looked up before each new
+  // issue: almost always absent.
+  return {{kIssues, kIssueIdLength},
+          {kRequests, 0, /*lookups_mostly_miss=*/true},
+          {kIndex, kIssueIdLength},
+          {kRouteQueue, 8},
+          {kEventQueue, 8},
+          {kTimers, 8 + kIssueIdLength}};
 }
 
 IssueStore::IssueStore(Database& db)
@@ -215,10 +224,14 @@ absl::StatusOr<uint64_t> IssueStore::NextEventSequence() const {
 }
 
 absl::StatusOr<std::vector<QueueItem>> IssueStore::Peek(rocksdb::ColumnFamilyHandle* family,
-                                                        int limit) const {
+                                                        int limit, uint64_t from) const {
   std::vector<QueueItem> items;
-  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, family));
-  for (it->SeekToFirst(); it->Valid() && static_cast<int>(items.size()) < limit; it->Next()) {
+  const std::string start = EncodeFixed64BigEndian(from);
+  const rocksdb::Slice lower_bound(start);
+  rocksdb::ReadOptions options;
+  options.iterate_lower_bound = &lower_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator(options, family));
+  for (it->Seek(lower_bound); it->Valid() && static_cast<int>(items.size()) < limit; it->Next()) {
     QueueItem& item = items.emplace_back();
     if (!DecodeFixed64BigEndian(absl::string_view(it->key().data(), it->key().size()),
                                 &item.sequence)) {
@@ -236,11 +249,12 @@ int64_t IssueStore::Estimate(rocksdb::ColumnFamilyHandle* family) const {
   return static_cast<int64_t>(keys);
 }
 
-absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekRouteTasks(int limit) const {
-  return Peek(route_queue_, limit);
+absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekRouteTasks(int limit,
+                                                                  uint64_t from) const {
+  return Peek(route_queue_, limit, from);
 }
-absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekEvents(int limit) const {
-  return Peek(event_queue_, limit);
+absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekEvents(int limit, uint64_t from) const {
+  return Peek(event_queue_, limit, from);
 }
 int64_t IssueStore::EstimateRouteTasks() const { return Estimate(route_queue_); }
 int64_t IssueStore::EstimateEvents() const { return Estimate(event_queue_); }

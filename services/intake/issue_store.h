@@ -45,7 +45,7 @@ struct RequestRecord {
 
 class IssueStore {
  public:
-  static std::vector<std::string> ColumnFamilies();
+  static std::vector<ColumnFamily> ColumnFamilies();
 
   explicit IssueStore(Database& db);
 
@@ -76,9 +76,12 @@ class IssueStore {
   absl::StatusOr<uint64_t> NextRouteSequence() const;
   absl::StatusOr<uint64_t> NextEventSequence() const;
 
-  // The first `limit` items of a queue, in order.
-  absl::StatusOr<std::vector<QueueItem>> PeekRouteTasks(int limit) const;
-  absl::StatusOr<std::vector<QueueItem>> PeekEvents(int limit) const;
+  // The first `limit` items of a queue with sequence `from` or later, in
+  // order. A consumer that deletes what it took passes the sequence after
+  // the last one it deleted: the iterator then seeks past the deletions'
+  // tombstones instead of stepping over each of them.
+  absl::StatusOr<std::vector<QueueItem>> PeekRouteTasks(int limit, uint64_t from = 0) const;
+  absl::StatusOr<std::vector<QueueItem>> PeekEvents(int limit, uint64_t from = 0) const;
 
   // About how many items a queue holds (RocksDB's estimate; cheap).
   int64_t EstimateRouteTasks() const;
@@ -108,7 +111,8 @@ class IssueStore {
 
  private:
   absl::StatusOr<uint64_t> NextSequence(rocksdb::ColumnFamilyHandle* family) const;
-  absl::StatusOr<std::vector<QueueItem>> Peek(rocksdb::ColumnFamilyHandle* family, int limit) const;
+  absl::StatusOr<std::vector<QueueItem>> Peek(rocksdb::ColumnFamilyHandle* family, int limit,
+                                              uint64_t from) const;
   int64_t Estimate(rocksdb::ColumnFamilyHandle* family) const;
 
   Database& db_;

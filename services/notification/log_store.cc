@@ -49,7 +49,11 @@ std::string SequenceKey(absl::string_view subscriber, uint64_t sequence) {
   return key;
 }
 
-std::vector<std::string> LogStore::ColumnFamilies() { return {kLog, kDedup, kCursors}; }
+std::vector<ColumnFamily> LogStore::ColumnFamilies() {
+  // A log's keys grow by sequence under its subscriber; a dedup check is
+  // made for every (recipient, event) published and almost always misses.
+  return {{kLog, 8}, {kDedup, 0, /*lookups_mostly_miss=*/true}, kCursors};
+}
 
 LogStore::LogStore(Database& db)
     : db_(db), log_(db.Family(kLog)), dedup_(db.Family(kDedup)), cursors_(db.Family(kCursors)) {}

@@ -41,7 +41,7 @@ absl::StatusOr<std::vector<T>> ScanPrefix(rocksdb::DB& db, rocksdb::ColumnFamily
 
 class LogStore {
  public:
-  static std::vector<std::string> ColumnFamilies();
+  static std::vector<ColumnFamily> ColumnFamilies();
 
   explicit LogStore(Database& db);
 

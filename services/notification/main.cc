@@ -30,8 +30,8 @@ namespace {
 int Run() {
   auto data_dir = DataDirFromFlags();
   if (!data_dir.ok()) return ExitWithError(data_dir.status());
-  std::vector<std::string> families = LogStore::ColumnFamilies();
-  for (std::string& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
+  std::vector<ColumnFamily> families = LogStore::ColumnFamilies();
+  for (ColumnFamily& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
   auto db = Database::Open({.path = *data_dir, .column_families = families});
   if (!db.ok()) return ExitWithError(db.status());
   const PushDeliverer::Options push_options{

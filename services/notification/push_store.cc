@@ -28,9 +28,9 @@ std::string NewestFirstKey(absl::string_view name, uint64_t id) {
 
 }  // namespace
 
-std::vector<std::string> PushStore::ColumnFamilies() {
-  return {kSubscriptions, kDeadLetters,          kRedrive,
-          kAttempts,      kAttemptsBySubscriber, kAttemptsByEvent};
+std::vector<ColumnFamily> PushStore::ColumnFamilies() {
+  return {kSubscriptions, kDeadLetters, kRedrive, {kAttempts, 8}, kAttemptsBySubscriber,
+          kAttemptsByEvent};
 }
 
 PushStore::PushStore(Database& db)

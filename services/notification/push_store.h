@@ -34,7 +34,7 @@ struct StoredPage {
 
 class PushStore {
  public:
-  static std::vector<std::string> ColumnFamilies();
+  static std::vector<ColumnFamily> ColumnFamilies();
 
   explicit PushStore(Database& db);
 

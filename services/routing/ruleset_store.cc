@@ -15,7 +15,7 @@ constexpr char kActiveRevision[] = "active_revision";
 
 }  // namespace
 
-std::vector<std::string> RulesetStore::ColumnFamilies() { return {kRulesets, kMeta}; }
+std::vector<ColumnFamily> RulesetStore::ColumnFamilies() { return {kRulesets, kMeta}; }
 
 absl::StatusOr<absl::optional<v1::Ruleset>> RulesetStore::LoadActive() const {
   std::string pointer;

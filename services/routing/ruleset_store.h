@@ -21,7 +21,7 @@ namespace switchboard::routing {
 class RulesetStore {
  public:
   // The column families Database::Open must create for this store.
-  static std::vector<std::string> ColumnFamilies();
+  static std::vector<ColumnFamily> ColumnFamilies();
 
   RulesetStore(Database& db, CommitQueue& commits) : db_(db), commits_(commits) {}
 

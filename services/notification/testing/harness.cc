@@ -33,8 +33,8 @@ NotificationHarness::~NotificationHarness() {
 }
 
 absl::Status NotificationHarness::Start() {
-  std::vector<std::string> families = LogStore::ColumnFamilies();
-  for (std::string& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
+  std::vector<ColumnFamily> families = LogStore::ColumnFamilies();
+  for (ColumnFamily& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
   ASSIGN_OR_RETURN(db_, Database::Open({.path = dir_, .column_families = families}));
   commits_ = std::make_unique<CommitQueue>(
       db_->db(), CommitQueue::Options{.name = "notification", .sync = options_.sync});
