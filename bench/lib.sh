@@ -1,0 +1,115 @@
+# Shared by the bench/*.sh scripts: the stack on loopback ports
+# 46051-46053 (metrics 46091-46093) on fresh data directories, the disk
+# probe, per-process CPU and memory, and medians over JSON result lines.
+# Source it after `cd` to the repository root; set `out` to the results file.
+
+bin="$PWD/build/bin"
+for binary in switchboard-intake switchboard-routing switchboard-notification switchboard submit_load; do
+  [ -x "$bin/$binary" ] || { echo "bench: $bin/$binary missing; run scripts/build.sh" >&2; exit 1; }
+done
+
+work="$(mktemp -d /tmp/switchboard_bench.XXXXXX)"
+mkdir -p bench/results
+declare -A pid_of=()
+pids=()
+stop_stack() {
+  if ((${#pids[@]})); then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+  pids=()
+  pid_of=()
+}
+trap 'stop_stack; rm -rf "$work"' EXIT
+
+# The disk: milliseconds per synced 1 KiB append, over 2,000 of them.
+fsync_probe() {
+  local seconds
+  seconds=$(dd if=/dev/zero of="$work/probe" bs=1k count=2000 oflag=dsync 2>&1 | awk '/copied/ {print $(NF-3)}')
+  rm -f "$work/probe"
+  awk -v s="$seconds" 'BEGIN { printf "%.3f", s * 1000 / 2000 }'
+}
+
+start_service() {  # NAME PORT-SUFFIX flags...
+  local name=$1 port=$2
+  shift 2
+  "$bin/switchboard-$name" --grpc_listen="127.0.0.1:4605$port" --metrics_listen="127.0.0.1:4609$port" \
+    "$@" 2>>"$work/$name.log" &
+  pids+=($!)
+  pid_of[$name]=$!
+}
+
+# Starts routing, notification and intake (full, or intake with
+# --noop_submit) on a fresh data directory and waits until all serve.
+start_stack() {  # MODE: full | noop
+  local data="$work/data-$RANDOM$RANDOM"
+  mkdir -p "$data"
+  start_service routing 2 --data_dir="$data/routing" --ruleset_file=config/sample-ruleset.yaml
+  start_service notification 3 --data_dir="$data/notification"
+  local noop=()
+  [ "$1" = noop ] && noop=(--noop_submit)
+  start_service intake 1 --data_dir="$data/intake" --routing_target=127.0.0.1:46052 \
+    --notification_target=127.0.0.1:46053 "${noop[@]}"
+  for _ in $(seq 1 300); do
+    if "$bin/switchboard" health --intake=127.0.0.1:46051 --routing=127.0.0.1:46052 \
+        --notification=127.0.0.1:46053 >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "bench: the stack did not start; see $work/*.log" >&2
+  exit 1
+}
+
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {  # PID
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+# Peak resident size of a process so far, in MiB.
+peak_rss_mib() {  # PID
+  awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
+}
+
+# Runs submit_load against the stack; while it measures (after its warm-up)
+# samples each service's CPU, and after it appends to its JSON line the CPU
+# microseconds each service spent per accepted call and each one's peak RSS
+# (submit_load reports its own CPU per call).
+measure() {  # LABEL WARMUP DURATION submit_load-flags...
+  local label=$1 warm=$2 duration=$3
+  shift 3
+  "$bin/submit_load" --target=127.0.0.1:46051 --warmup="$warm" --duration="$duration" \
+    --label="$label" "$@" >"$work/line" &
+  local load=$!
+  sleep "$(awk -v w="$warm" 'BEGIN { sub(/s$/, "", w); print w + 0 }')"
+  declare -A before=()
+  local name
+  for name in "${!pid_of[@]}"; do before[$name]=$(cpu_seconds "${pid_of[$name]}"); done
+  sleep "$(awk -v d="$duration" 'BEGIN { sub(/s$/, "", d); print d + 0 }')"
+  declare -A used=()
+  for name in "${!pid_of[@]}"; do
+    used[$name]=$(awk -v a="$(cpu_seconds "${pid_of[$name]}")" -v b="${before[$name]}" 'BEGIN { print a - b }')
+  done
+  wait "$load"
+  local line ok extra=""
+  line=$(cat "$work/line")
+  ok=$(sed -E 's/.*"ok":([0-9]+).*/\1/' <<<"$line")
+  for name in intake routing notification; do
+    extra+=$(awk -v n="$name" -v c="${used[$name]}" -v ok="$ok" \
+      'BEGIN { printf ",\"%s_cpu_us_per_call\":%.0f", n, (ok > 0 ? c * 1e6 / ok : 0) }')
+    extra+=",\"${name}_peak_rss_mib\":$(peak_rss_mib "${pid_of[$name]}")"
+  done
+  echo "${line%\}}$extra}" | tee -a "$out"
+}
+
+# Median of a numeric JSON field over the result lines with a label.
+median() {  # LABEL FIELD
+  grep -F "\"label\":\"$1\"" "$out" | sed -E "s/.*\"$2\":([0-9.]+).*/\\1/" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# "min–max" of a numeric JSON field over the result lines with a label.
+spread() {  # LABEL FIELD
+  grep -F "\"label\":\"$1\"" "$out" | sed -E "s/.*\"$2\":([0-9.]+).*/\\1/" | sort -g |
+    awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'
+}
