@@ -10,6 +10,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -157,6 +158,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   // Writes come from one commit thread per database (CommitQueue): pipelining
   // lets the next group enter the memtable while the WAL syncs.
   db_options.enable_pipelined_write = true;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
   auto stalls = std::make_shared<StallListener>();
   db_options.listeners.push_back(stalls);
 

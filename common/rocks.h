@@ -59,6 +59,10 @@ struct DatabaseOptions {
   size_t block_cache_bytes = size_t{64} << 20;
   // Memtable size per family.
   size_t write_buffer_bytes = size_t{32} << 20;
+  // All memtables of all families together: past it the largest is flushed,
+  // so a service's memory does not grow with its number of families (each
+  // could otherwise hold up to 4 memtables of write_buffer_bytes).
+  size_t memtable_budget_bytes = size_t{128} << 20;
 };
 
 // Write stalls since the database was opened: how often a column family

@@ -88,5 +88,38 @@ TEST(SubmitLoadTest, NoopSubmitAnswersWithoutStoring) {
   EXPECT_EQ(StoredIssues(**stack), 0);
 }
 
+// Pipeline mode: every issue the load submits routes to storage-oncall under
+// the sample ruleset, and each accepted one is matched to its ROUTED event
+// on that team's stream.
+TEST(SubmitLoadTest, PipelineModeMatchesEveryAcceptedIssueToItsDelivery) {
+  auto stack = Stack::Launch({});
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  const std::string output =
+      RunLoad(**stack, {"--subscribe=teams/storage-oncall",
+                        "--notification=" + (*stack)->target(Service::kNotification),
+                        "--drain=30s"});
+  const int64_t ok = Field(output, "ok");
+  EXPECT_GT(ok, 0) << output;
+  EXPECT_EQ(Field(output, "delivered"), ok) << output;
+  EXPECT_EQ(Field(output, "lost"), 0) << output;
+  EXPECT_EQ(Field(output, "duplicates"), 0) << output;
+  EXPECT_GT(Field(output, "delivered_per_s"), 0) << output;
+  EXPECT_NE(output.find("\"stream_status\":\"open\""), std::string::npos) << output;
+}
+
+// ... and an issue whose delivery never comes is reported lost: here the
+// stream is a team that owns nothing.
+TEST(SubmitLoadTest, PipelineModeReportsIssuesNeverDelivered) {
+  auto stack = Stack::Launch({});
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  const std::string output = RunLoad(
+      **stack, {"--subscribe=teams/nobody",
+                "--notification=" + (*stack)->target(Service::kNotification), "--drain=1s"});
+  const int64_t ok = Field(output, "ok");
+  EXPECT_GT(ok, 0) << output;
+  EXPECT_EQ(Field(output, "delivered"), 0) << output;
+  EXPECT_EQ(Field(output, "lost"), ok) << output;
+}
+
 }  // namespace
 }  // namespace switchboard
