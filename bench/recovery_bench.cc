@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -80,13 +80,15 @@ absl::Status Fill(const std::string& path) {
   const int wal_from = total - absl::GetFlag(FLAGS_wal_issues);
   // Text that compresses about as well as prose (a run of one letter would
   // compress to nothing and flatter the store's size).
-  const char* words[] = {"upload", "timeout", "region", "customer", "error", "latency", "after",
-                         "deploy", "the", "blob", "request", "failed", "retry", "since",
-                         "monday", "tenant", "storage", "account", "throttled", "with", "code",
-                         "503", "when", "writing", "large", "files", "from", "west", "europe"};
+  const char* words[] = {"upload",    "timeout", "region", "customer", "error",   "latency",
+                         "after",     "deploy",  "the",    "blob",     "request", "failed",
+                         "retry",     "since",   "monday", "tenant",   "storage", "account",
+                         "throttled", "with",    "code",   "503",      "when",    "writing",
+                         "large",     "files",   "from",   "west",     "europe"};
   absl::BitGen random;
   const size_t description_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_description_bytes));
-  const char* products[] = {"azure-storage", "virtual-machines", "kubernetes", "teams", "xbox-live"};
+  const char* products[] = {"azure-storage", "virtual-machines", "kubernetes", "teams",
+                            "xbox-live"};
   rocksdb::WriteBatch batch;
   const absl::Time start = absl::Now();
   for (int n = 0; n < total; ++n) {
@@ -96,7 +98,8 @@ absl::Status Fill(const std::string& path) {
     std::string description;
     while (description.size() < description_bytes) {
       absl::StrAppend(&description, words[absl::Uniform<size_t>(random, 0, std::size(words))], " ");
-      if (absl::Bernoulli(random, 0.1)) absl::StrAppend(&description, absl::Uniform(random, 0, 100000), " ");
+      if (absl::Bernoulli(random, 0.1))
+        absl::StrAppend(&description, absl::Uniform(random, 0, 100000), " ");
     }
     description.resize(description_bytes);
     issue.set_description(std::move(description));
@@ -111,8 +114,8 @@ absl::Status Fill(const std::string& path) {
     issue.set_etag("1");
     std::vector<std::pair<uint64_t, issue::v1::IssueEvent>> events;
     const uint64_t sequence = static_cast<uint64_t>(n) + 1;
-    events.emplace_back(sequence, intake::MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue,
-                                                    clock.Now()));
+    events.emplace_back(sequence,
+                        intake::MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, clock.Now()));
     store.AddNewIssue(issue, absl::StrCat("fill-", n), static_cast<uint64_t>(n), sequence, events,
                       batch);
     if (n < backlog_from) {
@@ -213,9 +216,10 @@ int Run() {
         return 1;
       }
       (with_store ? full : empty).push_back(*seconds);
-      std::printf("{\"label\":\"%s\",\"issues\":%d,\"store_mib\":%.0f,\"seconds_to_serving\":%.3f}\n",
-                  with_store ? "store" : "empty", with_store ? absl::GetFlag(FLAGS_issues) : 0,
-                  with_store ? static_cast<double>(bytes) / (1 << 20) : 0.0, *seconds);
+      std::printf(
+          "{\"label\":\"%s\",\"issues\":%d,\"store_mib\":%.0f,\"seconds_to_serving\":%.3f}\n",
+          with_store ? "store" : "empty", with_store ? absl::GetFlag(FLAGS_issues) : 0,
+          with_store ? static_cast<double>(bytes) / (1 << 20) : 0.0, *seconds);
       std::fflush(stdout);
       std::filesystem::remove_all(dir);
     }

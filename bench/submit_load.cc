@@ -37,6 +37,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
@@ -46,7 +47,6 @@
 #include "absl/time/clock.h"
 #include "common/status.h"
 #include "common/sync.h"
-#include "absl/container/flat_hash_map.h"
 #include "switchboard/intake/v1/intake.grpc.pb.h"
 #include "switchboard/notification/v1/notification.grpc.pb.h"
 
@@ -139,8 +139,8 @@ class Deliveries {
         "\"delivery_p50_ms\":%.3f,\"delivery_p99_ms\":%.3f,\"delivery_p999_ms\":%.3f,"
         "\"stream_status\":\"%s\"",
         delivered_, expected_ - delivered_, duplicates_,
-        seconds > 0 ? static_cast<double>(delivered_) / seconds : 0.0,
-        Percentile(latencies_, 0.5), Percentile(latencies_, 0.99), Percentile(latencies_, 0.999),
+        seconds > 0 ? static_cast<double>(delivered_) / seconds : 0.0, Percentile(latencies_, 0.5),
+        Percentile(latencies_, 0.99), Percentile(latencies_, 0.999),
         failed_ ? stream_error_ : "open");
   }
 

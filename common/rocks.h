@@ -34,9 +34,12 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view context)
 // them. A plain name converts to a family with no hints.
 struct ColumnFamily {
   ColumnFamily(const char* family) : name(family) {}  // NOLINT(google-explicit-constructor)
-  ColumnFamily(std::string family) : name(std::move(family)) {}  // NOLINT(google-explicit-constructor)
+  ColumnFamily(std::string family)
+      : name(std::move(family)) {}  // NOLINT(google-explicit-constructor)
   ColumnFamily(std::string family, size_t suffix_bytes, bool mostly_miss = false)
-      : name(std::move(family)), ascending_suffix_bytes(suffix_bytes), lookups_mostly_miss(mostly_miss) {}
+      : name(std::move(family)),
+        ascending_suffix_bytes(suffix_bytes),
+        lookups_mostly_miss(mostly_miss) {}
 
   std::string name;
   // Non-zero: keys end in this many bytes that grow with each insert under

@@ -42,8 +42,8 @@ TEST_F(DatabaseTest, CreatesNestedDirectoryAndFamiliesAndReopens) {
 // than the suffix) read back in order, and a mostly-miss family still finds
 // what it holds, in the memtable and after a flush.
 TEST_F(DatabaseTest, KeyLayoutHintsKeepOrderAndLookups) {
-  auto db = Database::Open({.path = dir_,
-                            .column_families = {{"log", 2}, {"dedup", 0, /*mostly_miss=*/true}}});
+  auto db = Database::Open(
+      {.path = dir_, .column_families = {{"log", 2}, {"dedup", 0, /*mostly_miss=*/true}}});
   ASSERT_TRUE(db.ok()) << db.status();
   rocksdb::DB& rocks = (*db)->db();
   rocksdb::ColumnFamilyHandle* log = (*db)->Family("log");
@@ -59,7 +59,8 @@ TEST_F(DatabaseTest, KeyLayoutHintsKeepOrderAndLookups) {
   ASSERT_TRUE(rocks.Put({}, log, "x", "short").ok());  // shorter than the suffix
   keys.push_back("x");
   std::sort(keys.begin(), keys.end());
-  for (int i = 0; i < 1000; i += 7) ASSERT_TRUE(rocks.Put({}, dedup, absl::StrCat("k", i), "").ok());
+  for (int i = 0; i < 1000; i += 7)
+    ASSERT_TRUE(rocks.Put({}, dedup, absl::StrCat("k", i), "").ok());
 
   auto check = [&] {
     std::vector<std::string> read;

@@ -94,10 +94,9 @@ TEST(SubmitLoadTest, NoopSubmitAnswersWithoutStoring) {
 TEST(SubmitLoadTest, PipelineModeMatchesEveryAcceptedIssueToItsDelivery) {
   auto stack = Stack::Launch({});
   ASSERT_TRUE(stack.ok()) << stack.status();
-  const std::string output =
-      RunLoad(**stack, {"--subscribe=teams/storage-oncall",
-                        "--notification=" + (*stack)->target(Service::kNotification),
-                        "--drain=30s"});
+  const std::string output = RunLoad(
+      **stack, {"--subscribe=teams/storage-oncall",
+                "--notification=" + (*stack)->target(Service::kNotification), "--drain=30s"});
   const int64_t ok = Field(output, "ok");
   EXPECT_GT(ok, 0) << output;
   EXPECT_EQ(Field(output, "delivered"), ok) << output;

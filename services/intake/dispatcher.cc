@@ -144,7 +144,8 @@ void Dispatcher::RouteLoop() {
 }
 
 bool Dispatcher::RouteOnce(ExponentialBackoff& backoff) {
-  absl::StatusOr<std::vector<QueueItem>> tasks = store_.PeekRouteTasks(options_.route_batch, route_from_);
+  absl::StatusOr<std::vector<QueueItem>> tasks =
+      store_.PeekRouteTasks(options_.route_batch, route_from_);
   if (!tasks.ok()) {
     log::Error("cannot read the route queue", {{"status", tasks.status()}});
     return false;
@@ -213,7 +214,8 @@ void Dispatcher::PublishLoop() {
 }
 
 bool Dispatcher::PublishOnce(ExponentialBackoff& backoff) {
-  absl::StatusOr<std::vector<QueueItem>> items = store_.PeekEvents(options_.publish_batch, publish_from_);
+  absl::StatusOr<std::vector<QueueItem>> items =
+      store_.PeekEvents(options_.publish_batch, publish_from_);
   if (!items.ok()) {
     log::Error("cannot read the event queue", {{"status", items.status()}});
     return false;

@@ -42,12 +42,9 @@ std::vector<ColumnFamily> IssueStore::ColumnFamilies() {
   // Issue ids grow with time; so do the queues' sequences and, mostly, timer
   // deadlines. Request ids are the caller's, and looked up before each new
   // issue: almost always absent.
-  return {{kIssues, kIssueIdLength},
-          {kRequests, 0, /*lookups_mostly_miss=*/true},
-          {kIndex, kIssueIdLength},
-          {kRouteQueue, 8},
-          {kEventQueue, 8},
-          {kTimers, 8 + kIssueIdLength}};
+  return {{kIssues, kIssueIdLength}, {kRequests, 0, /*lookups_mostly_miss=*/true},
+          {kIndex, kIssueIdLength},  {kRouteQueue, 8},
+          {kEventQueue, 8},          {kTimers, 8 + kIssueIdLength}};
 }
 
 IssueStore::IssueStore(Database& db)
@@ -249,8 +246,7 @@ int64_t IssueStore::Estimate(rocksdb::ColumnFamilyHandle* family) const {
   return static_cast<int64_t>(keys);
 }
 
-absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekRouteTasks(int limit,
-                                                                  uint64_t from) const {
+absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekRouteTasks(int limit, uint64_t from) const {
   return Peek(route_queue_, limit, from);
 }
 absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekEvents(int limit, uint64_t from) const {

@@ -29,8 +29,8 @@ std::string NewestFirstKey(absl::string_view name, uint64_t id) {
 }  // namespace
 
 std::vector<ColumnFamily> PushStore::ColumnFamilies() {
-  return {kSubscriptions, kDeadLetters, kRedrive, {kAttempts, 8}, kAttemptsBySubscriber,
-          kAttemptsByEvent};
+  return {kSubscriptions, kDeadLetters,          kRedrive,
+          {kAttempts, 8}, kAttemptsBySubscriber, kAttemptsByEvent};
 }
 
 PushStore::PushStore(Database& db)
