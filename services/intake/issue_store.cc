@@ -42,7 +42,7 @@ std::vector<ColumnFamily> IssueStore::ColumnFamilies() {
   // Issue ids grow with time; so do the queues' sequences and, mostly, timer
   // deadlines. Request ids are the caller's, and looked up before each new
   // issue: almost always absent.
-  return {{kIssues, kIssueIdLength}, {kRequests, 0, /*lookups_mostly_miss=*/true},
+  return {{kIssues, kIssueIdLength}, {kRequests, 0, /*mostly_miss=*/true},
           {kIndex, kIssueIdLength},  {kRouteQueue, 8},
           {kEventQueue, 8},          {kTimers, 8 + kIssueIdLength}};
 }

@@ -52,7 +52,7 @@ std::string SequenceKey(absl::string_view subscriber, uint64_t sequence) {
 std::vector<ColumnFamily> LogStore::ColumnFamilies() {
   // A log's keys grow by sequence under its subscriber; a dedup check is
   // made for every (recipient, event) published and almost always misses.
-  return {{kLog, 8}, {kDedup, 0, /*lookups_mostly_miss=*/true}, kCursors};
+  return {{kLog, 8}, {kDedup, 0, /*mostly_miss=*/true}, kCursors};
 }
 
 LogStore::LogStore(Database& db)
