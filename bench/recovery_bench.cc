@@ -24,9 +24,6 @@
 #include <string>
 #include <vector>
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/random/random.h"
@@ -36,7 +33,6 @@
 #include "common/proto_time.h"
 #include "common/rocks.h"
 #include "common/testing/subprocess.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "services/intake/intake_core.h"
 #include "services/intake/issue_id.h"
 #include "services/intake/issue_store.h"
@@ -161,26 +157,14 @@ absl::StatusOr<double> TimeToServing(const std::string& data_dir) {
        "--notification_target=127.0.0.1:1", "--log_level=warning"},
       {.stderr_path = data_dir + ".log"});
   if (!intake.ok()) return intake.status();
-  const absl::Time deadline = start + absl::Seconds(120);
-  while (absl::Now() < deadline && (*intake)->Running()) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto stub = grpc::health::v1::Health::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    if (stub->Check(&context, request, &response).ok() &&
-        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-      (*intake)->Kill();  // the copy is thrown away
-      return seconds;
-    }
-    absl::SleepFor(absl::Milliseconds(2));
+  if (absl::Status serving = testing::WaitForServing(target, absl::Seconds(120),
+                                                     /*poll=*/absl::Milliseconds(2));
+      !serving.ok()) {
+    return absl::DeadlineExceededError(absl::StrCat(serving.message(), "; see ", data_dir, ".log"));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("intake did not serve within 120 s; see ", data_dir, ".log"));
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  (*intake)->Kill();  // the copy is thrown away
+  return seconds;
 }
 
 double Median(std::vector<double> values) {

@@ -161,7 +161,8 @@ std::string MakeTempDir(const std::string& prefix) {
   return pattern;
 }
 
-absl::Status WaitForServing(const std::string& target, absl::Duration timeout) {
+absl::Status WaitForServing(const std::string& target, absl::Duration timeout,
+                            absl::Duration poll) {
   const absl::Time deadline = absl::Now() + timeout;
   grpc::Status last;
   while (absl::Now() < deadline) {
@@ -179,7 +180,7 @@ absl::Status WaitForServing(const std::string& target, absl::Duration timeout) {
     if (last.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
       return absl::OkStatus();
     }
-    absl::SleepFor(absl::Milliseconds(20));
+    absl::SleepFor(poll);
   }
   return absl::DeadlineExceededError(
       absl::StrCat(target, " not SERVING in time: ", last.error_message()));

@@ -73,8 +73,10 @@ int FreePort();
 // A new empty directory under $TEST_TMPDIR or /tmp, removed by the caller.
 std::string MakeTempDir(const std::string& prefix);
 
-// Polls grpc.health.v1 Check("") at `target` until SERVING or `timeout`.
-absl::Status WaitForServing(const std::string& target, absl::Duration timeout);
+// Polls grpc.health.v1 Check("") at `target` every `poll` until SERVING or
+// `timeout`.
+absl::Status WaitForServing(const std::string& target, absl::Duration timeout,
+                            absl::Duration poll = absl::Milliseconds(20));
 
 }  // namespace switchboard::testing
 
