@@ -32,9 +32,9 @@ std::string RetryServiceConfig(const std::vector<std::string>& services,
                       R"(,"retryableStatusCodes":["UNAVAILABLE"]}}]})");
 }
 
-std::shared_ptr<grpc::Channel> MakeServiceChannel(absl::string_view target,
-                                                  const std::vector<std::string>& services,
-                                                  const RetryPolicy& policy) {
+std::shared_ptr<grpc::Channel> MakeServiceChannel(
+    absl::string_view target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    const std::vector<std::string>& services, const RetryPolicy& policy) {
   grpc::ChannelArguments args;
   if (policy.max_attempts > 1) {
     args.SetServiceConfigJSON(RetryServiceConfig(services, policy));
@@ -50,7 +50,7 @@ std::shared_ptr<grpc::Channel> MakeServiceChannel(absl::string_view target,
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetMaxReceiveMessageSize(static_cast<int>(4 * kMaxRequestBytes));
-  return grpc::CreateCustomChannel(std::string(target), grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(std::string(target), credentials, args);
 }
 
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout) {

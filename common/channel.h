@@ -4,7 +4,8 @@
 // call failing with UNAVAILABLE (a peer restarting) is retried with
 // exponential backoff by gRPC itself before the caller sees it.
 //
-//   auto channel = MakeServiceChannel(routing_target, {"switchboard.routing.v1.RoutingService"});
+//   auto channel = MakeServiceChannel(routing_target, security.peer_credentials,
+//                                     {"switchboard.routing.v1.RoutingService"});
 //   auto stub = RoutingService::NewStub(channel);
 //   grpc::ClientContext context;
 //   SetTimeout(context, absl::Seconds(5));
@@ -18,6 +19,7 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
 
 #include "absl/time/time.h"
 
@@ -35,12 +37,13 @@ struct RetryPolicy {
 // UNAVAILABLE status only: no other failure is safe to retry blindly.
 std::string RetryServiceConfig(const std::vector<std::string>& services, const RetryPolicy& policy);
 
-// A plaintext channel to `target` ("host:port") with keepalive and the retry
-// policy for `services`; with policy.max_attempts <= 1, gRPC does not retry
-// (for callers that count their own attempts).
-std::shared_ptr<grpc::Channel> MakeServiceChannel(absl::string_view target,
-                                                  const std::vector<std::string>& services,
-                                                  const RetryPolicy& policy = {});
+// A channel to `target` ("host:port") with `credentials` (TLS or plaintext,
+// see common/security.h), keepalive and the retry policy for `services`;
+// with policy.max_attempts <= 1, gRPC does not retry (for callers that
+// count their own attempts).
+std::shared_ptr<grpc::Channel> MakeServiceChannel(
+    absl::string_view target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    const std::vector<std::string>& services, const RetryPolicy& policy = {});
 
 // Sets the call's deadline to now + timeout.
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout);

@@ -21,6 +21,7 @@ class ServiceChannelTest : public ::testing::Test {
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = std::move(*host);
     stub_ = EchoService::NewStub(MakeServiceChannel(absl::StrCat("127.0.0.1:", host_->grpc_port()),
+                                                    grpc::InsecureChannelCredentials(),
                                                     {EchoService::service_full_name()}));
   }
 

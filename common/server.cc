@@ -31,7 +31,10 @@ ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(10),
           "on SIGTERM, how long calls in flight may run before they are cancelled");
 ABSL_FLAG(absl::Duration, shutdown_delay, absl::ZeroDuration(),
           "on SIGTERM, how long to keep serving with health NOT_SERVING before refusing new calls");
-ABSL_FLAG(bool, allow_insecure, false, "serve plaintext without authentication off loopback");
+ABSL_FLAG(bool, allow_insecure, false,
+          "serve without TLS or without caller authentication on a non-loopback address");
+ABSL_FLAG(std::string, health_listen, "",
+          "plaintext host:port serving only grpc.health.v1, for Kubernetes probes; empty for none");
 ABSL_FLAG(std::string, data_dir, "",
           "directory of this service's RocksDB database, created if missing (required)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
@@ -64,6 +67,7 @@ ServerConfig ServerConfigFromFlags() {
   config.drain_grace = absl::GetFlag(FLAGS_drain_grace);
   config.shutdown_delay = absl::GetFlag(FLAGS_shutdown_delay);
   config.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  config.health_listen = absl::GetFlag(FLAGS_health_listen);
   return config;
 }
 
@@ -138,10 +142,13 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("--grpc_listen must be host:port, got \"", config.grpc_listen, "\""));
   }
-  if (!IsLoopbackListenAddress(config.grpc_listen) && !config.allow_insecure) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("refusing to serve plaintext without authentication on non-loopback address ",
-                     config.grpc_listen, "; pass --allow_insecure to do so anyway"));
+  const bool secure = config.credentials != nullptr && config.authenticates_callers;
+  if (!secure && !IsLoopbackListenAddress(config.grpc_listen) && !config.allow_insecure) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve without TLS and caller authentication on non-loopback address ",
+        config.grpc_listen,
+        "; give --tls_cert_file, --tls_key_file and --access_policy_file (see the README), or "
+        "--allow_insecure to do so anyway"));
   }
 
   std::vector<std::string> names;
@@ -152,8 +159,10 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(),
-                           &host_ptr->grpc_port_);
+  builder.AddListeningPort(
+      config.grpc_listen,
+      config.credentials != nullptr ? config.credentials : grpc::InsecureServerCredentials(),
+      &host_ptr->grpc_port_);
   for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
   builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
   // A second process on the same port must fail, not share the traffic.
@@ -171,6 +180,18 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   if (host_ptr->server_ == nullptr || host_ptr->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", config.grpc_listen));
   }
+  if (!config.health_listen.empty()) {
+    // Only the default health service: nothing is registered on it.
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(config.health_listen, grpc::InsecureServerCredentials(),
+                                    &host_ptr->health_port_);
+    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    health_builder.SetMaxReceiveMessageSize(4096);
+    host_ptr->health_server_ = health_builder.BuildAndStart();
+    if (host_ptr->health_server_ == nullptr || host_ptr->health_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat("cannot serve health on ", config.health_listen));
+    }
+  }
   if (!config.metrics_listen.empty()) {
     more_metrics.push_back(registry);
     more_metrics.push_back(std::make_shared<ProcessMetrics>());
@@ -181,6 +202,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   host_ptr->SetServing(true);
   log::Info("serving", {{"grpc_listen", config.grpc_listen},
                         {"grpc_port", host_ptr->grpc_port_},
+                        {"tls", config.credentials != nullptr},
+                        {"authenticates_callers", config.authenticates_callers},
+                        {"health_port", host_ptr->health_port_},
                         {"metrics_listen", config.metrics_listen},
                         {"metrics_port", host_ptr->metrics_port()}});
   return host_ptr;
@@ -191,9 +215,12 @@ ServiceHost::~ServiceHost() { Shutdown(); }
 void ServiceHost::SetServing(bool serving) {
   MutexLock lock(mu_);
   if (shut_down_) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  health->SetServingStatus(serving);
-  for (const std::string& name : service_names_) health->SetServingStatus(name, serving);
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
+    grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+    health->SetServingStatus(serving);
+    for (const std::string& name : service_names_) health->SetServingStatus(name, serving);
+  }
 }
 
 void ServiceHost::SetDrainHook(std::function<void()> hook) {
@@ -209,6 +236,7 @@ void ServiceHost::Shutdown() {
     shut_down_ = true;
     // NOT_SERVING for every service, and frozen there.
     server_->GetHealthCheckService()->Shutdown();
+    if (health_server_ != nullptr) health_server_->GetHealthCheckService()->Shutdown();
     hook = std::move(drain_hook_);
   }
   if (hook) hook();
@@ -217,6 +245,10 @@ void ServiceHost::Shutdown() {
   if (config_.shutdown_delay > absl::ZeroDuration()) absl::SleepFor(config_.shutdown_delay);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_grace));
   server_->Wait();
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+  }
   metrics_.reset();
   log::Info("stopped");
 }

@@ -23,6 +23,7 @@
 #include <vector>
 #include "absl/strings/string_view.h"
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <prometheus/registry.h>
 
@@ -45,8 +46,17 @@ struct ServerConfig {
   // How long to keep serving, with health NOT_SERVING, before refusing new
   // calls, so that load balancers stop sending first.
   absl::Duration shutdown_delay = absl::ZeroDuration();
-  // Serve plaintext on a non-loopback address.
+  // TLS for grpc_listen (common/security.h); null: plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Whether callers are authenticated (an access policy is loaded).
+  bool authenticates_callers = false;
+  // Serve without TLS or without caller authentication on a non-loopback
+  // address.
   bool allow_insecure = false;
+  // "host:port" of a plaintext port that serves only grpc.health.v1, for
+  // probes that cannot present a client certificate (the kubelet); "" for
+  // none. Health says nothing about any issue, so it needs no protection.
+  std::string health_listen;
   int max_receive_message_bytes = static_cast<int>(kMaxRequestBytes);
 };
 
@@ -58,7 +68,8 @@ struct HostedService {
 };
 
 // The ServerConfig given by the common flags: --grpc_listen,
-// --metrics_listen, --drain_grace, --shutdown_delay, --allow_insecure.
+// --metrics_listen, --health_listen, --drain_grace, --shutdown_delay,
+// --allow_insecure. The credentials come from common/security.h.
 ServerConfig ServerConfigFromFlags();
 
 // --data_dir; INVALID_ARGUMENT when it is not given.
@@ -78,7 +89,8 @@ int ExitWithError(const absl::Status& status);
 class ServiceHost {
  public:
   // Builds and starts the server. UNAVAILABLE when an address cannot be
-  // bound, FAILED_PRECONDITION when asked to serve plaintext off loopback.
+  // bound, FAILED_PRECONDITION when asked to serve off loopback without TLS
+  // and caller authentication (unless allow_insecure).
   // /metrics serves `registry`, the process metrics (common/process_metrics.h)
   // and `more_metrics`, e.g. a DatabaseMetrics.
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
@@ -90,6 +102,7 @@ class ServiceHost {
   ~ServiceHost();
 
   int grpc_port() const { return grpc_port_; }
+  int health_port() const { return health_port_; }
   int metrics_port() const { return metrics_ == nullptr ? 0 : metrics_->port(); }
   grpc::Server& server() { return *server_; }
 
@@ -117,8 +130,10 @@ class ServiceHost {
   // The interceptor and the endpoint point into it.
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // null without health_listen
   std::unique_ptr<MetricsEndpoint> metrics_;
   int grpc_port_ = 0;
+  int health_port_ = 0;
   Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void()> drain_hook_ ABSL_GUARDED_BY(mu_);

@@ -18,6 +18,24 @@ absl::Status InvalidArgumentWithViolations(absl::string_view message,
   return status;
 }
 
+absl::Status ResourceExhaustedWithRetry(absl::string_view message, absl::Duration retry_delay) {
+  absl::Status status(absl::StatusCode::kResourceExhausted, message);
+  google::rpc::RetryInfo retry;
+  const int64_t nanos = absl::ToInt64Nanoseconds(retry_delay);
+  retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  status.SetPayload(kRetryInfoTypeUrl, absl::Cord(retry.SerializeAsString()));
+  return status;
+}
+
+absl::optional<absl::Duration> GetRetryDelay(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kRetryInfoTypeUrl);
+  google::rpc::RetryInfo retry;
+  if (!payload.has_value() || !retry.ParseFromString(std::string(*payload))) return absl::nullopt;
+  return absl::Seconds(retry.retry_delay().seconds()) +
+         absl::Nanoseconds(retry.retry_delay().nanos());
+}
+
 std::vector<FieldViolation> GetFieldViolations(const absl::Status& status) {
   std::vector<FieldViolation> violations;
   absl::optional<absl::Cord> payload = status.GetPayload(kBadRequestTypeUrl);

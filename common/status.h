@@ -23,6 +23,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace switchboard {
@@ -40,6 +42,16 @@ struct FieldViolation {
 // `violations`.
 absl::Status InvalidArgumentWithViolations(absl::string_view message,
                                            const std::vector<FieldViolation>& violations);
+
+// The type URL under which a google.rpc.RetryInfo is attached.
+inline constexpr absl::string_view kRetryInfoTypeUrl = "type.googleapis.com/google.rpc.RetryInfo";
+
+// RESOURCE_EXHAUSTED with `message` and a RetryInfo payload: try again after
+// `retry_delay`.
+absl::Status ResourceExhaustedWithRetry(absl::string_view message, absl::Duration retry_delay);
+
+// The RetryInfo delay attached to `status`, or nullopt.
+absl::optional<absl::Duration> GetRetryDelay(const absl::Status& status);
 
 // The field violations attached to `status`, or empty when there are none.
 std::vector<FieldViolation> GetFieldViolations(const absl::Status& status);

@@ -29,6 +29,9 @@ void UnaryResponder::Finish(const google::protobuf::Message& response) const {
 }
 
 void UnaryResponder::Finish(const absl::Status& status) const {
+  if (gate_ != nullptr && status.code() == absl::StatusCode::kPermissionDenied) {
+    gate_->CountDenied(caller_class_);
+  }
   reactor_->Finish(
       ToGrpcStatus(status.ok() ? absl::InternalError("finished OK without a response") : status));
 }

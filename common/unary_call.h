@@ -1,4 +1,6 @@
-// Serving unary RPCs whose requests the service parses itself.
+// Serving unary RPCs: the caller is admitted by the service's CallGate
+// (authenticated, within its rate limit) before the request is parsed, and
+// the service parses requests itself.
 //
 // gRPC's callback API answers a request it cannot parse (a proto3 string
 // that is not UTF-8, truncated bytes) with UNIMPLEMENTED and no message.
@@ -9,8 +11,9 @@
 //   grpc::ServerUnaryReactor* RouteIssue(grpc::CallbackServerContext* context,
 //                                        const grpc::ByteBuffer* request,
 //                                        grpc::ByteBuffer* response) override {
-//     return ServeUnary<RouteIssueRequest>(context, request, response,
-//         [&](const RouteIssueRequest& parsed, UnaryResponder responder) {
+//     return ServeUnary<RouteIssueRequest>(gate_, context, request, response,
+//         [&](const Caller& caller, const RouteIssueRequest& parsed, UnaryResponder responder) {
+//           if (!caller.Has(Role::kService)) return responder.Finish(caller.Deny("route"));
 //           responder.Finish(core_.Route(parsed));
 //         });
 //   }
@@ -26,6 +29,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/call_gate.h"
+#include "common/caller.h"
 
 namespace switchboard {
 
@@ -35,12 +41,14 @@ namespace switchboard {
 absl::Status ParseMessage(const grpc::ByteBuffer& bytes, google::protobuf::Message* message);
 
 // Finishes one unary call, exactly once: with a response, or with an error
-// (converted by ToGrpcStatus, field violations included). Cheap to copy or
-// move into an asynchronous completion.
+// (converted by ToGrpcStatus, field violations included). A
+// PERMISSION_DENIED is counted by `gate` (if any) for `caller_class`. Cheap
+// to copy or move into an asynchronous completion.
 class UnaryResponder {
  public:
-  UnaryResponder(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* response)
-      : reactor_(reactor), response_(response) {}
+  UnaryResponder(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* response,
+                 CallGate* gate = nullptr, absl::string_view caller_class = "")
+      : reactor_(reactor), response_(response), gate_(gate), caller_class_(caller_class) {}
 
   void Finish(const google::protobuf::Message& response) const;
   void Finish(const absl::Status& status) const;
@@ -57,24 +65,33 @@ class UnaryResponder {
  private:
   grpc::ServerUnaryReactor* reactor_;
   grpc::ByteBuffer* response_;
+  CallGate* gate_;
+  absl::string_view caller_class_;  // owned by the gate's Authenticator
 };
 
-// Parses the request as `Request` and calls `handler(request, responder)`,
-// which must finish the responder, now or later; the request lives only
-// until the handler returns. A request that does not parse is finished with
-// INVALID_ARGUMENT without calling the handler.
+// Admits the caller through `gate`, parses the request as `Request` and
+// calls `handler(caller, request, responder)`, which must finish the
+// responder, now or later; the request lives only until the handler
+// returns (the caller as long as the gate). A caller the gate refuses gets
+// its status, and a request that does not parse INVALID_ARGUMENT, without
+// calling the handler.
 template <typename Request, typename Handler>
-grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ServeUnary(CallGate& gate, grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* request_bytes,
                                      grpc::ByteBuffer* response_bytes, Handler&& handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  UnaryResponder responder(reactor, response_bytes);
+  absl::StatusOr<const Caller*> caller = gate.Admit(*context);
+  if (!caller.ok()) {
+    UnaryResponder(reactor, response_bytes).Finish(caller.status());
+    return reactor;
+  }
+  UnaryResponder responder(reactor, response_bytes, &gate, (*caller)->caller_class());
   Request request;
   if (absl::Status parsed = ParseMessage(*request_bytes, &request); !parsed.ok()) {
     responder.Finish(parsed);
     return reactor;
   }
-  std::forward<Handler>(handler)(request, responder);
+  std::forward<Handler>(handler)(**caller, request, responder);
   return reactor;
 }
 

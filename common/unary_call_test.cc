@@ -31,7 +31,8 @@ class RawEcho final : public EchoService::WithRawCallbackMethod_Echo<EchoService
                                  const grpc::ByteBuffer* request,
                                  grpc::ByteBuffer* response) override {
     return ServeUnary<EchoRequest>(
-        context, request, response, [](const EchoRequest& parsed, UnaryResponder responder) {
+        CallGate::Open(), context, request, response,
+        [](const Caller& /*caller*/, const EchoRequest& parsed, UnaryResponder responder) {
           EchoResponse reply;
           reply.set_payload(parsed.payload());
           if (parsed.payload() == "invalid") {

@@ -86,7 +86,7 @@ class DispatcherTest : public ::testing::Test {
   Issue Stored(const Issue& issue) {
     v1::GetIssueRequest get;
     get.set_name(issue.name());
-    return core_->Get(get).value();
+    return core_->Get(get, local_).value();
   }
 
   std::vector<std::string> TypesFor(const std::string& subscriber) {
@@ -108,6 +108,7 @@ class DispatcherTest : public ::testing::Test {
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<IssueStore> store_;
   std::unique_ptr<IntakeCore> core_;
+  const Caller local_ = Caller::Local();
   std::unique_ptr<Dispatcher> dispatcher_;
 };
 
@@ -206,7 +207,7 @@ TEST_F(DispatcherTest, AcknowledgedIssuesDoNotEscalate) {
   ack.set_name(issue.name());
   ack.set_actor("oncall");
   Notification done;
-  core_->Acknowledge(ack, [&](absl::StatusOr<Issue> result) {
+  core_->Acknowledge(ack, local_, [&](absl::StatusOr<Issue> result) {
     EXPECT_TRUE(result.ok());
     done.Notify();
   });

@@ -58,6 +58,17 @@ absl::string_view CheckNameAndActor(absl::string_view name, absl::string_view ac
   return id;
 }
 
+// PERMISSION_DENIED unless `caller` acts for the team that owns `issue`.
+absl::Status CheckOwner(const Caller& caller, const Issue& issue, absl::string_view verb) {
+  const std::string& team = issue.assignment().target().team();
+  if (caller.ActsForTeam(team)) return absl::OkStatus();
+  return caller.Deny(absl::StrCat(verb, " ", issue.name(), ", owned by ",
+                                  team.empty() ? "no team yet" : absl::StrCat("team ", team)));
+}
+
+// Who to record as having made a change: "" when nobody is authenticated.
+std::string CallerIdentity(const Caller& caller) { return caller.local() ? "" : caller.name(); }
+
 // The fields a caller may set on SubmitIssue; the rest are output only.
 Issue InputFields(const Issue& issue) {
   Issue input;
@@ -93,6 +104,12 @@ absl::string_view EventName(issue::v1::EventType type) {
 }
 
 }  // namespace
+
+bool MaySee(const Caller& caller, const Issue& issue) {
+  return caller.Has(Role::kOperator) || caller.Has(Role::kService) ||
+         caller.SubmitsAs(issue.source()) ||
+         caller.ActsForTeam(issue.assignment().target().team());
+}
 
 uint64_t SubmissionFingerprint(const Issue& issue) {
   std::string bytes;
@@ -250,18 +267,21 @@ void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status&
   }
 }
 
-absl::StatusOr<Issue> IntakeCore::Get(const v1::GetIssueRequest& request) const {
+absl::StatusOr<Issue> IntakeCore::Get(const v1::GetIssueRequest& request,
+                                      const Caller& caller) const {
   const absl::string_view id = IssueIdFromName(request.name());
   if (id.empty()) {
     return InvalidArgumentWithViolations(
         "invalid GetIssueRequest: name must be issues/{issue_id}",
         {{"name", "must be issues/{issue_id}, a 26-character id"}});
   }
-  return store_.Get(id);
+  ASSIGN_OR_RETURN(Issue issue, store_.Get(id));
+  if (!MaySee(caller, issue)) return caller.Deny(absl::StrCat("read ", issue.name()));
+  return issue;
 }
 
-absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(
-    const v1::ListIssuesRequest& request) const {
+absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(const v1::ListIssuesRequest& request,
+                                                        const Caller& caller) const {
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
   ASSIGN_OR_RETURN(const std::vector<FilterTerm> terms, ParseIssueFilter(request.filter()));
   std::string before;
@@ -275,7 +295,8 @@ absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(
   std::string resume;
   ASSIGN_OR_RETURN(
       std::vector<Issue> page,
-      store_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume));
+      store_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume,
+                  [&caller](const Issue& issue) { return MaySee(caller, issue); }));
   v1::ListIssuesResponse response;
   for (Issue& issue : page) *response.add_issues() = std::move(issue);
   if (!resume.empty())
@@ -320,6 +341,7 @@ void IntakeCore::Update(absl::string_view id_view, ChangeFn change, ExtraWrites 
           event = result->event;
           IssueEvent record = MakeEvent(event, updated, now);
           record.set_actor(result->actor);
+          record.set_caller(result->caller);
           record.set_reason(result->reason);
           if (!result->previous_owner.empty() &&
               result->previous_owner != updated.assignment().target().team()) {
@@ -380,7 +402,8 @@ void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event,
   std::move(done)(issue);
 }
 
-void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, IssueDone done) {
+void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const Caller& caller,
+                             IssueDone done) {
   Violations violations;
   const absl::string_view id =
       CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
@@ -391,20 +414,23 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, IssueDo
   Update(
       id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+        RETURN_IF_ERROR(CheckOwner(caller, current, "acknowledge"));
         if (current.state() == issue::v1::STATE_ACKNOWLEDGED) return IssueChange{.write = false};
         if (current.state() != issue::v1::STATE_ROUTED)
           return WrongState("acknowledge", current, "ROUTED");
         RETURN_IF_ERROR(CheckEtag(request.etag(), current));
         IssueChange change{.updated = current,
                            .event = issue::v1::EVENT_TYPE_ACKNOWLEDGED,
-                           .actor = request.actor()};
+                           .actor = request.actor(),
+                           .caller = CallerIdentity(caller)};
         change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
         return change;
       },
       [](rocksdb::WriteBatch&) {}, std::move(done));
 }
 
-void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, IssueDone done) {
+void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& caller,
+                         IssueDone done) {
   Violations violations;
   const absl::string_view id =
       CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
@@ -426,7 +452,10 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, IssueDone done)
         }
         RETURN_IF_ERROR(CheckEtag(request.etag(), current));
         IssueChange change{
-            .updated = current, .event = issue::v1::EVENT_TYPE_RESOLVED, .actor = request.actor()};
+            .updated = current,
+            .event = issue::v1::EVENT_TYPE_RESOLVED,
+            .actor = request.actor(),
+            .caller = CallerIdentity(caller)};
         change.updated.set_state(issue::v1::STATE_RESOLVED);
         change.updated.set_resolution(request.resolution());
         return change;
@@ -434,7 +463,8 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, IssueDone done)
       [](rocksdb::WriteBatch&) {}, std::move(done));
 }
 
-void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone done) {
+void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller& caller,
+                          IssueDone done) {
   Violations violations;
   const absl::string_view id =
       CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
@@ -453,6 +483,10 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone don
     std::move(done)(current.status());
     return;
   }
+  if (absl::Status denied = CheckOwner(caller, *current, "transfer"); !denied.ok()) {
+    std::move(done)(denied);
+    return;
+  }
   if (current->state() != issue::v1::STATE_ROUTED &&
       current->state() != issue::v1::STATE_ACKNOWLEDGED) {
     std::move(done)(WrongState("transfer", *current, "ROUTED or ACKNOWLEDGED"));
@@ -461,7 +495,8 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone don
   routing::v1::RouteToTargetRequest check;
   *check.mutable_issue() = InputFields(*current);
   *check.mutable_target() = request.target();
-  routing_.RouteToTarget(check, [this, id = std::string(id), request, done = std::move(done)](
+  routing_.RouteToTarget(check, [this, id = std::string(id), request, &caller,
+                                 done = std::move(done)](
                                     absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
     if (!decision.ok()) {
       std::move(done)(decision.status());
@@ -470,6 +505,8 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone don
     Update(
         id,
         [&](const Issue& latest) -> absl::StatusOr<IssueChange> {
+          // The owner may have changed while routing answered.
+          RETURN_IF_ERROR(CheckOwner(caller, latest, "transfer"));
           if (latest.state() != issue::v1::STATE_ROUTED &&
               latest.state() != issue::v1::STATE_ACKNOWLEDGED) {
             return WrongState("transfer", latest, "ROUTED or ACKNOWLEDGED");
@@ -479,6 +516,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, IssueDone don
           IssueChange change{.updated = latest,
                              .event = issue::v1::EVENT_TYPE_TRANSFERRED,
                              .actor = request.actor(),
+                             .caller = CallerIdentity(caller),
                              .reason = request.reason(),
                              .previous_owner = latest.assignment().target().team()};
           Issue& issue = change.updated;

@@ -28,6 +28,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "common/caller.h"
 #include "common/clock.h"
 #include "common/commit_queue.h"
 #include "common/sync.h"
@@ -49,6 +50,7 @@ struct IssueChange {
   issue::v1::Issue updated;  // etag and update_time are set by Update()
   issue::v1::EventType event = issue::v1::EVENT_TYPE_UNSPECIFIED;
   std::string actor;
+  std::string caller;  // the authenticated identity, "" without authentication
   std::string reason;
   std::string previous_owner;  // team told too, for transfers and escalations
 };
@@ -69,14 +71,20 @@ class IntakeCore {
   // at once for an invalid or already-known request.
   void Submit(const v1::SubmitIssueRequest& request, IssueDone done);
 
-  // GetIssue and ListIssues: durable state only.
-  absl::StatusOr<issue::v1::Issue> Get(const v1::GetIssueRequest& request) const;
-  absl::StatusOr<v1::ListIssuesResponse> List(const v1::ListIssuesRequest& request) const;
+  // GetIssue and ListIssues: durable state only, of the issues `caller` may
+  // see (MaySee); GetIssue of one it may not is PERMISSION_DENIED.
+  absl::StatusOr<issue::v1::Issue> Get(const v1::GetIssueRequest& request,
+                                       const Caller& caller) const;
+  absl::StatusOr<v1::ListIssuesResponse> List(const v1::ListIssuesRequest& request,
+                                              const Caller& caller) const;
 
-  // AcknowledgeIssue, ResolveIssue, TransferIssue.
-  void Acknowledge(const v1::AcknowledgeIssueRequest& request, IssueDone done);
-  void Resolve(const v1::ResolveIssueRequest& request, IssueDone done);
-  void Transfer(const v1::TransferIssueRequest& request, IssueDone done);
+  // AcknowledgeIssue, ResolveIssue, TransferIssue, by a member of the team
+  // that owns the issue (else PERMISSION_DENIED). `caller` must outlive
+  // `done`.
+  void Acknowledge(const v1::AcknowledgeIssueRequest& request, const Caller& caller,
+                   IssueDone done);
+  void Resolve(const v1::ResolveIssueRequest& request, const Caller& caller, IssueDone done);
+  void Transfer(const v1::TransferIssueRequest& request, const Caller& caller, IssueDone done);
 
   // The dispatcher's updates. RecordRouting makes a RECEIVED issue ROUTED
   // and removes its route task; RecordEscalation moves a breached issue to
@@ -134,6 +142,10 @@ class IntakeCore {
 // the rules of API.md, and an id that is stable across retries.
 issue::v1::IssueEvent MakeEvent(issue::v1::EventType type, const issue::v1::Issue& issue,
                                 absl::Time time);
+
+// Whether `caller` may read `issue`: operators and services every issue,
+// submitters those of their sources, team members those their teams own.
+bool MaySee(const Caller& caller, const issue::v1::Issue& issue);
 
 // A stable hash of the caller-supplied fields of an issue: equal for a retry
 // of the same submission.

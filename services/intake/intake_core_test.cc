@@ -80,7 +80,7 @@ class IntakeCoreTest : public ::testing::Test {
     request.set_filter(filter);
     request.set_page_size(page_size);
     for (int page = 0; page < 100; ++page) {
-      auto response = core_->List(request);
+      auto response = core_->List(request, local_);
       EXPECT_TRUE(response.ok()) << response.status();
       if (!response.ok()) break;
       for (const Issue& issue : response->issues()) titles.push_back(issue.title());
@@ -123,7 +123,7 @@ class IntakeCoreTest : public ::testing::Test {
     request.set_name(issue.name());
     request.set_actor("oncall@storage");
     request.set_etag(etag);
-    return Wait([&](IntakeCore::IssueDone done) { core_->Acknowledge(request, std::move(done)); });
+    return Wait([&](IntakeCore::IssueDone done) { core_->Acknowledge(request, local_, std::move(done)); });
   }
 
   absl::StatusOr<Issue> Resolve(const Issue& issue, const std::string& resolution = "fixed") {
@@ -131,7 +131,7 @@ class IntakeCoreTest : public ::testing::Test {
     request.set_name(issue.name());
     request.set_actor("oncall@storage");
     request.set_resolution(resolution);
-    return Wait([&](IntakeCore::IssueDone done) { core_->Resolve(request, std::move(done)); });
+    return Wait([&](IntakeCore::IssueDone done) { core_->Resolve(request, local_, std::move(done)); });
   }
 
   absl::StatusOr<Issue> Transfer(const Issue& issue, const std::string& team,
@@ -143,7 +143,7 @@ class IntakeCoreTest : public ::testing::Test {
     request.mutable_target()->set_business_group("cloud");
     request.mutable_target()->set_team(team);
     request.set_etag(etag);
-    return Wait([&](IntakeCore::IssueDone done) { core_->Transfer(request, std::move(done)); });
+    return Wait([&](IntakeCore::IssueDone done) { core_->Transfer(request, local_, std::move(done)); });
   }
 
   std::vector<issue::v1::IssueEvent> QueuedEvents() {
@@ -164,6 +164,7 @@ class IntakeCoreTest : public ::testing::Test {
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<IssueStore> store_;
   std::unique_ptr<IntakeCore> core_;
+  const Caller local_ = Caller::Local();
 };
 
 TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
@@ -181,7 +182,7 @@ TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
 
   v1::GetIssueRequest get;
   get.set_name(issue->name());
-  auto stored = core_->Get(get);
+  auto stored = core_->Get(get, local_);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*stored, *issue));
 }
@@ -273,11 +274,11 @@ TEST_F(IntakeCoreTest, IdempotencyAndIdsSurviveRestart) {
 TEST_F(IntakeCoreTest, GetRefusesMalformedNamesAndReportsMissingOnes) {
   v1::GetIssueRequest get;
   get.set_name("tickets/1");
-  auto malformed = core_->Get(get);
+  auto malformed = core_->Get(get, local_);
   EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(GetFieldViolations(malformed.status()).at(0).field, "name");
   get.set_name("issues/01hzzzzzzzzzzzzzzzzzzzzzzz");
-  EXPECT_EQ(core_->Get(get).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(core_->Get(get, local_).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(IntakeCoreTest, ListsNewestFirstWithFiltersAndPaging) {
@@ -308,7 +309,7 @@ TEST_F(IntakeCoreTest, PagingWhileIssuesArriveNeverRepeats) {
   request.set_page_size(2);
   absl::flat_hash_set<std::string> seen;
   for (int page = 0; page < 10; ++page) {
-    auto response = core_->List(request);
+    auto response = core_->List(request, local_);
     ASSERT_TRUE(response.ok());
     for (const Issue& issue : response->issues())
       EXPECT_TRUE(seen.insert(issue.name()).second) << issue.name();
@@ -325,18 +326,18 @@ TEST_F(IntakeCoreTest, PageTokensAreBoundToTheirFilter) {
   v1::ListIssuesRequest request;
   request.set_page_size(1);
   request.set_filter("product=azure-storage");
-  auto first = core_->List(request);
+  auto first = core_->List(request, local_);
   ASSERT_TRUE(first.ok());
   ASSERT_FALSE(first->next_page_token().empty());
   request.set_page_token(first->next_page_token());
   request.set_filter("product=xbox");
-  EXPECT_EQ(core_->List(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(core_->List(request, local_).status().code(), absl::StatusCode::kInvalidArgument);
   request.set_filter("colour=red");
-  EXPECT_EQ(core_->List(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(core_->List(request, local_).status().code(), absl::StatusCode::kInvalidArgument);
   request.clear_page_token();
   request.clear_filter();
   request.set_page_size(1001);
-  EXPECT_EQ(core_->List(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(core_->List(request, local_).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(IntakeCoreTest, RoutingRecordsTheDecisionOnceAndArmsTheTimer) {

@@ -5,6 +5,7 @@
 #ifndef SWITCHBOARD_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define SWITCHBOARD_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
+#include "common/call_gate.h"
 #include "services/intake/intake_core.h"
 #include "switchboard/intake/v1/intake.grpc.pb.h"
 
@@ -23,6 +24,9 @@ struct IntakeServiceOptions {
   // answers at once with the issue as sent; nothing is validated or stored.
   // The baseline that the durable SubmitIssue is measured against.
   bool noop_submit = false;
+  // Admits every call (common/call_gate.h); the default lets everyone in
+  // as Caller::Local().
+  CallGate* gate = &CallGate::Open();
 };
 
 class IntakeService final : public RawIntakeService {
@@ -51,10 +55,6 @@ class IntakeService final : public RawIntakeService {
                                           grpc::ByteBuffer* response) override;
 
  private:
-  grpc::ServerUnaryReactor* SubmitDurably(grpc::CallbackServerContext* context,
-                                          const grpc::ByteBuffer* request,
-                                          grpc::ByteBuffer* response);
-
   IntakeCore& core_;
   const Options options_;
 };

@@ -133,9 +133,9 @@ absl::StatusOr<std::string> IssueStore::LastIssueId() const {
   return it->Valid() ? it->key().ToString() : std::string();
 }
 
-absl::StatusOr<std::vector<Issue>> IssueStore::List(const std::vector<FilterTerm>& terms,
-                                                    absl::string_view before, int limit,
-                                                    int scan_budget, std::string* resume) const {
+absl::StatusOr<std::vector<Issue>> IssueStore::List(
+    const std::vector<FilterTerm>& terms, absl::string_view before, int limit, int scan_budget,
+    std::string* resume, absl::FunctionRef<bool(const Issue&)> visible) const {
   // Walk the index of the most selective term, or all issues, backwards.
   const FilterTerm* indexed = nullptr;
   for (FilterField field : kIndexedFields) {
@@ -182,7 +182,7 @@ absl::StatusOr<std::vector<Issue>> IssueStore::List(const std::vector<FilterTerm
       ASSIGN_OR_RETURN(issue, Get(id));
     }
     last_examined = std::string(id);
-    if (MatchesFilter(issue, terms)) page.push_back(std::move(issue));
+    if (MatchesFilter(issue, terms) && visible(issue)) page.push_back(std::move(issue));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "list issues"));
   return page;

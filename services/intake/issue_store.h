@@ -58,12 +58,15 @@ class IssueStore {
   absl::StatusOr<std::string> LastIssueId() const;
 
   // One page of ListIssues: issues with ids below `before` ("" for no
-  // bound), newest first, matching `terms`, at most `limit`. Examines at
-  // most `scan_budget` entries; `*resume` is set to where the next page
-  // starts ("" when nothing is left).
-  absl::StatusOr<std::vector<issue::v1::Issue>> List(const std::vector<FilterTerm>& terms,
-                                                     absl::string_view before, int limit,
-                                                     int scan_budget, std::string* resume) const;
+  // bound), newest first, matching `terms` and `visible`, at most `limit`.
+  // Examines at most `scan_budget` entries; `*resume` is set to where the
+  // next page starts ("" when nothing is left).
+  absl::StatusOr<std::vector<issue::v1::Issue>> List(
+      const std::vector<FilterTerm>& terms, absl::string_view before, int limit, int scan_budget,
+      std::string* resume,
+      absl::FunctionRef<bool(const issue::v1::Issue&)> visible = [](const issue::v1::Issue&) {
+        return true;
+      }) const;
 
   // Adds to `batch` everything a newly accepted issue writes: the issue, its
   // request record, its index entries, a route task and `events`.

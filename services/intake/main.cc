@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/rocks.h"
 #include "common/rocks_metrics.h"
+#include "common/security.h"
 #include "common/server.h"
 #include "services/intake/census.h"
 #include "services/intake/dispatcher.h"
@@ -36,12 +37,16 @@ int Run() {
   log::Info("peers", {{"routing_target", absl::GetFlag(FLAGS_routing_target)},
                       {"notification_target", absl::GetFlag(FLAGS_notification_target)}});
   auto registry = std::make_shared<prometheus::Registry>();
+  auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
+  if (!security.ok()) return ExitWithError(security.status());
   CommitQueue commits((*db)->db(), {.name = "intake"}, registry.get());
   IssueStore store(**db);
   IntakeMetrics metrics(*registry);
   const absl::Duration timeout = absl::GetFlag(FLAGS_peer_timeout);
-  auto routing = MakeGrpcRoutingPeer(absl::GetFlag(FLAGS_routing_target), timeout);
-  auto notification = MakeGrpcNotificationPeer(absl::GetFlag(FLAGS_notification_target), timeout);
+  auto routing =
+      MakeGrpcRoutingPeer(absl::GetFlag(FLAGS_routing_target), security->peer_credentials, timeout);
+  auto notification = MakeGrpcNotificationPeer(absl::GetFlag(FLAGS_notification_target),
+                                               security->peer_credentials, timeout);
   auto core = IntakeCore::Create(store, commits, metrics, *routing, Clock::Real());
   if (!core.ok()) return ExitWithError(core.status());
   Dispatcher dispatcher(**core, store, commits, *routing, *notification, metrics, Clock::Real(),
@@ -51,8 +56,8 @@ int Run() {
   census.Start();
   const bool noop_submit = absl::GetFlag(FLAGS_noop_submit);
   if (noop_submit) log::Warning("--noop_submit: SubmitIssue stores nothing (benchmark baseline)");
-  IntakeService service(**core, {.noop_submit = noop_submit});
-  auto host = ServiceHost::Start(ServerConfigFromFlags(),
+  IntakeService service(**core, {.noop_submit = noop_submit, .gate = security->gate.get()});
+  auto host = ServiceHost::Start(SecureServerConfigFromFlags(*security),
                                  {{&service, v1::IntakeService::service_full_name()}}, registry,
                                  {std::make_shared<DatabaseMetrics>(**db)});
   if (!host.ok()) return ExitWithError(host.status());

@@ -10,9 +10,11 @@ using routing::v1::RoutingService;
 
 class GrpcRoutingPeer final : public RoutingPeer {
  public:
-  GrpcRoutingPeer(const std::string& target, absl::Duration timeout)
+  GrpcRoutingPeer(const std::string& target,
+                  const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                  absl::Duration timeout)
       : stub_(RoutingService::NewStub(
-            MakeServiceChannel(target, {RoutingService::service_full_name()}))),
+            MakeServiceChannel(target, credentials, {RoutingService::service_full_name()}))),
         timeout_(timeout) {}
 
   absl::StatusOr<routing::v1::RouteIssuesResponse> RouteIssues(
@@ -60,9 +62,11 @@ class GrpcRoutingPeer final : public RoutingPeer {
 
 class GrpcNotificationPeer final : public NotificationPeer {
  public:
-  GrpcNotificationPeer(const std::string& target, absl::Duration timeout)
+  GrpcNotificationPeer(const std::string& target,
+                       const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                       absl::Duration timeout)
       : stub_(notification::v1::NotificationService::NewStub(MakeServiceChannel(
-            target, {notification::v1::NotificationService::service_full_name()}))),
+            target, credentials, {notification::v1::NotificationService::service_full_name()}))),
         timeout_(timeout) {}
 
   absl::Status Publish(const notification::v1::PublishRequest& request) override {
@@ -79,14 +83,16 @@ class GrpcNotificationPeer final : public NotificationPeer {
 
 }  // namespace
 
-std::unique_ptr<RoutingPeer> MakeGrpcRoutingPeer(const std::string& target,
-                                                 absl::Duration timeout) {
-  return std::make_unique<GrpcRoutingPeer>(target, timeout);
+std::unique_ptr<RoutingPeer> MakeGrpcRoutingPeer(
+    const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    absl::Duration timeout) {
+  return std::make_unique<GrpcRoutingPeer>(target, credentials, timeout);
 }
 
-std::unique_ptr<NotificationPeer> MakeGrpcNotificationPeer(const std::string& target,
-                                                           absl::Duration timeout) {
-  return std::make_unique<GrpcNotificationPeer>(target, timeout);
+std::unique_ptr<NotificationPeer> MakeGrpcNotificationPeer(
+    const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    absl::Duration timeout) {
+  return std::make_unique<GrpcNotificationPeer>(target, credentials, timeout);
 }
 
 }  // namespace switchboard::intake

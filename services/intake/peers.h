@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/security/credentials.h>
+
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "switchboard/notification/v1/notification.grpc.pb.h"
@@ -39,10 +41,14 @@ class NotificationPeer {
   virtual absl::Status Publish(const notification::v1::PublishRequest& request) = 0;
 };
 
-// Over gRPC to `target`, each call with `timeout`.
-std::unique_ptr<RoutingPeer> MakeGrpcRoutingPeer(const std::string& target, absl::Duration timeout);
-std::unique_ptr<NotificationPeer> MakeGrpcNotificationPeer(const std::string& target,
-                                                           absl::Duration timeout);
+// Over gRPC to `target` with `credentials` (common/security.h), each call
+// with `timeout`.
+std::unique_ptr<RoutingPeer> MakeGrpcRoutingPeer(
+    const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    absl::Duration timeout);
+std::unique_ptr<NotificationPeer> MakeGrpcNotificationPeer(
+    const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    absl::Duration timeout);
 
 }  // namespace switchboard::intake
 

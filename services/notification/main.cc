@@ -6,6 +6,7 @@
 #include "common/commit_queue.h"
 #include "common/rocks.h"
 #include "common/rocks_metrics.h"
+#include "common/security.h"
 #include "common/server.h"
 #include "services/notification/log_store.h"
 #include "services/notification/maintenance.h"
@@ -34,7 +35,7 @@ int Run() {
   for (ColumnFamily& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
   auto db = Database::Open({.path = *data_dir, .column_families = families});
   if (!db.ok()) return ExitWithError(db.status());
-  const PushDeliverer::Options push_options{
+  PushDeliverer::Options push_options{
       .timeout = absl::GetFlag(FLAGS_push_timeout),
       .initial_backoff = absl::GetFlag(FLAGS_push_initial_backoff),
       .max_backoff = absl::GetFlag(FLAGS_push_max_backoff),
@@ -55,6 +56,9 @@ int Run() {
         absl::InvalidArgumentError("--maintenance_interval and --retention must be positive"));
   }
   auto registry = std::make_shared<prometheus::Registry>();
+  auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
+  if (!security.ok()) return ExitWithError(security.status());
+  push_options.credentials = security->peer_credentials;
   CommitQueue commits((*db)->db(), {.name = "notification"}, registry.get());
   LogStore logs(**db);
   PushStore pushes(**db);
@@ -64,8 +68,8 @@ int Run() {
   if (absl::Status started = deliverer.Start(); !started.ok()) return ExitWithError(started);
   Maintenance maintenance(logs, pushes, commits, metrics, Clock::Real(), maintenance_options);
   maintenance.Start();
-  NotificationService service(core, deliverer);
-  auto host = ServiceHost::Start(ServerConfigFromFlags(),
+  NotificationService service(core, deliverer, *security->gate);
+  auto host = ServiceHost::Start(SecureServerConfigFromFlags(*security),
                                  {{&service, v1::NotificationService::service_full_name()}},
                                  registry, {std::make_shared<DatabaseMetrics>(**db)});
   if (!host.ok()) return ExitWithError(host.status());

@@ -5,6 +5,7 @@
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/metrics.h"
 #include "common/proto_time.h"
 #include "common/status.h"
@@ -116,25 +117,56 @@ class FailedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 };
 
+// A caller's right to one RPC, given its request.
+template <typename Request>
+using Permission = absl::Status (*)(const Caller& caller, const Request& request);
+
 // Serves a unary RPC whose answer is ready at once.
 template <typename Request, typename Handler>
-grpc::ServerUnaryReactor* ServeNow(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ServeNow(CallGate& gate, grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                                   Handler handler) {
+                                   Permission<Request> permitted, Handler handler) {
   return ServeUnary<Request>(
-      context, request, response,
-      [&handler](const Request& parsed, UnaryResponder done) { done.Finish(handler(parsed)); });
+      gate, context, request, response,
+      [&](const Caller& caller, const Request& parsed, UnaryResponder done) {
+        if (absl::Status denied = permitted(caller, parsed); !denied.ok()) {
+          return done.Finish(denied);
+        }
+        done.Finish(handler(parsed));
+      });
 }
 
 // Serves a unary RPC that answers once its write is durable.
 template <typename Request, typename Response, typename Start>
-grpc::ServerUnaryReactor* ServeLater(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ServeLater(CallGate& gate, grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                                     Start start) {
+                                     Permission<Request> permitted, Start start) {
   return ServeUnary<Request>(
-      context, request, response, [&start](const Request& parsed, UnaryResponder done) {
+      gate, context, request, response,
+      [&](const Caller& caller, const Request& parsed, UnaryResponder done) {
+        if (absl::Status denied = permitted(caller, parsed); !denied.ok()) {
+          return done.Finish(denied);
+        }
         start(parsed, [done](const absl::StatusOr<Response>& result) { done.Finish(result); });
       });
+}
+
+// Who may do what: a subscriber's notifications and push subscription are
+// its own (a team's members, a source's submitters); operators read
+// everything and redrive dead letters; only services publish.
+absl::Status MayActAs(const Caller& caller, absl::string_view subscriber, absl::string_view verb) {
+  if (caller.ActsAsSubscriber(subscriber)) return absl::OkStatus();
+  return caller.Deny(absl::StrCat(verb, " as subscriber \"", subscriber, "\""));
+}
+
+absl::Status MayRead(const Caller& caller, absl::string_view subscriber, absl::string_view verb) {
+  if (caller.Has(Role::kOperator)) return absl::OkStatus();
+  if (subscriber.empty()) return caller.Deny(absl::StrCat(verb, " of every subscriber"));
+  return MayActAs(caller, subscriber, verb);
+}
+
+absl::Status MayOperate(const Caller& caller, absl::string_view verb) {
+  return caller.Has(Role::kOperator) ? absl::OkStatus() : caller.Deny(verb);
 }
 
 }  // namespace
@@ -143,7 +175,10 @@ grpc::ServerUnaryReactor* NotificationService::Publish(grpc::CallbackServerConte
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
   return ServeLater<v1::PublishRequest, v1::PublishResponse>(
-      context, request, response,
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::PublishRequest&) {
+        return caller.Has(Role::kService) ? absl::OkStatus() : caller.Deny("publish");
+      },
       [this](const auto& parsed, auto done) { core_.Publish(parsed, std::move(done)); });
 }
 
@@ -151,7 +186,10 @@ grpc::ServerUnaryReactor* NotificationService::AcknowledgeNotifications(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeLater<v1::AcknowledgeNotificationsRequest, v1::AcknowledgeNotificationsResponse>(
-      context, request, response,
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::AcknowledgeNotificationsRequest& parsed) {
+        return MayActAs(caller, parsed.subscriber(), "acknowledge notifications");
+      },
       [this](const auto& parsed, auto done) { core_.Acknowledge(parsed, std::move(done)); });
 }
 
@@ -159,14 +197,20 @@ grpc::ServerUnaryReactor* NotificationService::ListNotifications(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeNow<v1::ListNotificationsRequest>(
-      context, request, response, [this](const auto& parsed) { return core_.List(parsed); });
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::ListNotificationsRequest& parsed) {
+        return MayRead(caller, parsed.subscriber(), "list notifications");
+      }, [this](const auto& parsed) { return core_.List(parsed); });
 }
 
 grpc::ServerUnaryReactor* NotificationService::CreatePushSubscription(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeLater<v1::CreatePushSubscriptionRequest, v1::PushSubscription>(
-      context, request, response, [this](const auto& parsed, auto done) {
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::CreatePushSubscriptionRequest& parsed) {
+        return MayActAs(caller, parsed.subscription().subscriber(), "subscribe a push endpoint");
+      }, [this](const auto& parsed, auto done) {
         pushes_.CreateSubscription(parsed, std::move(done));
       });
 }
@@ -175,7 +219,10 @@ grpc::ServerUnaryReactor* NotificationService::ListPushSubscriptions(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeNow<v1::ListPushSubscriptionsRequest>(
-      context, request, response,
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::ListPushSubscriptionsRequest&) {
+        return MayOperate(caller, "list push subscriptions");
+      },
       [this](const auto& parsed) { return pushes_.ListSubscriptions(parsed); });
 }
 
@@ -183,7 +230,10 @@ grpc::ServerUnaryReactor* NotificationService::DeletePushSubscription(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeLater<v1::DeletePushSubscriptionRequest, v1::DeletePushSubscriptionResponse>(
-      context, request, response, [this](const auto& parsed, auto done) {
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::DeletePushSubscriptionRequest& parsed) {
+        return MayActAs(caller, parsed.subscriber(), "delete the push subscription");
+      }, [this](const auto& parsed, auto done) {
         pushes_.DeleteSubscription(parsed, std::move(done));
       });
 }
@@ -192,7 +242,10 @@ grpc::ServerUnaryReactor* NotificationService::ListDeadLetters(grpc::CallbackSer
                                                                const grpc::ByteBuffer* request,
                                                                grpc::ByteBuffer* response) {
   return ServeNow<v1::ListDeadLettersRequest>(
-      context, request, response,
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::ListDeadLettersRequest& parsed) {
+        return MayRead(caller, parsed.subscriber(), "list dead letters");
+      },
       [this](const auto& parsed) { return pushes_.ListDeadLetters(parsed); });
 }
 
@@ -200,7 +253,10 @@ grpc::ServerUnaryReactor* NotificationService::RedriveDeadLetters(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeLater<v1::RedriveDeadLettersRequest, v1::RedriveDeadLettersResponse>(
-      context, request, response, [this](const auto& parsed, auto done) {
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::RedriveDeadLettersRequest&) {
+        return MayOperate(caller, "redrive dead letters");
+      }, [this](const auto& parsed, auto done) {
         pushes_.RedriveDeadLetters(parsed, std::move(done));
       });
 }
@@ -209,15 +265,24 @@ grpc::ServerUnaryReactor* NotificationService::ListDeliveryAttempts(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return ServeNow<v1::ListDeliveryAttemptsRequest>(
-      context, request, response,
+      gate_, context, request, response,
+      [](const Caller& caller, const v1::ListDeliveryAttemptsRequest& parsed) {
+        return MayRead(caller, parsed.subscriber(), "list delivery attempts");
+      },
       [this](const auto& parsed) { return pushes_.ListDeliveryAttempts(parsed); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* NotificationService::Subscribe(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  absl::StatusOr<const Caller*> caller = gate_.Admit(*context);
+  if (!caller.ok()) return new FailedStream(caller.status());
   v1::SubscribeRequest parsed;
   if (absl::Status status = ParseMessage(*request, &parsed); !status.ok())
     return new FailedStream(status);
+  if (absl::Status denied = MayRead(**caller, parsed.subscriber(), "subscribe"); !denied.ok()) {
+    gate_.CountDenied((*caller)->caller_class());
+    return new FailedStream(denied);
+  }
   absl::StatusOr<uint64_t> after = core_.StartAfter(parsed);
   if (!after.ok()) return new FailedStream(after.status());
   return new SubscribeStream(core_, parsed.subscriber(), *after);

@@ -9,6 +9,7 @@
 #ifndef SWITCHBOARD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_
 #define SWITCHBOARD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_
 
+#include "common/call_gate.h"
 #include "services/notification/notification_core.h"
 #include "services/notification/push_deliverer.h"
 #include "switchboard/notification/v1/notification.grpc.pb.h"
@@ -30,8 +31,11 @@ using RawNotificationService = v1::NotificationService::WithRawCallbackMethod_Pu
 
 class NotificationService final : public RawNotificationService {
  public:
-  NotificationService(NotificationCore& core, PushDeliverer& pushes)
-      : core_(core), pushes_(pushes) {}
+  // `gate` admits every call (common/call_gate.h); the default lets everyone
+  // in as Caller::Local().
+  NotificationService(NotificationCore& core, PushDeliverer& pushes,
+                      CallGate& gate = CallGate::Open())
+      : core_(core), pushes_(pushes), gate_(gate) {}
 
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -66,6 +70,7 @@ class NotificationService final : public RawNotificationService {
  private:
   NotificationCore& core_;
   PushDeliverer& pushes_;
+  CallGate& gate_;
 };
 
 }  // namespace switchboard::notification

@@ -85,14 +85,16 @@ struct PushDeliverer::Lane final : LogWatcher {
       : owner(deliverer),
         subscriber(saved.subscriber()),
         subscription(saved),
-        stub(MakeStub(saved.endpoint())),
+        stub(MakeStub(saved.endpoint(), options.credentials)),
         read_through(saved.delivered_sequence()),
         backoff({.initial = options.initial_backoff, .max = options.max_backoff}) {}
 
-  static std::shared_ptr<v1::NotificationReceiver::Stub> MakeStub(const std::string& endpoint) {
+  static std::shared_ptr<v1::NotificationReceiver::Stub> MakeStub(
+      const std::string& endpoint, const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
     // No retries inside gRPC: every attempt is ours to count and record.
     return v1::NotificationReceiver::NewStub(MakeServiceChannel(
-        endpoint, {v1::NotificationReceiver::service_full_name()}, {.max_attempts = 1}));
+        endpoint, credentials != nullptr ? credentials : grpc::InsecureChannelCredentials(),
+        {v1::NotificationReceiver::service_full_name()}, {.max_attempts = 1}));
   }
 
   void OnAppended() override { owner.Woken(*this, /*redriven=*/false); }
@@ -431,7 +433,7 @@ void PushDeliverer::CreateSubscription(const v1::CreatePushSubscriptionRequest& 
       Lane& lane = *it->second;
       subscription.set_delivered_sequence(lane.subscription.delivered_sequence());
       if (lane.subscription.endpoint() != subscription.endpoint())
-        lane.stub = Lane::MakeStub(subscription.endpoint());
+        lane.stub = Lane::MakeStub(subscription.endpoint(), options_.credentials);
       lane.subscription = subscription;
     } else {
       // A new subscription starts after what was acknowledged.

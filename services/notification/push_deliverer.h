@@ -22,6 +22,8 @@
 #include <string>
 #include <thread>
 
+#include <grpcpp/security/credentials.h>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -51,6 +53,8 @@ class PushDeliverer {
     absl::Duration max_backoff = absl::Minutes(1);
     // Attempts of one notification before it is dead-lettered.
     int max_attempts = 8;
+    // How receivers are called (common/security.h); null: plaintext.
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
   };
 
   template <typename T>

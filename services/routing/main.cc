@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/rocks.h"
 #include "common/rocks_metrics.h"
+#include "common/security.h"
 #include "common/server.h"
 #include "services/routing/routing_core.h"
 #include "services/routing/routing_service.h"
@@ -58,8 +59,10 @@ int Run() {
       return ExitWithError(applied);
     }
   }
-  RoutingService service(**core);
-  auto host = ServiceHost::Start(ServerConfigFromFlags(),
+  auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
+  if (!security.ok()) return ExitWithError(security.status());
+  RoutingService service(**core, *security->gate);
+  auto host = ServiceHost::Start(SecureServerConfigFromFlags(*security),
                                  {{&service, v1::RoutingService::service_full_name()}}, registry,
                                  {std::make_shared<DatabaseMetrics>(**db)});
   if (!host.ok()) return ExitWithError(host.status());

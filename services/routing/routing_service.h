@@ -4,6 +4,7 @@
 #ifndef SWITCHBOARD_SERVICES_ROUTING_ROUTING_SERVICE_H_
 #define SWITCHBOARD_SERVICES_ROUTING_ROUTING_SERVICE_H_
 
+#include "common/call_gate.h"
 #include "services/routing/routing_core.h"
 #include "switchboard/routing/v1/routing.grpc.pb.h"
 
@@ -21,7 +22,10 @@ using RawRoutingService = v1::RoutingService::WithRawCallbackMethod_RouteIssue<
 
 class RoutingService final : public RawRoutingService {
  public:
-  explicit RoutingService(RoutingCore& core) : core_(core) {}
+  // `gate` admits every call (common/call_gate.h); the default lets everyone
+  // in as Caller::Local().
+  explicit RoutingService(RoutingCore& core, CallGate& gate = CallGate::Open())
+      : core_(core), gate_(gate) {}
 
   grpc::ServerUnaryReactor* RouteIssue(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request,
@@ -50,6 +54,7 @@ class RoutingService final : public RawRoutingService {
 
  private:
   RoutingCore& core_;
+  CallGate& gate_;
 };
 
 }  // namespace switchboard::routing

@@ -77,7 +77,7 @@ TEST_F(RoutingServiceTest, AppliesTheSampleAndRoutesWithExplanations) {
   v1::Ruleset applied;
   ASSERT_TRUE(ApplySample(&applied).ok());
   EXPECT_EQ(applied.revision(), 1);
-  EXPECT_EQ(applied.author(), "anonymous");
+  EXPECT_EQ(applied.author(), "local");
 
   v1::RouteIssueRequest request;
   issue::v1::Issue& issue = *request.mutable_issue();

@@ -1,0 +1,107 @@
+#include "common/call_gate.h"
+
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status.h"
+
+namespace switchboard {
+namespace {
+
+const Caller& LocalCaller() {
+  static const Caller* const caller = new Caller(Caller::Local());
+  return *caller;
+}
+
+absl::string_view Authorization(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto found = metadata.find("authorization");
+  if (found == metadata.end()) return "";
+  return absl::string_view(found->second.data(), found->second.size());
+}
+
+// The subject alternative names of a verified client certificate.
+std::vector<std::string> CertificateNames(const grpc::ServerContextBase& context) {
+  std::vector<std::string> names;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return names;
+  for (const grpc::string_ref& name : auth->FindPropertyValues(GRPC_X509_SAN_PROPERTY_NAME)) {
+    names.emplace_back(name.data(), name.size());
+  }
+  return names;
+}
+
+}  // namespace
+
+CallGate& CallGate::Open() {
+  static CallGate* const gate = new CallGate();
+  return *gate;
+}
+
+CallGate::CallGate(std::unique_ptr<Authenticator> authenticator, Clock& clock,
+                   prometheus::Registry& registry)
+    : authenticator_(std::move(authenticator)),
+      limiter_(std::make_unique<RateLimiter>(clock)),
+      admitted_(&prometheus::BuildCounter()
+                     .Name("switchboard_calls_admitted_total")
+                     .Help("Calls let in after authentication and the caller's rate limit, by "
+                           "caller class (its first role, or local without authentication).")
+                     .Register(registry)),
+      refused_(&prometheus::BuildCounter()
+                    .Name("switchboard_calls_refused_total")
+                    .Help("Calls refused: unauthenticated, rate_limited or permission_denied, by "
+                          "caller class (unknown when unauthenticated).")
+                    .Register(registry)) {}
+
+prometheus::Counter& CallGate::Admitted(absl::string_view caller_class) {
+  MutexLock lock(mu_);
+  prometheus::Counter*& counter = counters_[caller_class];
+  if (counter == nullptr) counter = &admitted_->Add({{"caller_class", std::string(caller_class)}});
+  return *counter;
+}
+
+prometheus::Counter& CallGate::Refused(absl::string_view caller_class, absl::string_view reason) {
+  MutexLock lock(mu_);
+  prometheus::Counter*& counter = counters_[absl::StrCat(caller_class, "/", reason)];
+  if (counter == nullptr) {
+    counter = &refused_->Add(
+        {{"caller_class", std::string(caller_class)}, {"reason", std::string(reason)}});
+  }
+  return *counter;
+}
+
+absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& context) {
+  if (admitted_ == nullptr) return &LocalCaller();
+  if (authenticator_ == nullptr) {
+    Admitted("local").Increment();
+    return &LocalCaller();
+  }
+  absl::StatusOr<const Caller*> caller =
+      authenticator_->Authenticate(Authorization(context), CertificateNames(context));
+  if (!caller.ok()) {
+    const bool unauthenticated = caller.status().code() == absl::StatusCode::kUnauthenticated;
+    Refused("unknown", unauthenticated ? "unauthenticated" : "permission_denied").Increment();
+    return caller;
+  }
+  const absl::Duration wait =
+      limiter_->Acquire((*caller)->name(), authenticator_->RateLimitOf(**caller));
+  if (wait > absl::ZeroDuration()) {
+    Refused((*caller)->caller_class(), "rate_limited").Increment();
+    return ResourceExhaustedWithRetry(
+        absl::StrFormat("%s is over its rate limit; retry in %s", (*caller)->name(),
+                        absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))),
+        wait);
+  }
+  Admitted((*caller)->caller_class()).Increment();
+  return *caller;
+}
+
+void CallGate::CountDenied(absl::string_view caller_class) {
+  if (refused_ != nullptr) Refused(caller_class, "permission_denied").Increment();
+}
+
+}  // namespace switchboard

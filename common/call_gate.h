@@ -1,0 +1,72 @@
+// The door every call to a Switchboard service passes before its request is
+// parsed: who is calling (common/authenticator.h), and whether that caller
+// is within its rate limit (common/rate_limiter.h). Counted by caller class:
+//
+//   switchboard_calls_admitted_total{caller_class}
+//   switchboard_calls_refused_total{caller_class, reason}
+//
+// reason is "unauthenticated" (caller_class "unknown"), "rate_limited" or
+// "permission_denied" (recorded by the responder that finishes a call with
+// PERMISSION_DENIED, common/unary_call.h).
+//
+// A gate without an Authenticator authenticates nobody: every caller is
+// Caller::Local(), unlimited. That is the local stack's mode, allowed only
+// where plaintext is (see common/server.h).
+#ifndef SWITCHBOARD_COMMON_CALL_GATE_H_
+#define SWITCHBOARD_COMMON_CALL_GATE_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/server_context.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "common/authenticator.h"
+#include "common/caller.h"
+#include "common/clock.h"
+#include "common/rate_limiter.h"
+
+namespace switchboard {
+
+class CallGate {
+ public:
+  // A gate that lets every caller in as Caller::Local(), counting nothing:
+  // for services run without authentication, e.g. in unit tests.
+  static CallGate& Open();
+
+  // `authenticator` null: the local mode above, counted. Metrics go into
+  // `registry`.
+  CallGate(std::unique_ptr<Authenticator> authenticator, Clock& clock,
+           prometheus::Registry& registry);
+
+  // The caller of `context`: UNAUTHENTICATED, PERMISSION_DENIED (a
+  // certificate naming nobody) or RESOURCE_EXHAUSTED with a RetryInfo
+  // detail when it must wait. The caller lives as long as the gate.
+  absl::StatusOr<const Caller*> Admit(const grpc::ServerContextBase& context);
+
+  // Counts a call of `caller_class` refused with PERMISSION_DENIED.
+  void CountDenied(absl::string_view caller_class);
+
+  bool authenticates() const { return authenticator_ != nullptr; }
+
+ private:
+  CallGate() = default;
+
+  prometheus::Counter& Refused(absl::string_view caller_class, absl::string_view reason);
+  prometheus::Counter& Admitted(absl::string_view caller_class);
+
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<RateLimiter> limiter_;
+  prometheus::Family<prometheus::Counter>* admitted_ = nullptr;
+  prometheus::Family<prometheus::Counter>* refused_ = nullptr;
+  // Caller classes are role names, "local" and "unknown": a bounded set.
+  Mutex mu_;
+  absl::flat_hash_map<std::string, prometheus::Counter*> counters_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_COMMON_CALL_GATE_H_
