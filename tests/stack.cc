@@ -10,6 +10,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace switchboard::testing {
 namespace {
@@ -35,6 +36,7 @@ Stack::Stack(Options options) : options_(std::move(options)), dir_(MakeTempDir("
     options_.ruleset_file = SWITCHBOARD_SOURCE_DIR "/config/sample-ruleset.yaml";
   }
   for (std::string& target : targets_) target = absl::StrCat("127.0.0.1:", FreePort());
+  for (std::string& target : health_targets_) target = absl::StrCat("127.0.0.1:", FreePort());
   for (int& port : metrics_ports_) port = FreePort();
   const auto channel = [](const std::string& target) {
     return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
@@ -64,6 +66,10 @@ absl::Status Stack::Start(Service service) {
       "--grpc_listen=" + target(service),
       absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port(service)),
       "--data_dir=" + dir_ + "/" + name};
+  for (const std::string& flag : options_.common_flags) {
+    args.push_back(absl::StrReplaceAll(flag, {{"{service}", "switchboard-" + name}}));
+  }
+  if (options_.health_port) args.push_back("--health_listen=" + health_target(service));
   switch (service) {
     case Service::kRouting:
       args.push_back("--ruleset_file=" + options_.ruleset_file);
@@ -82,7 +88,8 @@ absl::Status Stack::Start(Service service) {
                                    {.stderr_path = dir_ + "/" + name + ".log"});
   if (!process.ok()) return process.status();
   processes_[IndexOf(service)] = *std::move(process);
-  if (absl::Status serving = WaitForServing(target(service), absl::Seconds(30)); !serving.ok()) {
+  const std::string& probe = options_.health_port ? health_target(service) : target(service);
+  if (absl::Status serving = WaitForServing(probe, absl::Seconds(30)); !serving.ok()) {
     return absl::UnavailableError(
         absl::StrCat(name, " did not start: ", serving.message(), "\n", LogTail(service)));
   }
@@ -106,6 +113,10 @@ absl::Status Stack::Stop(Service service) {
 }
 
 const std::string& Stack::target(Service service) const { return targets_[IndexOf(service)]; }
+
+const std::string& Stack::health_target(Service service) const {
+  return health_targets_[IndexOf(service)];
+}
 
 std::string Stack::LogTail(Service service) const {
   std::ifstream file(dir_ + "/" + NameOf(service) + ".log");

@@ -28,6 +28,12 @@ class Stack {
     // Extra flags of each binary (e.g. a short --peer_timeout).
     std::vector<std::string> intake_flags;
     std::vector<std::string> notification_flags;
+    // Flags of all three, with "{service}" replaced by the binary's name
+    // (e.g. switchboard-intake): TLS and the access policy.
+    std::vector<std::string> common_flags;
+    // Give each a plaintext --health_listen port and wait for SERVING there
+    // (needed once the gRPC port speaks TLS).
+    bool health_port = false;
   };
 
   // Starts routing, notification and intake, each SERVING, under a new
@@ -45,6 +51,8 @@ class Stack {
   absl::Status Stop(Service service);
 
   const std::string& target(Service service) const;
+  // The plaintext health port's address, with Options::health_port.
+  const std::string& health_target(Service service) const;
   // Where the service serves /metrics (127.0.0.1).
   int metrics_port(Service service) const { return metrics_ports_[static_cast<size_t>(service)]; }
   const std::string& dir() const { return dir_; }
@@ -61,6 +69,7 @@ class Stack {
   Options options_;
   std::string dir_;
   std::array<std::string, 3> targets_;
+  std::array<std::string, 3> health_targets_;
   std::array<int, 3> metrics_ports_;
   std::array<std::unique_ptr<Subprocess>, 3> processes_;
   std::unique_ptr<intake::v1::IntakeService::Stub> intake_;
