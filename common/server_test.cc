@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
@@ -189,6 +190,40 @@ TEST(ServiceHostStartTest, RefusesPlaintextOffLoopbackUnlessAllowed) {
       ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
   EXPECT_EQ(host.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(host.status().message()), ::testing::HasSubstr("--allow_insecure"));
+}
+
+TEST(ServiceHostStartTest, TlsWithoutCallerAuthenticationIsInsecureToo) {
+  testing::EchoServiceImpl echo;
+  ServerConfig config;
+  config.grpc_listen = "0.0.0.0:0";
+  config.credentials = grpc::SslServerCredentials(grpc::SslServerCredentialsOptions());
+  auto host =
+      ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
+  EXPECT_EQ(host.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(host.status().message()),
+              ::testing::HasSubstr("--access_policy_file"));
+}
+
+TEST(ServiceHostStartTest, HealthPortServesOnlyHealthAndFollowsTheService) {
+  testing::EchoServiceImpl echo;
+  ServerConfig config;
+  config.health_listen = "127.0.0.1:0";
+  auto host =
+      ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
+  ASSERT_TRUE(host.ok()) << host.status();
+  ASSERT_NE((*host)->health_port(), 0);
+  auto health = Health::NewStub(Connect((*host)->health_port()));
+  EXPECT_EQ(CheckHealth(*health, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(*health, kEchoName), HealthCheckResponse::SERVING);
+  auto echo_on_health = EchoService::NewStub(Connect((*host)->health_port()));
+  EXPECT_EQ(Echo(*echo_on_health, EchoRequest()).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  (*host)->SetServing(false);
+  EXPECT_EQ(CheckHealth(*health, ""), HealthCheckResponse::NOT_SERVING);
+  (*host)->SetServing(true);
+  (*host)->Shutdown();
+  grpc::Status after;
+  CheckHealth(*health, "", &after);
+  EXPECT_FALSE(after.ok()) << "the health port stops with the server";
 }
 
 TEST(ServiceHostStartTest, BusyPortIsUnavailable) {

@@ -56,6 +56,21 @@ TEST(StatusTest, FieldViolationsSurviveTheWire) {
                                                     FieldsAre("issue.severity", "unknown")));
 }
 
+TEST(StatusTest, RetryInfoSurvivesTheWire) {
+  const grpc::Status wire =
+      ToGrpcStatus(ResourceExhaustedWithRetry("over the limit", absl::Milliseconds(1500)));
+  EXPECT_EQ(wire.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(wire.error_details()));
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(details.details(0).UnpackTo(&retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 1);
+  EXPECT_EQ(retry.retry_delay().nanos(), 500'000'000);
+  EXPECT_EQ(GetRetryDelay(FromGrpcStatus(wire)), absl::Milliseconds(1500));
+  EXPECT_EQ(GetRetryDelay(absl::UnavailableError("down")), absl::nullopt);
+}
+
 TEST(StatusTest, PlainErrorsHaveNoDetails) {
   const grpc::Status wire = ToGrpcStatus(absl::NotFoundError("no issue issues/x"));
   EXPECT_EQ(wire.error_code(), grpc::StatusCode::NOT_FOUND);
