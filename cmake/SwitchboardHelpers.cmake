@@ -7,7 +7,14 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   list(APPEND SWITCHBOARD_WARNINGS -Wthread-safety)
 endif()
 
-if(SWITCHBOARD_SANITIZER STREQUAL "address")
+if(SWITCHBOARD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "SWITCHBOARD_FUZZ needs clang (CC=clang CXX=clang++)")
+  endif()
+  # Coverage for libFuzzer in every project target; fuzz/ links the driver.
+  set(SWITCHBOARD_SANITIZER_FLAGS -fsanitize=fuzzer-no-link,address,undefined
+      -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+elseif(SWITCHBOARD_SANITIZER STREQUAL "address")
   set(SWITCHBOARD_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
       -fno-omit-frame-pointer)
 elseif(SWITCHBOARD_SANITIZER STREQUAL "thread")

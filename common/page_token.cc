@@ -1,6 +1,15 @@
 #include "common/page_token.h"
 
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -13,6 +22,28 @@ namespace switchboard {
 namespace {
 
 constexpr absl::string_view kVersion = "v1";
+constexpr size_t kKeyBytes = 32;
+constexpr size_t kMacBytes = 16;  // HMAC-SHA256, truncated
+
+std::string RandomKey() {
+  std::string key(kKeyBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), kKeyBytes) != 1) std::abort();
+  return key;
+}
+
+// Set once, before serving, by LoadPageTokenKey; read on every list call.
+std::string& Key() {
+  static std::string* const key = new std::string(RandomKey());
+  return *key;
+}
+
+std::string Mac(absl::string_view payload) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), Key().data(), static_cast<int>(Key().size()),
+       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), kMacBytes);
+}
 
 absl::Status InvalidToken(absl::string_view why) {
   return InvalidArgumentWithViolations(absl::StrCat("invalid page_token: ", why),
@@ -21,17 +52,54 @@ absl::Status InvalidToken(absl::string_view why) {
 
 }  // namespace
 
+absl::Status LoadPageTokenKey(const std::string& data_dir) {
+  const std::string path = data_dir + "/page-token.key";
+  std::ifstream in(path, std::ios::binary);
+  if (in) {
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (bytes.str().size() != kKeyBytes) {
+      return absl::DataLossError(absl::StrCat(path, " is not a ", kKeyBytes, "-byte key"));
+    }
+    Key() = bytes.str();
+    return absl::OkStatus();
+  }
+  const std::string key = RandomKey();
+  const std::string temporary = path + ".tmp";
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot create ", data_dir, ": ", error.message()));
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(key.data(), static_cast<std::streamsize>(key.size()));
+    if (!out.flush()) return absl::InternalError(absl::StrCat("cannot write ", temporary));
+  }
+  chmod(temporary.c_str(), 0600);
+  std::filesystem::rename(temporary, path, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", error.message()));
+  Key() = key;
+  return absl::OkStatus();
+}
+
 std::string EncodePageToken(absl::string_view kind, absl::string_view query,
                             absl::string_view position) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(kVersion, "\n", kind, "\n", Fingerprint(query), "\n", position));
+  const std::string payload =
+      absl::StrCat(kVersion, "\n", kind, "\n", Fingerprint(query), "\n", position);
+  return absl::WebSafeBase64Escape(absl::StrCat(payload, Mac(payload)));
 }
 
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view kind,
                                             absl::string_view query) {
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return InvalidToken("not a page token");
-  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits('\n', 3));
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < kMacBytes) {
+    return InvalidToken("not a page token");
+  }
+  const absl::string_view payload = absl::string_view(raw).substr(0, raw.size() - kMacBytes);
+  const std::string expected = Mac(payload);
+  if (CRYPTO_memcmp(expected.data(), raw.data() + payload.size(), kMacBytes) != 0) {
+    return InvalidToken("not made by this service, or altered");
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(payload, absl::MaxSplits('\n', 3));
   uint64_t fingerprint;
   if (parts.size() != 4 || parts[0] != kVersion || !absl::SimpleAtoi(parts[2], &fingerprint)) {
     return InvalidToken("not a page token");

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/escaping.h"
+
 #include "common/status.h"
 
 namespace switchboard {
@@ -29,6 +34,40 @@ TEST(PageTokenTest, RefusesOtherListsFiltersAndGarbage) {
     EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument) << garbage;
     EXPECT_EQ(GetFieldViolations(decoded.status()).at(0).field, "page_token");
   }
+}
+
+TEST(PageTokenTest, AlteredOrForeignTokensAreRefused) {
+  const std::string token = EncodePageToken("issues", "", "01J0000000000000000000000A");
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(token, &raw));
+  // Every single-byte change is caught, in the position or in the MAC.
+  for (size_t i = 0; i < raw.size(); ++i) {
+    std::string altered = raw;
+    altered[i] ^= 0x01;
+    auto decoded = DecodePageToken(absl::WebSafeBase64Escape(altered), "issues", "");
+    EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument) << "byte " << i;
+  }
+  // A token made up from the format alone has no valid MAC.
+  const std::string forged =
+      absl::WebSafeBase64Escape(std::string("v1\nissues\n0\nZZZZ") + std::string(16, 'x'));
+  EXPECT_EQ(DecodePageToken(forged, "issues", "").status().message(),
+            "invalid page_token: not made by this service, or altered");
+}
+
+TEST(PageTokenTest, TheKeyInTheDataDirectoryOutlivesTheProcess) {
+  const std::string dir = ::testing::TempDir() + "/page_token_test_key";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string before_load = EncodePageToken("issues", "", "a");
+  ASSERT_TRUE(LoadPageTokenKey(dir).ok());
+  EXPECT_FALSE(DecodePageToken(before_load, "issues", "").ok()) << "the key changed";
+  const std::string token = EncodePageToken("issues", "", "b");
+  ASSERT_TRUE(LoadPageTokenKey(dir).ok());  // as a restarted process does
+  EXPECT_EQ(DecodePageToken(token, "issues", "").value_or(""), "b");
+  EXPECT_EQ(std::filesystem::status(dir + "/page-token.key").permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::ofstream(dir + "/page-token.key", std::ios::trunc) << "short";
+  EXPECT_EQ(LoadPageTokenKey(dir).code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(PageSizeTest, DefaultsAndBounds) {

@@ -92,4 +92,11 @@ void AppendJsonEscaped(absl::string_view text, std::string& out) {
   }
 }
 
+absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 }  // namespace switchboard

@@ -14,6 +14,10 @@ bool IsValidUtf8(absl::string_view text);
 // The number of code points in valid UTF-8 `text`.
 size_t Utf8Length(absl::string_view text);
 
+// At most `max_bytes` of `text`, cut before a continuation byte so that
+// valid UTF-8 stays valid.
+absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes);
+
 // Appends `text` to `out` as the inside of a JSON string literal. Invalid
 // UTF-8 bytes become U+FFFD, so the result is always valid JSON.
 void AppendJsonEscaped(absl::string_view text, std::string& out);

@@ -22,10 +22,16 @@ void Violations::Add(std::string field, std::string description) {
 
 absl::Status Violations::ToStatus(absl::string_view what) const {
   if (list_.empty()) return absl::OkStatus();
-  std::string message =
-      absl::StrCat("invalid ", what, ": ", list_.front().field, ": ", list_.front().description);
+  constexpr size_t kMaxBytes = 256;
+  std::vector<FieldViolation> reported;
+  for (size_t i = 0; i < list_.size() && i < kMaxReportedViolations; ++i) {
+    reported.push_back({std::string(TruncateUtf8(list_[i].field, kMaxBytes)),
+                        std::string(TruncateUtf8(list_[i].description, kMaxBytes))});
+  }
+  std::string message = absl::StrCat("invalid ", TruncateUtf8(what, kMaxBytes), ": ",
+                                     reported.front().field, ": ", reported.front().description);
   if (list_.size() > 1) absl::StrAppend(&message, " (and ", list_.size() - 1, " more)");
-  return InvalidArgumentWithViolations(message, list_);
+  return InvalidArgumentWithViolations(message, reported);
 }
 
 bool IsValidId(absl::string_view id) {

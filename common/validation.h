@@ -34,6 +34,8 @@ inline constexpr size_t kMaxRequestBytes = 1024 * 1024;
 // Whether a field must be set.
 enum class Presence { kRequired, kOptional };
 
+inline constexpr size_t kMaxReportedViolations = 10;
+
 // The field violations found in one request.
 class Violations {
  public:
@@ -42,7 +44,9 @@ class Violations {
   const std::vector<FieldViolation>& list() const { return list_; }
 
   // OK when there are none; else INVALID_ARGUMENT whose message names `what`
-  // and the first violation, with every violation as a BadRequest detail.
+  // and the first violation, with the first kMaxReportedViolations as a
+  // BadRequest detail (each field and description cut to 256 bytes), so
+  // that the error always fits in gRPC's 8 KiB of trailing metadata.
   absl::Status ToStatus(absl::string_view what) const;
 
  private:

@@ -38,6 +38,16 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
   ctest --test-dir build-asan --output-on-failure --timeout 600 -j "$jobs" -L 'unit|integration|concurrency'
 
+# libFuzzer with ASan+UBSan: each target for a bounded time from its
+# committed corpus (the corpus itself is replayed in every build above).
+step "building the fuzzers (clang, libFuzzer + ASan/UBSan) in build-fuzz/"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSWITCHBOARD_FUZZ=ON -DSWITCHBOARD_FUZZ_SECONDS="${SWITCHBOARD_FUZZ_SECONDS:-30}" >/dev/null
+cmake --build build-fuzz --parallel "$jobs" --target fuzzers
+
+step "fuzzing each target for ${SWITCHBOARD_FUZZ_SECONDS:-30}s"
+ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
+
 # ThreadSanitizer cannot see inside Debian's uninstrumented gRPC and Abseil,
 # so it runs the tests of our own concurrent code (label "concurrency"),
 # which synchronise only through common/sync.h and RocksDB.

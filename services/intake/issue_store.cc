@@ -10,6 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "common/key_encoding.h"
 #include "common/status.h"
+#include <limits>
+
 #include "services/intake/issue_id.h"
 
 namespace switchboard::intake {
@@ -117,9 +119,14 @@ absl::StatusOr<absl::optional<RequestRecord>> IssueStore::FindRequest(
       db_.db().Get({}, requests_, rocksdb::Slice(request_id.data(), request_id.size()), &value);
   if (status.IsNotFound()) return absl::nullopt;
   RETURN_IF_ERROR(FromRocks(status, "read a request record"));
+  return DecodeRequestRecord(value);
+}
+
+absl::StatusOr<RequestRecord> DecodeRequestRecord(absl::string_view value) {
   std::vector<absl::string_view> parts = absl::StrSplit(value, ':');
   RequestRecord record;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &record.fingerprint)) {
+  if (parts.size() != 2 || !IsValidIssueId(parts[0]) ||
+      !absl::SimpleAtoi(parts[1], &record.fingerprint)) {
     return absl::DataLossError("a request record is corrupt");
   }
   record.issue_id = std::string(parts[0]);
@@ -260,9 +267,14 @@ absl::StatusOr<absl::optional<Timer>> IssueStore::FirstTimer() const {
   it->SeekToFirst();
   RETURN_IF_ERROR(FromRocks(it->status(), "read the timers"));
   if (!it->Valid()) return absl::nullopt;
+  return DecodeTimerKey(absl::string_view(it->key().data(), it->key().size()));
+}
+
+absl::StatusOr<Timer> DecodeTimerKey(absl::string_view key) {
   uint64_t nanos;
-  const absl::string_view key(it->key().data(), it->key().size());
-  if (key.size() <= 8 || !DecodeFixed64BigEndian(key.substr(0, 8), &nanos)) {
+  if (key.size() <= 8 || !DecodeFixed64BigEndian(key.substr(0, 8), &nanos) ||
+      nanos > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+      !IsValidIssueId(key.substr(8))) {
     return absl::DataLossError("a timer key is corrupt");
   }
   return Timer{absl::FromUnixNanos(static_cast<int64_t>(nanos)), std::string(key.substr(8)),

@@ -130,6 +130,12 @@ class IssueStore {
 // The timer key of an issue that is ROUTED with an ack deadline, else "".
 std::string TimerKey(const issue::v1::Issue& issue);
 
+// Decoders of what the store reads back: a timer key (deadline, then issue
+// id) and a request record's value ("{issue_id}:{fingerprint}"). DATA_LOSS
+// for bytes no version of the store wrote.
+absl::StatusOr<Timer> DecodeTimerKey(absl::string_view key);
+absl::StatusOr<RequestRecord> DecodeRequestRecord(absl::string_view value);
+
 // The index keys of `issue`, one per filterable field that has a value.
 std::vector<std::string> IndexKeys(const issue::v1::Issue& issue, absl::string_view id);
 

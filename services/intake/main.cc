@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/rocks.h"
 #include "common/rocks_metrics.h"
+#include "common/page_token.h"
 #include "common/security.h"
 #include "common/server.h"
 #include "services/intake/census.h"
@@ -32,6 +33,7 @@ namespace {
 int Run() {
   auto data_dir = DataDirFromFlags();
   if (!data_dir.ok()) return ExitWithError(data_dir.status());
+  if (absl::Status key = LoadPageTokenKey(*data_dir); !key.ok()) return ExitWithError(key);
   auto db = Database::Open({.path = *data_dir, .column_families = IssueStore::ColumnFamilies()});
   if (!db.ok()) return ExitWithError(db.status());
   log::Info("peers", {{"routing_target", absl::GetFlag(FLAGS_routing_target)},

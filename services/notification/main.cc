@@ -6,6 +6,7 @@
 #include "common/commit_queue.h"
 #include "common/rocks.h"
 #include "common/rocks_metrics.h"
+#include "common/page_token.h"
 #include "common/security.h"
 #include "common/server.h"
 #include "services/notification/log_store.h"
@@ -31,6 +32,7 @@ namespace {
 int Run() {
   auto data_dir = DataDirFromFlags();
   if (!data_dir.ok()) return ExitWithError(data_dir.status());
+  if (absl::Status key = LoadPageTokenKey(*data_dir); !key.ok()) return ExitWithError(key);
   std::vector<ColumnFamily> families = LogStore::ColumnFamilies();
   for (ColumnFamily& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
   auto db = Database::Open({.path = *data_dir, .column_families = families});

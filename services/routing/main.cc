@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/rocks.h"
 #include "common/rocks_metrics.h"
+#include "common/page_token.h"
 #include "common/security.h"
 #include "common/server.h"
 #include "services/routing/routing_core.h"
@@ -47,6 +48,7 @@ absl::Status ApplyRulesetFile(RoutingCore& core, const std::string& path) {
 int Run() {
   auto data_dir = DataDirFromFlags();
   if (!data_dir.ok()) return ExitWithError(data_dir.status());
+  if (absl::Status key = LoadPageTokenKey(*data_dir); !key.ok()) return ExitWithError(key);
   auto db = Database::Open({.path = *data_dir, .column_families = RulesetStore::ColumnFamilies()});
   if (!db.ok()) return ExitWithError(db.status());
   auto registry = std::make_shared<prometheus::Registry>();

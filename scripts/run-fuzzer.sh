@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for a bounded time, starting from its committed
+# corpus, writing new inputs and any crash to a scratch directory (the
+# committed corpus is never modified). Exits non-zero on a crash, a leak, a
+# timeout or out-of-memory; the reproducer's path is printed.
+#   scripts/run-fuzzer.sh FUZZER CORPUS_DIR SECONDS
+set -euo pipefail
+fuzzer="$1"
+corpus="$2"
+seconds="$3"
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/fuzz.XXXXXX")"
+trap 'rm -rf "$scratch/new"' EXIT
+mkdir -p "$scratch/new"
+echo "fuzzing $(basename "$fuzzer") for ${seconds}s; artifacts in $scratch"
+"$fuzzer" "$scratch/new" "$corpus" \
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -print_final_stats=1 -artifact_prefix="$scratch/"

@@ -1,0 +1,374 @@
+// A campaign of hostile input against the three running services: broken
+// HTTP/2 frames, bytes that are not protobuf, oversized messages, invalid
+// UTF-8, unknown enum numbers, deep nesting, huge maps and lists, tampered
+// page tokens, on every unary RPC where it applies. Each must get a clear
+// status (or, below gRPC, a closed connection), no process may die, and
+// nothing stored may change.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "common/testing/probes.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/stack.h"
+
+namespace switchboard::testing {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::Eq;
+
+// Protobuf wire format, by hand: what a well-behaved client would never send.
+std::string Varint(uint64_t value) {
+  std::string out;
+  do {
+    char byte = static_cast<char>(value & 0x7f);
+    value >>= 7;
+    if (value != 0) byte = static_cast<char>(byte | 0x80);
+    out.push_back(byte);
+  } while (value != 0);
+  return out;
+}
+std::string Field(int number, const std::string& bytes) {  // length-delimited
+  return Varint((static_cast<uint64_t>(number) << 3) | 2) + Varint(bytes.size()) + bytes;
+}
+std::string VarintField(int number, uint64_t value) {
+  return Varint(static_cast<uint64_t>(number) << 3) + Varint(value);
+}
+
+// A valid issue (fields of switchboard.issue.v1.Issue) plus `extra` bytes.
+std::string IssueBytes(const std::string& extra = "") {
+  return Field(2, "Hostile input test") + Field(4, Field(1, "cust-1")) + Field(5, "defender") +
+         VarintField(6, 2) + Field(9, "crm") + extra;
+}
+std::string SubmitBytes(const std::string& issue, const std::string& request_id) {
+  return Field(1, issue) + Field(2, request_id);
+}
+
+constexpr char kSubmit[] = "/switchboard.intake.v1.IntakeService/SubmitIssue";
+constexpr char kListIssues[] = "/switchboard.intake.v1.IntakeService/ListIssues";
+
+class HostileInputTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto stack = Stack::Launch({});
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = stack->release();
+    // Something stored, so that "nothing changes" means something.
+    RawCallResult seeded = CallRaw(stack_->target(Service::kIntake), kSubmit,
+                                   SubmitBytes(IssueBytes(), "hostile-seed"));
+    ASSERT_TRUE(seeded.status.ok()) << seeded.status.error_message();
+    ASSERT_TRUE(AwaitDelivered(1));
+  }
+
+  // Waits until `count` issues are routed and their ROUTED events delivered
+  // to the owning team, so that nothing moves on its own during a test.
+  static bool AwaitDelivered(int count) {
+    for (int i = 0; i < 200; ++i) {
+      RawCallResult log = CallRaw(
+          stack_->target(Service::kNotification),
+          "/switchboard.notification.v1.NotificationService/ListNotifications",
+          Field(1, "teams/security-response") + VarintField(2, 1000));
+      notification::v1::ListNotificationsResponse notifications;
+      if (log.status.ok() && notifications.ParseFromString(log.response) &&
+          notifications.notifications_size() >= count) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(stack_, nullptr);
+    before_ = StoredState();
+  }
+
+  // Every process still serving, and the stored state as it was.
+  void TearDown() override {
+    for (Service service : {Service::kIntake, Service::kRouting, Service::kNotification}) {
+      EXPECT_TRUE(WaitForServing(stack_->target(service), absl::Seconds(5)).ok())
+          << "a service died:\n"
+          << stack_->LogTail(service);
+    }
+    EXPECT_EQ(StoredState(), before_) << "hostile input changed what is stored";
+  }
+
+  // What each service stores, as its list RPCs show it (in text format,
+  // whose maps are sorted, unlike the wire's).
+  static std::map<std::string, std::string> StoredState() {
+    std::map<std::string, std::string> state;
+    const auto list = [&](Service service, const std::string& method, const std::string& request) {
+      RawCallResult result = CallRaw(stack_->target(service), method, request);
+      EXPECT_TRUE(result.status.ok()) << method << ": " << result.status.error_message();
+      const std::string name = method.substr(1);  // "pkg.Service/Method"
+      const auto* descriptor = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          absl::StrReplaceAll(name, {{"/", "."}}));
+      EXPECT_NE(descriptor, nullptr) << method;
+      if (descriptor == nullptr) return;
+      std::unique_ptr<google::protobuf::Message> response(
+          google::protobuf::MessageFactory::generated_factory()
+              ->GetPrototype(descriptor->output_type())
+              ->New());
+      EXPECT_TRUE(response->ParseFromString(result.response)) << method;
+      state[method + " " + absl::CEscape(request)] = response->DebugString();
+    };
+    list(Service::kIntake, kListIssues, VarintField(1, 1000));
+    list(Service::kRouting, "/switchboard.routing.v1.RoutingService/ListRulesetRevisions",
+         VarintField(1, 100));
+    list(Service::kNotification,
+         "/switchboard.notification.v1.NotificationService/ListPushSubscriptions", "");
+    list(Service::kNotification,
+         "/switchboard.notification.v1.NotificationService/ListDeadLetters", "");
+    for (const char* subscriber : {"teams/security-response", "sources/crm"}) {
+      list(Service::kNotification,
+           "/switchboard.notification.v1.NotificationService/ListNotifications",
+           Field(1, subscriber) + VarintField(2, 1000));
+    }
+    return state;
+  }
+
+  // Every unary method the three services serve: "/pkg.Service/Method" and
+  // the service it is on.
+  static std::vector<std::pair<std::string, Service>> UnaryMethods() {
+    std::vector<std::pair<std::string, Service>> methods;
+    const std::pair<const char*, Service> services[] = {
+        {"switchboard.intake.v1.IntakeService", Service::kIntake},
+        {"switchboard.routing.v1.RoutingService", Service::kRouting},
+        {"switchboard.notification.v1.NotificationService", Service::kNotification}};
+    for (const auto& [name, service] : services) {
+      const auto* descriptor =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+      EXPECT_NE(descriptor, nullptr) << name;
+      if (descriptor == nullptr) continue;
+      for (int i = 0; i < descriptor->method_count(); ++i) {
+        const auto* method = descriptor->method(i);
+        if (method->server_streaming() || method->client_streaming()) continue;
+        methods.emplace_back(absl::StrCat("/", name, "/", method->name()), service);
+      }
+    }
+    return methods;
+  }
+
+  static RawCallResult Call(Service service, const std::string& method, const std::string& bytes) {
+    return CallRaw(stack_->target(service), method, bytes);
+  }
+
+  static Stack* stack_;
+  std::map<std::string, std::string> before_;
+};
+
+Stack* HostileInputTest::stack_ = nullptr;
+
+TEST_F(HostileInputTest, BytesThatAreNotProtobufAreInvalidArgumentOnEveryMethod) {
+  const std::vector<std::string> garbage = {
+      std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11),  // varint too long
+      std::string("\x0a\xff\xff\xff\x0f", 5),                              // length past the end
+      std::string("\x0b", 1),                                              // group never ended
+      std::string("\x07\x00", 2),                                          // wire type 7
+  };
+  const auto methods = UnaryMethods();
+  ASSERT_GE(methods.size(), 20u);
+  for (const auto& [method, service] : methods) {
+    for (const std::string& bytes : garbage) {
+      RawCallResult result = Call(service, method, bytes);
+      EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << method << " " << absl::CEscape(bytes) << ": " << result.status.error_message();
+      EXPECT_THAT(result.status.error_message(), ::testing::HasSubstr("not a valid"));
+    }
+  }
+}
+
+TEST_F(HostileInputTest, OversizedRequestsAreResourceExhaustedOnEveryMethod) {
+  const std::string huge = Field(1, std::string(2 << 20, 'x'));
+  for (const auto& [method, service] : UnaryMethods()) {
+    EXPECT_EQ(Call(service, method, huge).status.error_code(),
+              grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << method;
+  }
+}
+
+TEST_F(HostileInputTest, InvalidUtf8UnknownEnumsAndHugeMapsAreRefusedWithTheField) {
+  const std::string target = stack_->target(Service::kIntake);
+  struct Case {
+    const char* what;
+    std::string issue;
+  };
+  std::string many_labels;
+  for (int i = 0; i < 20000; ++i) {
+    many_labels += Field(8, Field(1, absl::StrCat("k", i)) + Field(2, "v"));
+  }
+  const Case cases[] = {
+      {"invalid UTF-8 title", Field(2, "caf\xc3") + Field(4, Field(1, "c")) + Field(5, "p") +
+                                  VarintField(6, 2) + Field(9, "crm")},
+      {"unknown severity", IssueBytes(VarintField(6, 99))},
+      {"unknown customer tier", IssueBytes(Field(4, Field(1, "c") + VarintField(3, 1234)))},
+      {"20000 labels", IssueBytes(many_labels)},
+      {"label value of 64 KiB", IssueBytes(Field(8, Field(1, "k") + Field(2, std::string(65536, 'v'))))},
+      {"title of 100k characters", IssueBytes(Field(2, std::string(100000, 't')))},
+  };
+  for (const Case& c : cases) {
+    RawCallResult result = CallRaw(target, kSubmit, SubmitBytes(c.issue, c.what));
+    EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.what << ": " << result.status.error_message();
+  }
+  // A ruleset with a huge SLA map and a pathological pattern.
+  std::string sla;
+  for (int i = 0; i < 20000; ++i) {
+    sla += Field(2, Field(1, absl::StrCat("SEVERITY_", i)) + Field(2, VarintField(1, 60)));
+  }
+  const std::string ruleset =
+      Field(2, Field(1, "g") + Field(3, Field(1, "t"))) + Field(3, Field(1, "p") + sla) +
+      Field(4, Field(1, "r") +
+                   Field(3, Field(1, "title") + VarintField(2, 4) +
+                                Field(3, "((((((((((a{100}){100}){100}){100})))))))")) +
+                   Field(4, Field(1, "g") + Field(2, "t"))) +
+      Field(5, Field(1, "g") + Field(2, "t"));
+  RawCallResult applied = Call(Service::kRouting,
+                               "/switchboard.routing.v1.RoutingService/ApplyRuleset",
+                               Field(1, ruleset));
+  EXPECT_EQ(applied.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << applied.status.error_message();
+}
+
+TEST_F(HostileInputTest, DeepNestingAndHugeListsAreRefused) {
+  // 100k nested groups inside an unknown field of the issue: protobuf's
+  // recursion limit stops the parser, not the stack.
+  std::string nested;
+  for (int i = 0; i < 100000; ++i) nested += Varint((99u << 3) | 3);  // start group 99
+  RawCallResult deep =
+      Call(Service::kIntake, kSubmit, SubmitBytes(IssueBytes(nested), "deep"));
+  EXPECT_EQ(deep.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // 200k empty issues to route, 200k empty events to publish.
+  std::string issues;
+  for (int i = 0; i < 200000; ++i) issues += Field(1, "");
+  EXPECT_EQ(Call(Service::kRouting, "/switchboard.routing.v1.RoutingService/RouteIssues", issues)
+                .status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Call(Service::kNotification,
+                 "/switchboard.notification.v1.NotificationService/Publish", issues)
+                .status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(HostileInputTest, TamperedOrForgedPageTokensAreInvalidArgument) {
+  // A real token, from a first page of one.
+  RawCallResult first = Call(Service::kIntake, kListIssues, VarintField(1, 1));
+  ASSERT_TRUE(first.status.ok());
+  intake::v1::ListIssuesResponse page;
+  ASSERT_TRUE(page.ParseFromString(first.response));
+  std::string token = page.next_page_token();
+  if (token.empty()) {
+    // Only one issue stored: store a second to get a token.
+    ASSERT_TRUE(Call(Service::kIntake, kSubmit, SubmitBytes(IssueBytes(), "hostile-second"))
+                    .status.ok());
+    ASSERT_TRUE(AwaitDelivered(2));
+    before_ = StoredState();
+    first = Call(Service::kIntake, kListIssues, VarintField(1, 1));
+    ASSERT_TRUE(page.ParseFromString(first.response));
+    token = page.next_page_token();
+  }
+  ASSERT_FALSE(token.empty());
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(token, &raw));
+  std::vector<std::string> tampered = {"", "AAAA", "djEKaXNzdWVzCjAKWlpa", token + "A",
+                                       token.substr(1)};
+  for (size_t i = 0; i < raw.size(); i += 3) {
+    std::string altered = raw;
+    altered[i] ^= 0x20;
+    tampered.push_back(absl::WebSafeBase64Escape(altered));
+  }
+  for (const std::string& bad : tampered) {
+    if (bad.empty()) continue;  // "" is the first page
+    RawCallResult result =
+        Call(Service::kIntake, kListIssues, VarintField(1, 1) + Field(2, bad));
+    EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+  }
+  // The same token on another service's list is not accepted either.
+  EXPECT_EQ(Call(Service::kRouting, "/switchboard.routing.v1.RoutingService/ListRulesetRevisions",
+                 Field(2, token))
+                .status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Call(Service::kNotification,
+                 "/switchboard.notification.v1.NotificationService/ListNotifications",
+                 Field(1, "teams/triage") + Field(3, token))
+                .status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Sends `bytes` on a fresh TCP connection and reads until the server
+// closes it (or 5 s pass). Returns whether it closed.
+bool ServerCloses(int port, const std::string& bytes) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return false;
+  }
+  timeval timeout{.tv_sec = 5, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  (void)!write(fd, bytes.data(), bytes.size());
+  char buffer[4096];
+  bool closed = false;
+  for (int reads = 0; reads < 100; ++reads) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n <= 0) {
+      closed = n == 0 || errno == ECONNRESET;
+      break;
+    }
+  }
+  close(fd);
+  return closed;
+}
+
+int PortOf(const std::string& target) { return std::stoi(target.substr(target.rfind(':') + 1)); }
+
+TEST_F(HostileInputTest, MalformedHttp2FramesCloseTheConnectionOnly) {
+  const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  const std::string settings("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);
+  const std::vector<std::pair<const char*, std::string>> attacks = {
+      {"not HTTP/2 at all", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+      {"garbage after the preface", preface + std::string(64, '\xff')},
+      // A HEADERS frame on stream 1 whose HPACK block is an index that does
+      // not exist.
+      {"bad HPACK", preface + settings + std::string("\x00\x00\x01\x01\x05\x00\x00\x00\x01\xff", 10)},
+      // A DATA frame claiming 16 MiB, on a stream never opened.
+      {"oversized frame", preface + settings + std::string("\xff\xff\xff\x00\x00\x00\x00\x00\x03", 9)},
+      // SETTINGS with a length that is not a multiple of 6.
+      {"bad SETTINGS", preface + std::string("\x00\x00\x05\x04\x00\x00\x00\x00\x00xxxxx", 14)},
+  };
+  for (Service service : {Service::kIntake, Service::kRouting, Service::kNotification}) {
+    for (const auto& [what, bytes] : attacks) {
+      EXPECT_TRUE(ServerCloses(PortOf(stack_->target(service)), bytes)) << what;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace switchboard::testing
