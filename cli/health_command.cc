@@ -23,7 +23,7 @@ int Health(Session& session, const ParsedArgs&) {
   int code = 0;
   for (const Service& service : services) {
     auto stub = grpc::health::v1::Health::NewStub(
-        grpc::CreateChannel(service.target, grpc::InsecureChannelCredentials()));
+        session.Channel(service.target));
     auto context = session.Context();
     grpc::health::v1::HealthCheckResponse response;
     const grpc::Status status =

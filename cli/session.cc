@@ -1,12 +1,15 @@
 #include "cli/session.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <ostream>
 
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -20,8 +23,10 @@ std::string FromFlagOrEnv(const ParsedArgs& args, absl::string_view flag, const 
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
-  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read --", flag, " ", path));
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -40,6 +45,18 @@ std::vector<FlagSpec> GlobalFlags() {
        .value_name = "HOST:PORT",
        .help = absl::StrCat("NotificationService address (env SWITCHBOARD_NOTIFICATION; default ",
                             kDefaultNotification, ")")},
+      {.name = "ca",
+       .value_name = "FILE",
+       .help = "call over TLS, verifying the services with this PEM CA bundle (env SWITCHBOARD_CA)"},
+      {.name = "cert",
+       .value_name = "FILE",
+       .help = "PEM client certificate for mutual TLS (env SWITCHBOARD_CERT); needs --ca"},
+      {.name = "key",
+       .value_name = "FILE",
+       .help = "PEM private key of --cert (env SWITCHBOARD_KEY)"},
+      {.name = "token-file",
+       .value_name = "FILE",
+       .help = "send the bearer token in FILE (env SWITCHBOARD_TOKEN_FILE); needs --ca"},
       {.name = "timeout", .value_name = "DURATION", .help = "deadline of each call (default 10s)"},
       {.name = "json", .help = "print protobuf JSON, one message per line, for scripts"},
   };
@@ -63,6 +80,10 @@ Session::Session(const ParsedArgs& args, std::ostream& out, std::ostream& err)
       routing_target_(FromFlagOrEnv(args, "routing", "SWITCHBOARD_ROUTING", kDefaultRouting)),
       notification_target_(
           FromFlagOrEnv(args, "notification", "SWITCHBOARD_NOTIFICATION", kDefaultNotification)),
+      ca_file_(FromFlagOrEnv(args, "ca", "SWITCHBOARD_CA", "")),
+      cert_file_(FromFlagOrEnv(args, "cert", "SWITCHBOARD_CERT", "")),
+      key_file_(FromFlagOrEnv(args, "key", "SWITCHBOARD_KEY", "")),
+      token_file_(FromFlagOrEnv(args, "token-file", "SWITCHBOARD_TOKEN_FILE", "")),
       json_(args.Has("json")),
       out_(out),
       err_(err) {}
@@ -72,7 +93,33 @@ absl::Status Session::Init(const ParsedArgs& args) {
   if (!timeout.ok()) return timeout.status();
   if (*timeout == absl::ZeroDuration()) return absl::InvalidArgumentError("--timeout must be > 0");
   timeout_ = *timeout;
+  if (cert_file_.empty() != key_file_.empty()) {
+    return absl::InvalidArgumentError("--cert and --key go together");
+  }
+  if (ca_file_.empty()) {
+    if (!cert_file_.empty() || !token_file_.empty()) {
+      return absl::InvalidArgumentError(
+          "--cert and --token-file need --ca: credentials are only sent over TLS");
+    }
+    credentials_ = grpc::InsecureChannelCredentials();
+    return absl::OkStatus();
+  }
+  grpc::SslCredentialsOptions options;
+  ASSIGN_OR_RETURN(options.pem_root_certs, ReadFile(ca_file_, "ca"));
+  if (!cert_file_.empty()) {
+    ASSIGN_OR_RETURN(options.pem_cert_chain, ReadFile(cert_file_, "cert"));
+    ASSIGN_OR_RETURN(options.pem_private_key, ReadFile(key_file_, "key"));
+  }
+  credentials_ = grpc::SslCredentials(options);
+  if (!token_file_.empty()) {
+    ASSIGN_OR_RETURN(std::string token, ReadFile(token_file_, "token-file"));
+    authorization_ = absl::StrCat("Bearer ", absl::StripAsciiWhitespace(token));
+  }
   return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::Channel> Session::Channel(const std::string& target) const {
+  return grpc::CreateChannel(target, credentials_);
 }
 
 intake::v1::IntakeService::Stub& Session::intake() {
@@ -97,6 +144,7 @@ notification::v1::NotificationService::Stub& Session::notification() {
 std::unique_ptr<grpc::ClientContext> Session::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
   return context;
 }
 
@@ -125,6 +173,12 @@ int Session::Fail(absl::string_view what, const grpc::Status& status, absl::stri
        << converted.message() << "\n";
   for (const FieldViolation& violation : GetFieldViolations(converted)) {
     err_ << "  " << violation.field << ": " << violation.description << "\n";
+  }
+  if (absl::optional<absl::Duration> retry = GetRetryDelay(converted); retry.has_value()) {
+    err_ << "hint: over the rate limit; retry in " << absl::FormatDuration(*retry) << ".\n";
+  }
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    err_ << "hint: give credentials: --cert/--key (mutual TLS) or --token-file, with --ca.\n";
   }
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {

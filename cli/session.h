@@ -9,7 +9,9 @@
 #include <string>
 
 #include <google/protobuf/message.h>
+#include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
@@ -47,12 +49,17 @@ class Session {
   // SWITCHBOARD_INTAKE/_ROUTING/_NOTIFICATION, else the local stack's.
   Session(const ParsedArgs& args, std::ostream& out, std::ostream& err);
 
-  // Validates the global flags (e.g. --timeout).
+  // Validates the global flags (e.g. --timeout) and reads the credential
+  // files.
   absl::Status Init(const ParsedArgs& args);
 
   const std::string& intake_target() const { return intake_target_; }
   const std::string& routing_target() const { return routing_target_; }
   const std::string& notification_target() const { return notification_target_; }
+
+  // A channel to `target` with the session's credentials: TLS (and a
+  // client certificate) with --ca (--cert, --key), else plaintext.
+  std::shared_ptr<grpc::Channel> Channel(const std::string& target) const;
 
   intake::v1::IntakeService::Stub& intake();
   routing::v1::RoutingService::Stub& routing();
@@ -130,6 +137,12 @@ class Session {
   std::string intake_target_;
   std::string routing_target_;
   std::string notification_target_;
+  std::string ca_file_;
+  std::string cert_file_;
+  std::string key_file_;
+  std::string token_file_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  std::string authorization_;  // "Bearer <token>", or "" for none
   absl::Duration timeout_ = absl::Seconds(10);
   bool json_ = false;
   std::ostream& out_;

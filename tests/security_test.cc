@@ -460,5 +460,54 @@ TEST_F(SecurityTest, RateLimitsHoldPerCallerAndSayWhenToRetry) {
   EXPECT_TRUE(admitted.ok()) << admitted.status();
 }
 
+TEST_F(SecurityTest, TheCommandLineClientCallsOverMutualTlsOrWithAToken) {
+  const std::string certs = *dir_ + "/certs/";
+  std::ofstream(*dir_ + "/alice.token") << kAliceToken << "\n";
+  const auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {"--intake=" + stack_->target(Service::kIntake),
+                                    "--routing=" + stack_->target(Service::kRouting),
+                                    "--notification=" + stack_->target(Service::kNotification),
+                                    "--ca=" + certs + "ca.pem"};
+    all.insert(all.end(), args.begin(), args.end());
+    auto process = Subprocess::Start(BinaryPath("switchboard"), all,
+                                     {.capture_stdout = true, .stderr_path = *dir_ + "/cli.err"});
+    EXPECT_TRUE(process.ok()) << process.status();
+    std::pair<int, std::string> result{-1, ""};
+    if (!process.ok()) return result;
+    result.second = (*process)->ReadToEnd(absl::Seconds(30));
+    result.first = (*process)->Wait(absl::Seconds(30)).value_or(-1);
+    return result;
+  };
+  Issue issue;
+  ASSERT_TRUE(Submit("crm", "", &issue).ok());
+  const std::vector<std::string> as_crm = {"--cert=" + certs + "crm.pem",
+                                           "--key=" + certs + "crm.key"};
+  auto listed = run({as_crm[0], as_crm[1], "--json", "issue", "list", "--page-size=1000"});
+  EXPECT_EQ(listed.first, 0) << ReadFile(*dir_ + "/cli.err");
+  EXPECT_THAT(listed.second, HasSubstr(issue.name()));
+  EXPECT_THAT(listed.second, ::testing::Not(HasSubstr("partner-portal")));
+  auto health = run({as_crm[0], as_crm[1], "health"});
+  EXPECT_EQ(health.first, 0) << health.second << ReadFile(*dir_ + "/cli.err");
+  // ops' certificate carrying alice's token is alice, who may read issues
+  // her team owns (this one); a wrong token is nobody.
+  const std::vector<std::string> as_ops = {"--cert=" + certs + "ops.pem",
+                                           "--key=" + certs + "ops.key"};
+  auto alice = run({as_ops[0], as_ops[1], "--token-file=" + *dir_ + "/alice.token", "issue", "get",
+                    issue.name()});
+  EXPECT_EQ(alice.first, 0) << ReadFile(*dir_ + "/cli.err");
+  std::ofstream(*dir_ + "/wrong.token") << "not-a-token\n";
+  auto wrong = run({as_ops[0], as_ops[1], "--token-file=" + *dir_ + "/wrong.token", "issue", "get",
+                    issue.name()});
+  EXPECT_EQ(wrong.first, 1);
+  EXPECT_THAT(ReadFile(*dir_ + "/cli.err"), HasSubstr("UNAUTHENTICATED"));
+  auto denied = run({"--cert=" + certs + "portal.pem", "--key=" + certs + "portal.key", "issue",
+                     "get", issue.name()});
+  EXPECT_EQ(denied.first, 1);
+  EXPECT_THAT(ReadFile(*dir_ + "/cli.err"), HasSubstr("PERMISSION_DENIED"));
+  // Without a certificate the handshake fails.
+  auto anonymous = run({"issue", "list"});
+  EXPECT_EQ(anonymous.first, 1);
+}
+
 }  // namespace
 }  // namespace switchboard::testing
