@@ -125,6 +125,19 @@ TEST(AuthenticatorTest, BadPoliciesAndTokenFilesAreRefusedWithTheReason) {
   }
 }
 
+TEST(AuthenticatorTest, TheShippedPolicyAndTokenFileLoad) {
+  auto loaded = Authenticator::Load(SWITCHBOARD_SOURCE_DIR "/deploy/k8s/base/access-policy.yaml",
+                                    SWITCHBOARD_SOURCE_DIR "/deploy/k8s/base/tokens");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  for (const char* service : {"switchboard-intake", "switchboard-routing",
+                              "switchboard-notification"}) {
+    auto caller = (*loaded)->Authenticate("", {service});
+    ASSERT_TRUE(caller.ok()) << service;
+    EXPECT_TRUE((*caller)->Has(Role::kService));
+    EXPECT_EQ((*loaded)->RateLimitOf(**caller).requests_per_second, 0) << "services are unlimited";
+  }
+}
+
 TEST(CallerTest, LocalMayDoEverythingAndDenialsNameTheCaller) {
   const Caller local = Caller::Local();
   EXPECT_TRUE(local.local());

@@ -228,9 +228,28 @@ describe('Kubernetes manifests', () => {
           assert.equal(set.spec.volumeClaimTemplates[0].metadata.name, 'data');
           assert.ok(container.volumeMounts.some((mount) => mount.name === 'data' && mount.mountPath === '/var/lib/switchboard'));
           assert.ok(container.args.includes('--data_dir=/var/lib/switchboard'), name);
+          // Probes use the plaintext health port: the gRPC port requires a
+          // client certificate the kubelet does not have.
+          assert.ok(container.args.includes('--health_listen=0.0.0.0:8086'), name);
+          assert.ok(container.ports.some((port) => port.containerPort === 8086), name);
           for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-            assert.equal(container[probe]?.grpc?.port, 50051, `${name}: ${probe} is not a gRPC probe`);
+            assert.equal(container[probe]?.grpc?.port, 8086, `${name}: ${probe} is not a gRPC probe of the health port`);
           }
+          // Secure: mutual TLS and the access policy, never --allow_insecure.
+          assert.ok(!container.args.includes('--allow_insecure'), `${name} serves insecurely`);
+          const flag = (prefix) => container.args.find((arg) => arg.startsWith(`--${prefix}=`))?.split('=')[1];
+          for (const file of ['tls_cert_file', 'tls_key_file', 'tls_client_ca_file', 'access_policy_file', 'token_file']) {
+            const value = flag(file);
+            assert.ok(value, `${name}: no --${file}`);
+            assert.ok(container.volumeMounts.some((mount) => value.startsWith(`${mount.mountPath}/`)),
+              `${name}: --${file}=${value} is on no mounted volume`);
+          }
+          const tls = pod.volumes.find((volume) => volume.name === 'tls');
+          assert.equal(tls?.secret?.secretName, `${name}-tls`, `${name}: the TLS Secret`);
+          const policy = pod.volumes.find((volume) => volume.name === 'access');
+          assert.ok(find('ConfigMap', policy.configMap.name), `${name}: the access policy ConfigMap is not rendered under the name the pod mounts`);
+          const tokens = pod.volumes.find((volume) => volume.name === 'tokens');
+          assert.ok(find('Secret', tokens.secret.secretName), `${name}: the token Secret is not rendered under the name the pod mounts`);
           for (const kind of ['requests', 'limits']) {
             assert.ok(container.resources[kind].cpu && container.resources[kind].memory, `${name}: ${kind}`);
           }
