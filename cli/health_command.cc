@@ -22,8 +22,7 @@ int Health(Session& session, const ParsedArgs&) {
                               {"notification", session.notification_target()}};
   int code = 0;
   for (const Service& service : services) {
-    auto stub = grpc::health::v1::Health::NewStub(
-        session.Channel(service.target));
+    auto stub = grpc::health::v1::Health::NewStub(session.Channel(service.target));
     auto context = session.Context();
     grpc::health::v1::HealthCheckResponse response;
     const grpc::Status status =

@@ -47,7 +47,8 @@ std::vector<FlagSpec> GlobalFlags() {
                             kDefaultNotification, ")")},
       {.name = "ca",
        .value_name = "FILE",
-       .help = "call over TLS, verifying the services with this PEM CA bundle (env SWITCHBOARD_CA)"},
+       .help =
+           "call over TLS, verifying the services with this PEM CA bundle (env SWITCHBOARD_CA)"},
       {.name = "cert",
        .value_name = "FILE",
        .help = "PEM client certificate for mutual TLS (env SWITCHBOARD_CERT); needs --ca"},

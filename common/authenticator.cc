@@ -87,8 +87,7 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
     for (const std::string& id : principal.teams()) {
       if (!IsValidId(id)) return PolicyError(i, absl::StrCat("has invalid team \"", id, "\""));
     }
-    Caller caller(principal.name(), roles,
-                  {principal.sources().begin(), principal.sources().end()},
+    Caller caller(principal.name(), roles, {principal.sources().begin(), principal.sources().end()},
                   {principal.teams().begin(), principal.teams().end()});
     if (caller.Has(Role::kSubmitter) && caller.sources().empty()) {
       return PolicyError(i, "is a submitter without sources");
@@ -161,9 +160,9 @@ absl::StatusOr<const Caller*> Authenticator::Authenticate(
   }
   if (!certificate_names.empty()) {
     // Verified, so authenticated; but granted nothing.
-    return absl::PermissionDeniedError(
-        absl::StrCat("the client certificate (", absl::StrJoin(certificate_names, ", "),
-                     ") names no principal of the access policy"));
+    return absl::PermissionDeniedError(absl::StrCat("the client certificate (",
+                                                    absl::StrJoin(certificate_names, ", "),
+                                                    ") names no principal of the access policy"));
   }
   return absl::UnauthenticatedError(
       "no credentials: present a client certificate or an authorization bearer token");

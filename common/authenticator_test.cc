@@ -62,8 +62,8 @@ TEST(AuthenticatorTest, TokensAreMatchedByTheirHashAndDecideOverTheCertificate) 
   EXPECT_TRUE((*ops)->Has(Role::kOperator));
   EXPECT_TRUE((*ops)->Has(Role::kRulesetAdmin));
   EXPECT_EQ((*ops)->caller_class(), "operator");
-  for (absl::string_view header : {"Bearer wrong", "Bearer ", "bearer s3cret", "s3cret",
-                                   "Basic czNjcmV0"}) {
+  for (absl::string_view header :
+       {"Bearer wrong", "Bearer ", "bearer s3cret", "s3cret", "Basic czNjcmV0"}) {
     EXPECT_EQ(authenticator->Authenticate(header, {"crm.example.com"}).status().code(),
               absl::StatusCode::kUnauthenticated)
         << header;
@@ -129,8 +129,8 @@ TEST(AuthenticatorTest, TheShippedPolicyAndTokenFileLoad) {
   auto loaded = Authenticator::Load(SWITCHBOARD_SOURCE_DIR "/deploy/k8s/base/access-policy.yaml",
                                     SWITCHBOARD_SOURCE_DIR "/deploy/k8s/base/tokens");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  for (const char* service : {"switchboard-intake", "switchboard-routing",
-                              "switchboard-notification"}) {
+  for (const char* service :
+       {"switchboard-intake", "switchboard-routing", "switchboard-notification"}) {
     auto caller = (*loaded)->Authenticate("", {service});
     ASSERT_TRUE(caller.ok()) << service;
     EXPECT_TRUE((*caller)->Has(Role::kService));

@@ -68,7 +68,8 @@ absl::Status LoadPageTokenKey(const std::string& data_dir) {
   const std::string temporary = path + ".tmp";
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
-  if (error) return absl::InternalError(absl::StrCat("cannot create ", data_dir, ": ", error.message()));
+  if (error)
+    return absl::InternalError(absl::StrCat("cannot create ", data_dir, ": ", error.message()));
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out.write(key.data(), static_cast<std::streamsize>(key.size()));
@@ -76,7 +77,8 @@ absl::Status LoadPageTokenKey(const std::string& data_dir) {
   }
   chmod(temporary.c_str(), 0600);
   std::filesystem::rename(temporary, path, error);
-  if (error) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", error.message()));
+  if (error)
+    return absl::InternalError(absl::StrCat("cannot create ", path, ": ", error.message()));
   Key() = key;
   return absl::OkStatus();
 }

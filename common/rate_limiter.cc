@@ -11,8 +11,9 @@ absl::Duration RateLimiter::Acquire(absl::string_view key, const RateLimit& limi
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{limit.burst, now});
   Bucket& bucket = it->second;
   if (!inserted && now > bucket.refilled) {
-    bucket.tokens = std::min(limit.burst, bucket.tokens + absl::ToDoubleSeconds(now - bucket.refilled) *
-                                                              limit.requests_per_second);
+    bucket.tokens =
+        std::min(limit.burst, bucket.tokens + absl::ToDoubleSeconds(now - bucket.refilled) *
+                                                  limit.requests_per_second);
     bucket.refilled = now;
   }
   if (bucket.tokens >= 1) {

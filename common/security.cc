@@ -65,7 +65,8 @@ absl::StatusOr<Security> LoadSecurity(const SecurityFiles& files, Clock& clock,
     if (!files.tls_client_ca_file.empty()) {
       ASSIGN_OR_RETURN(options.pem_root_certs,
                        ReadSecurityFile(files.tls_client_ca_file, "--tls_client_ca_file"));
-      options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+      options.client_certificate_request =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     }
     security.server_credentials = grpc::SslServerCredentials(options);
   }
@@ -89,7 +90,8 @@ absl::StatusOr<Security> LoadSecurity(const SecurityFiles& files, Clock& clock,
           "--peer_token_file needs TLS to the peers (--tls_peer_ca_file or --tls_cert_file): a "
           "token is never sent in plaintext");
     }
-    ASSIGN_OR_RETURN(std::string token, ReadSecurityFile(files.peer_token_file, "--peer_token_file"));
+    ASSIGN_OR_RETURN(std::string token,
+                     ReadSecurityFile(files.peer_token_file, "--peer_token_file"));
     security.peer_credentials = grpc::CompositeChannelCredentials(
         security.peer_credentials,
         grpc::AccessTokenCredentials(std::string(absl::StripAsciiWhitespace(token))));

@@ -200,8 +200,7 @@ TEST(ServiceHostStartTest, TlsWithoutCallerAuthenticationIsInsecureToo) {
   auto host =
       ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
   EXPECT_EQ(host.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(host.status().message()),
-              ::testing::HasSubstr("--access_policy_file"));
+  EXPECT_THAT(std::string(host.status().message()), ::testing::HasSubstr("--access_policy_file"));
 }
 
 TEST(ServiceHostStartTest, HealthPortServesOnlyHealthAndFollowsTheService) {

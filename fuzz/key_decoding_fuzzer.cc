@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/key_encoding.h"
 #include "common/page_token.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "services/intake/issue_id.h"
 #include "services/intake/issue_store.h"
 

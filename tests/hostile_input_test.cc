@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
@@ -83,10 +83,10 @@ class HostileInputTest : public ::testing::Test {
   // to the owning team, so that nothing moves on its own during a test.
   static bool AwaitDelivered(int count) {
     for (int i = 0; i < 200; ++i) {
-      RawCallResult log = CallRaw(
-          stack_->target(Service::kNotification),
-          "/switchboard.notification.v1.NotificationService/ListNotifications",
-          Field(1, "teams/security-response") + VarintField(2, 1000));
+      RawCallResult log =
+          CallRaw(stack_->target(Service::kNotification),
+                  "/switchboard.notification.v1.NotificationService/ListNotifications",
+                  Field(1, "teams/security-response") + VarintField(2, 1000));
       notification::v1::ListNotificationsResponse notifications;
       if (log.status.ok() && notifications.ParseFromString(log.response) &&
           notifications.notifications_size() >= count) {
@@ -140,8 +140,8 @@ class HostileInputTest : public ::testing::Test {
          VarintField(1, 100));
     list(Service::kNotification,
          "/switchboard.notification.v1.NotificationService/ListPushSubscriptions", "");
-    list(Service::kNotification,
-         "/switchboard.notification.v1.NotificationService/ListDeadLetters", "");
+    list(Service::kNotification, "/switchboard.notification.v1.NotificationService/ListDeadLetters",
+         "");
     for (const char* subscriber : {"teams/security-response", "sources/crm"}) {
       list(Service::kNotification,
            "/switchboard.notification.v1.NotificationService/ListNotifications",
@@ -185,9 +185,9 @@ Stack* HostileInputTest::stack_ = nullptr;
 TEST_F(HostileInputTest, BytesThatAreNotProtobufAreInvalidArgumentOnEveryMethod) {
   const std::vector<std::string> garbage = {
       std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11),  // varint too long
-      std::string("\x0a\xff\xff\xff\x0f", 5),                              // length past the end
-      std::string("\x0b", 1),                                              // group never ended
-      std::string("\x07\x00", 2),                                          // wire type 7
+      std::string("\x0a\xff\xff\xff\x0f", 5),                           // length past the end
+      std::string("\x0b", 1),                                           // group never ended
+      std::string("\x07\x00", 2),                                       // wire type 7
   };
   const auto methods = UnaryMethods();
   ASSERT_GE(methods.size(), 20u);
@@ -204,8 +204,7 @@ TEST_F(HostileInputTest, BytesThatAreNotProtobufAreInvalidArgumentOnEveryMethod)
 TEST_F(HostileInputTest, OversizedRequestsAreResourceExhaustedOnEveryMethod) {
   const std::string huge = Field(1, std::string(2 << 20, 'x'));
   for (const auto& [method, service] : UnaryMethods()) {
-    EXPECT_EQ(Call(service, method, huge).status.error_code(),
-              grpc::StatusCode::RESOURCE_EXHAUSTED)
+    EXPECT_EQ(Call(service, method, huge).status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
         << method;
   }
 }
@@ -226,7 +225,8 @@ TEST_F(HostileInputTest, InvalidUtf8UnknownEnumsAndHugeMapsAreRefusedWithTheFiel
       {"unknown severity", IssueBytes(VarintField(6, 99))},
       {"unknown customer tier", IssueBytes(Field(4, Field(1, "c") + VarintField(3, 1234)))},
       {"20000 labels", IssueBytes(many_labels)},
-      {"label value of 64 KiB", IssueBytes(Field(8, Field(1, "k") + Field(2, std::string(65536, 'v'))))},
+      {"label value of 64 KiB",
+       IssueBytes(Field(8, Field(1, "k") + Field(2, std::string(65536, 'v'))))},
       {"title of 100k characters", IssueBytes(Field(2, std::string(100000, 't')))},
   };
   for (const Case& c : cases) {
@@ -246,9 +246,8 @@ TEST_F(HostileInputTest, InvalidUtf8UnknownEnumsAndHugeMapsAreRefusedWithTheFiel
                                 Field(3, "((((((((((a{100}){100}){100}){100})))))))")) +
                    Field(4, Field(1, "g") + Field(2, "t"))) +
       Field(5, Field(1, "g") + Field(2, "t"));
-  RawCallResult applied = Call(Service::kRouting,
-                               "/switchboard.routing.v1.RoutingService/ApplyRuleset",
-                               Field(1, ruleset));
+  RawCallResult applied = Call(
+      Service::kRouting, "/switchboard.routing.v1.RoutingService/ApplyRuleset", Field(1, ruleset));
   EXPECT_EQ(applied.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << applied.status.error_message();
 }
@@ -258,8 +257,7 @@ TEST_F(HostileInputTest, DeepNestingAndHugeListsAreRefused) {
   // recursion limit stops the parser, not the stack.
   std::string nested;
   for (int i = 0; i < 100000; ++i) nested += Varint((99u << 3) | 3);  // start group 99
-  RawCallResult deep =
-      Call(Service::kIntake, kSubmit, SubmitBytes(IssueBytes(nested), "deep"));
+  RawCallResult deep = Call(Service::kIntake, kSubmit, SubmitBytes(IssueBytes(nested), "deep"));
   EXPECT_EQ(deep.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   // 200k empty issues to route, 200k empty events to publish.
@@ -268,8 +266,8 @@ TEST_F(HostileInputTest, DeepNestingAndHugeListsAreRefused) {
   EXPECT_EQ(Call(Service::kRouting, "/switchboard.routing.v1.RoutingService/RouteIssues", issues)
                 .status.error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Call(Service::kNotification,
-                 "/switchboard.notification.v1.NotificationService/Publish", issues)
+  EXPECT_EQ(Call(Service::kNotification, "/switchboard.notification.v1.NotificationService/Publish",
+                 issues)
                 .status.error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
@@ -283,8 +281,8 @@ TEST_F(HostileInputTest, TamperedOrForgedPageTokensAreInvalidArgument) {
   std::string token = page.next_page_token();
   if (token.empty()) {
     // Only one issue stored: store a second to get a token.
-    ASSERT_TRUE(Call(Service::kIntake, kSubmit, SubmitBytes(IssueBytes(), "hostile-second"))
-                    .status.ok());
+    ASSERT_TRUE(
+        Call(Service::kIntake, kSubmit, SubmitBytes(IssueBytes(), "hostile-second")).status.ok());
     ASSERT_TRUE(AwaitDelivered(2));
     before_ = StoredState();
     first = Call(Service::kIntake, kListIssues, VarintField(1, 1));
@@ -303,8 +301,7 @@ TEST_F(HostileInputTest, TamperedOrForgedPageTokensAreInvalidArgument) {
   }
   for (const std::string& bad : tampered) {
     if (bad.empty()) continue;  // "" is the first page
-    RawCallResult result =
-        Call(Service::kIntake, kListIssues, VarintField(1, 1) + Field(2, bad));
+    RawCallResult result = Call(Service::kIntake, kListIssues, VarintField(1, 1) + Field(2, bad));
     EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
   }
   // The same token on another service's list is not accepted either.
@@ -357,9 +354,11 @@ TEST_F(HostileInputTest, MalformedHttp2FramesCloseTheConnectionOnly) {
       {"garbage after the preface", preface + std::string(64, '\xff')},
       // A HEADERS frame on stream 1 whose HPACK block is an index that does
       // not exist.
-      {"bad HPACK", preface + settings + std::string("\x00\x00\x01\x01\x05\x00\x00\x00\x01\xff", 10)},
+      {"bad HPACK",
+       preface + settings + std::string("\x00\x00\x01\x01\x05\x00\x00\x00\x01\xff", 10)},
       // A DATA frame claiming 16 MiB, on a stream never opened.
-      {"oversized frame", preface + settings + std::string("\xff\xff\xff\x00\x00\x00\x00\x00\x03", 9)},
+      {"oversized frame",
+       preface + settings + std::string("\xff\xff\xff\x00\x00\x00\x00\x00\x03", 9)},
       // SETTINGS with a length that is not a multiple of 6.
       {"bad SETTINGS", preface + std::string("\x00\x00\x05\x04\x00\x00\x00\x00\x00xxxxx", 14)},
   };

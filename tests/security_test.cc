@@ -65,22 +65,21 @@ class SecurityTest : public ::testing::Test {
     const std::string certs = *dir_ + "/certs";
     auto script = Subprocess::Start(
         "/bin/bash",
-        {SWITCHBOARD_SOURCE_DIR "/scripts/gen-test-certs.sh", certs, "crm", "portal",
-         "secops-bot", "triage-bot", "rules-admin", "ops", "noisy", "stranger",
-         "switchboard-intake", "switchboard-routing", "switchboard-notification"},
+        {SWITCHBOARD_SOURCE_DIR "/scripts/gen-test-certs.sh", certs, "crm", "portal", "secops-bot",
+         "triage-bot", "rules-admin", "ops", "noisy", "stranger", "switchboard-intake",
+         "switchboard-routing", "switchboard-notification"},
         {});
     ASSERT_TRUE(script.ok()) << script.status();
     ASSERT_EQ((*script)->Wait(absl::Seconds(60)).value_or(-1), 0) << "gen-test-certs.sh failed";
     std::ofstream(*dir_ + "/policy.yaml") << kPolicy;
-    std::ofstream(*dir_ + "/tokens") << "# principal  sha256\n"
-                                     << "cli-alice " << Authenticator::HashToken(kAliceToken)
-                                     << "\n";
+    std::ofstream(*dir_ + "/tokens")
+        << "# principal  sha256\n"
+        << "cli-alice " << Authenticator::HashToken(kAliceToken) << "\n";
     Stack::Options options;
-    options.common_flags = {"--tls_cert_file=" + certs + "/{service}.pem",
-                            "--tls_key_file=" + certs + "/{service}.key",
-                            "--tls_client_ca_file=" + certs + "/ca.pem",
-                            "--access_policy_file=" + *dir_ + "/policy.yaml",
-                            "--token_file=" + *dir_ + "/tokens"};
+    options.common_flags = {
+        "--tls_cert_file=" + certs + "/{service}.pem", "--tls_key_file=" + certs + "/{service}.key",
+        "--tls_client_ca_file=" + certs + "/ca.pem",
+        "--access_policy_file=" + *dir_ + "/policy.yaml", "--token_file=" + *dir_ + "/tokens"};
     options.health_port = true;
     auto stack = Stack::Launch(options);
     ASSERT_TRUE(stack.ok()) << stack.status();
@@ -128,8 +127,7 @@ class SecurityTest : public ::testing::Test {
 
   // SubmitIssue as `identity`, of a product the sample ruleset routes to
   // security/security-response.
-  static grpc::Status Submit(const std::string& identity, const std::string& source,
-                             Issue* issue) {
+  static grpc::Status Submit(const std::string& identity, const std::string& source, Issue* issue) {
     intake::v1::SubmitIssueRequest request;
     request.set_request_id(absl::StrCat(identity, "-", absl::ToUnixNanos(absl::Now())));
     Issue& input = *request.mutable_issue();
@@ -178,8 +176,7 @@ class SecurityTest : public ::testing::Test {
     return Intake(identity)->AcknowledgeIssue(&context, request, &updated);
   }
 
-  static grpc::Status ListNotifications(const std::string& identity,
-                                        const std::string& subscriber,
+  static grpc::Status ListNotifications(const std::string& identity, const std::string& subscriber,
                                         notification::v1::ListNotificationsResponse* response,
                                         const std::string& token = "") {
     notification::v1::ListNotificationsRequest request;
@@ -277,9 +274,8 @@ TEST_F(SecurityTest, SubmittersSubmitAndReadOnlyAsTheirOwnSource) {
   Issue portal_issue;
   ASSERT_TRUE(Submit("portal", "", &portal_issue).ok());
   EXPECT_EQ(portal_issue.source(), "partner-portal");
-  for (const auto& [identity, source] :
-       std::vector<std::pair<std::string, std::string>>{{"crm", "crm"},
-                                                        {"portal", "partner-portal"}}) {
+  for (const auto& [identity, source] : std::vector<std::pair<std::string, std::string>>{
+           {"crm", "crm"}, {"portal", "partner-portal"}}) {
     grpc::ClientContext context;
     Deadline(context);
     intake::v1::ListIssuesRequest request;
@@ -387,15 +383,14 @@ TEST_F(SecurityTest, NotificationsAreTheirSubscribersOwn) {
   notification::v1::PublishResponse published;
   EXPECT_EQ(Notification("crm")->Publish(&publish_context, publish, &published).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  for (const auto& [identity, code] :
-       std::vector<std::pair<std::string, grpc::StatusCode>>{
+  for (const auto& [identity, code] : std::vector<std::pair<std::string, grpc::StatusCode>>{
            {"secops-bot", grpc::StatusCode::PERMISSION_DENIED}, {"ops", grpc::StatusCode::OK}}) {
     grpc::ClientContext redrive_context;
     Deadline(redrive_context);
     notification::v1::RedriveDeadLettersResponse redriven;
-    EXPECT_EQ(Notification(identity)->RedriveDeadLetters(&redrive_context, {}, &redriven)
-                  .error_code(),
-              code)
+    EXPECT_EQ(
+        Notification(identity)->RedriveDeadLetters(&redrive_context, {}, &redriven).error_code(),
+        code)
         << identity;
   }
 }
@@ -455,8 +450,8 @@ TEST_F(SecurityTest, RateLimitsHoldPerCallerAndSayWhenToRetry) {
       *page, R"(switchboard_calls_refused_total{caller_class="submitter",reason="rate_limited"})");
   ASSERT_TRUE(limited.ok()) << limited.status();
   EXPECT_GE(*limited, 2);
-  absl::StatusOr<double> admitted = SampleValue(
-      *page, R"(switchboard_calls_admitted_total{caller_class="submitter"})");
+  absl::StatusOr<double> admitted =
+      SampleValue(*page, R"(switchboard_calls_admitted_total{caller_class="submitter"})");
   EXPECT_TRUE(admitted.ok()) << admitted.status();
 }
 

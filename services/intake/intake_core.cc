@@ -107,8 +107,7 @@ absl::string_view EventName(issue::v1::EventType type) {
 
 bool MaySee(const Caller& caller, const Issue& issue) {
   return caller.Has(Role::kOperator) || caller.Has(Role::kService) ||
-         caller.SubmitsAs(issue.source()) ||
-         caller.ActsForTeam(issue.assignment().target().team());
+         caller.SubmitsAs(issue.source()) || caller.ActsForTeam(issue.assignment().target().team());
 }
 
 uint64_t SubmissionFingerprint(const Issue& issue) {
@@ -451,11 +450,10 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& c
           return WrongState("resolve", current, "ROUTED or ACKNOWLEDGED");
         }
         RETURN_IF_ERROR(CheckEtag(request.etag(), current));
-        IssueChange change{
-            .updated = current,
-            .event = issue::v1::EVENT_TYPE_RESOLVED,
-            .actor = request.actor(),
-            .caller = CallerIdentity(caller)};
+        IssueChange change{.updated = current,
+                           .event = issue::v1::EVENT_TYPE_RESOLVED,
+                           .actor = request.actor(),
+                           .caller = CallerIdentity(caller)};
         change.updated.set_state(issue::v1::STATE_RESOLVED);
         change.updated.set_resolution(request.resolution());
         return change;
@@ -495,45 +493,45 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
   routing::v1::RouteToTargetRequest check;
   *check.mutable_issue() = InputFields(*current);
   *check.mutable_target() = request.target();
-  routing_.RouteToTarget(check, [this, id = std::string(id), request, &caller,
-                                 done = std::move(done)](
-                                    absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
-    if (!decision.ok()) {
-      std::move(done)(decision.status());
-      return;
-    }
-    Update(
-        id,
-        [&](const Issue& latest) -> absl::StatusOr<IssueChange> {
-          // The owner may have changed while routing answered.
-          RETURN_IF_ERROR(CheckOwner(caller, latest, "transfer"));
-          if (latest.state() != issue::v1::STATE_ROUTED &&
-              latest.state() != issue::v1::STATE_ACKNOWLEDGED) {
-            return WrongState("transfer", latest, "ROUTED or ACKNOWLEDGED");
-          }
-          RETURN_IF_ERROR(CheckEtag(request.etag(), latest));
-          const absl::Time now = clock_.Now();
-          IssueChange change{.updated = latest,
-                             .event = issue::v1::EVENT_TYPE_TRANSFERRED,
-                             .actor = request.actor(),
-                             .caller = CallerIdentity(caller),
-                             .reason = request.reason(),
-                             .previous_owner = latest.assignment().target().team()};
-          Issue& issue = change.updated;
-          issue.set_state(issue::v1::STATE_ROUTED);  // the new owner acknowledges anew
-          issue::v1::Assignment& assignment = *issue.mutable_assignment();
-          assignment.Clear();
-          *assignment.mutable_target() = decision->target();
-          *assignment.mutable_original_target() = decision->target();
-          assignment.set_ruleset_revision(decision->ruleset_revision());
-          assignment.set_manual(true);
-          *assignment.mutable_assign_time() = ToProtoTime(now);
-          SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
-                      issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
-          return change;
-        },
-        [](rocksdb::WriteBatch&) {}, std::move(done));
-  });
+  routing_.RouteToTarget(
+      check, [this, id = std::string(id), request, &caller, done = std::move(done)](
+                 absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
+        if (!decision.ok()) {
+          std::move(done)(decision.status());
+          return;
+        }
+        Update(
+            id,
+            [&](const Issue& latest) -> absl::StatusOr<IssueChange> {
+              // The owner may have changed while routing answered.
+              RETURN_IF_ERROR(CheckOwner(caller, latest, "transfer"));
+              if (latest.state() != issue::v1::STATE_ROUTED &&
+                  latest.state() != issue::v1::STATE_ACKNOWLEDGED) {
+                return WrongState("transfer", latest, "ROUTED or ACKNOWLEDGED");
+              }
+              RETURN_IF_ERROR(CheckEtag(request.etag(), latest));
+              const absl::Time now = clock_.Now();
+              IssueChange change{.updated = latest,
+                                 .event = issue::v1::EVENT_TYPE_TRANSFERRED,
+                                 .actor = request.actor(),
+                                 .caller = CallerIdentity(caller),
+                                 .reason = request.reason(),
+                                 .previous_owner = latest.assignment().target().team()};
+              Issue& issue = change.updated;
+              issue.set_state(issue::v1::STATE_ROUTED);  // the new owner acknowledges anew
+              issue::v1::Assignment& assignment = *issue.mutable_assignment();
+              assignment.Clear();
+              *assignment.mutable_target() = decision->target();
+              *assignment.mutable_original_target() = decision->target();
+              assignment.set_ruleset_revision(decision->ruleset_revision());
+              assignment.set_manual(true);
+              *assignment.mutable_assign_time() = ToProtoTime(now);
+              SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
+                          issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
+              return change;
+            },
+            [](rocksdb::WriteBatch&) {}, std::move(done));
+      });
 }
 
 void IntakeCore::RecordRouting(const std::string& id, const routing::v1::RoutingDecision& decision,

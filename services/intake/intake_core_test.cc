@@ -123,7 +123,8 @@ class IntakeCoreTest : public ::testing::Test {
     request.set_name(issue.name());
     request.set_actor("oncall@storage");
     request.set_etag(etag);
-    return Wait([&](IntakeCore::IssueDone done) { core_->Acknowledge(request, local_, std::move(done)); });
+    return Wait(
+        [&](IntakeCore::IssueDone done) { core_->Acknowledge(request, local_, std::move(done)); });
   }
 
   absl::StatusOr<Issue> Resolve(const Issue& issue, const std::string& resolution = "fixed") {
@@ -131,7 +132,8 @@ class IntakeCoreTest : public ::testing::Test {
     request.set_name(issue.name());
     request.set_actor("oncall@storage");
     request.set_resolution(resolution);
-    return Wait([&](IntakeCore::IssueDone done) { core_->Resolve(request, local_, std::move(done)); });
+    return Wait(
+        [&](IntakeCore::IssueDone done) { core_->Resolve(request, local_, std::move(done)); });
   }
 
   absl::StatusOr<Issue> Transfer(const Issue& issue, const std::string& team,
@@ -143,7 +145,8 @@ class IntakeCoreTest : public ::testing::Test {
     request.mutable_target()->set_business_group("cloud");
     request.mutable_target()->set_team(team);
     request.set_etag(etag);
-    return Wait([&](IntakeCore::IssueDone done) { core_->Transfer(request, local_, std::move(done)); });
+    return Wait(
+        [&](IntakeCore::IssueDone done) { core_->Transfer(request, local_, std::move(done)); });
   }
 
   std::vector<issue::v1::IssueEvent> QueuedEvents() {

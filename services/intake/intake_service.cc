@@ -22,8 +22,8 @@ absl::Status CheckSource(const Caller& caller, issue::v1::Issue& issue) {
     if (issue.source().empty() && !caller.local()) {
       return InvalidArgumentWithViolations(
           "invalid SubmitIssueRequest: issue.source is required",
-          {{"issue.source", absl::StrCat("required: ", caller.name(),
-                                         " submits as several sources; name one")}});
+          {{"issue.source",
+            absl::StrCat("required: ", caller.name(), " submits as several sources; name one")}});
     }
     return absl::OkStatus();
   }
@@ -37,19 +37,19 @@ absl::Status CheckSource(const Caller& caller, issue::v1::Issue& issue) {
 
 // An RPC of the owning team whose core method completes asynchronously
 // with an Issue.
-#define SWITCHBOARD_SERVE_ISSUE_WRITE(Rpc, Request, CoreMethod, verb)                         \
-  grpc::ServerUnaryReactor* IntakeService::Rpc(grpc::CallbackServerContext* context,          \
-                                               const grpc::ByteBuffer* request,               \
-                                               grpc::ByteBuffer* response) {                  \
-    return ServeUnary<v1::Request>(                                                           \
-        *options_.gate, context, request, response,                                           \
-        [this](const Caller& caller, v1::Request& parsed, UnaryResponder done) {              \
-          if (!caller.Has(Role::kTeamMember)) return done.Finish(caller.Deny(verb " issues")); \
-          DefaultActor(caller, parsed.mutable_actor());                                       \
+#define SWITCHBOARD_SERVE_ISSUE_WRITE(Rpc, Request, CoreMethod, verb)                              \
+  grpc::ServerUnaryReactor* IntakeService::Rpc(grpc::CallbackServerContext* context,               \
+                                               const grpc::ByteBuffer* request,                    \
+                                               grpc::ByteBuffer* response) {                       \
+    return ServeUnary<v1::Request>(                                                                \
+        *options_.gate, context, request, response,                                                \
+        [this](const Caller& caller, v1::Request& parsed, UnaryResponder done) {                   \
+          if (!caller.Has(Role::kTeamMember)) return done.Finish(caller.Deny(verb " issues"));     \
+          DefaultActor(caller, parsed.mutable_actor());                                            \
           core_.CoreMethod(parsed, caller, [done](const absl::StatusOr<issue::v1::Issue>& issue) { \
-            done.Finish(issue);                                                               \
-          });                                                                                 \
-        });                                                                                   \
+            done.Finish(issue);                                                                    \
+          });                                                                                      \
+        });                                                                                        \
   }
 
 SWITCHBOARD_SERVE_ISSUE_WRITE(AcknowledgeIssue, AcknowledgeIssueRequest, Acknowledge, "acknowledge")
@@ -68,9 +68,8 @@ grpc::ServerUnaryReactor* IntakeService::SubmitIssue(grpc::CallbackServerContext
           return done.Finish(denied);
         }
         if (options_.noop_submit) return done.Finish(parsed.issue());
-        core_.Submit(parsed, [done](const absl::StatusOr<issue::v1::Issue>& issue) {
-          done.Finish(issue);
-        });
+        core_.Submit(parsed,
+                     [done](const absl::StatusOr<issue::v1::Issue>& issue) { done.Finish(issue); });
       });
 }
 

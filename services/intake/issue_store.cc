@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include <limits>
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -10,7 +11,6 @@
 #include "absl/strings/str_split.h"
 #include "common/key_encoding.h"
 #include "common/status.h"
-#include <limits>
 
 #include "services/intake/issue_id.h"
 

@@ -4,9 +4,9 @@
 #include "absl/flags/flag.h"
 #include "common/clock.h"
 #include "common/commit_queue.h"
+#include "common/page_token.h"
 #include "common/rocks.h"
 #include "common/rocks_metrics.h"
-#include "common/page_token.h"
 #include "common/security.h"
 #include "common/server.h"
 #include "services/notification/log_store.h"
@@ -37,11 +37,10 @@ int Run() {
   for (ColumnFamily& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
   auto db = Database::Open({.path = *data_dir, .column_families = families});
   if (!db.ok()) return ExitWithError(db.status());
-  PushDeliverer::Options push_options{
-      .timeout = absl::GetFlag(FLAGS_push_timeout),
-      .initial_backoff = absl::GetFlag(FLAGS_push_initial_backoff),
-      .max_backoff = absl::GetFlag(FLAGS_push_max_backoff),
-      .max_attempts = absl::GetFlag(FLAGS_push_max_attempts)};
+  PushDeliverer::Options push_options{.timeout = absl::GetFlag(FLAGS_push_timeout),
+                                      .initial_backoff = absl::GetFlag(FLAGS_push_initial_backoff),
+                                      .max_backoff = absl::GetFlag(FLAGS_push_max_backoff),
+                                      .max_attempts = absl::GetFlag(FLAGS_push_max_attempts)};
   if (push_options.max_attempts < 1 || push_options.timeout <= absl::ZeroDuration() ||
       push_options.initial_backoff <= absl::ZeroDuration() ||
       push_options.max_backoff < push_options.initial_backoff) {

@@ -126,14 +126,13 @@ template <typename Request, typename Handler>
 grpc::ServerUnaryReactor* ServeNow(CallGate& gate, grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
                                    Permission<Request> permitted, Handler handler) {
-  return ServeUnary<Request>(
-      gate, context, request, response,
-      [&](const Caller& caller, const Request& parsed, UnaryResponder done) {
-        if (absl::Status denied = permitted(caller, parsed); !denied.ok()) {
-          return done.Finish(denied);
-        }
-        done.Finish(handler(parsed));
-      });
+  return ServeUnary<Request>(gate, context, request, response,
+                             [&](const Caller& caller, const Request& parsed, UnaryResponder done) {
+                               if (absl::Status denied = permitted(caller, parsed); !denied.ok()) {
+                                 return done.Finish(denied);
+                               }
+                               done.Finish(handler(parsed));
+                             });
 }
 
 // Serves a unary RPC that answers once its write is durable.
@@ -200,7 +199,8 @@ grpc::ServerUnaryReactor* NotificationService::ListNotifications(
       gate_, context, request, response,
       [](const Caller& caller, const v1::ListNotificationsRequest& parsed) {
         return MayRead(caller, parsed.subscriber(), "list notifications");
-      }, [this](const auto& parsed) { return core_.List(parsed); });
+      },
+      [this](const auto& parsed) { return core_.List(parsed); });
 }
 
 grpc::ServerUnaryReactor* NotificationService::CreatePushSubscription(
@@ -210,7 +210,8 @@ grpc::ServerUnaryReactor* NotificationService::CreatePushSubscription(
       gate_, context, request, response,
       [](const Caller& caller, const v1::CreatePushSubscriptionRequest& parsed) {
         return MayActAs(caller, parsed.subscription().subscriber(), "subscribe a push endpoint");
-      }, [this](const auto& parsed, auto done) {
+      },
+      [this](const auto& parsed, auto done) {
         pushes_.CreateSubscription(parsed, std::move(done));
       });
 }
@@ -233,7 +234,8 @@ grpc::ServerUnaryReactor* NotificationService::DeletePushSubscription(
       gate_, context, request, response,
       [](const Caller& caller, const v1::DeletePushSubscriptionRequest& parsed) {
         return MayActAs(caller, parsed.subscriber(), "delete the push subscription");
-      }, [this](const auto& parsed, auto done) {
+      },
+      [this](const auto& parsed, auto done) {
         pushes_.DeleteSubscription(parsed, std::move(done));
       });
 }
@@ -256,7 +258,8 @@ grpc::ServerUnaryReactor* NotificationService::RedriveDeadLetters(
       gate_, context, request, response,
       [](const Caller& caller, const v1::RedriveDeadLettersRequest&) {
         return MayOperate(caller, "redrive dead letters");
-      }, [this](const auto& parsed, auto done) {
+      },
+      [this](const auto& parsed, auto done) {
         pushes_.RedriveDeadLetters(parsed, std::move(done));
       });
 }

@@ -9,23 +9,23 @@ namespace {
 // service's to ask for (operators may too); reading and trying rulesets is
 // open to everyone who works with them; applying one is for ruleset admins.
 constexpr std::initializer_list<Role> kDecide = {Role::kService, Role::kOperator};
-constexpr std::initializer_list<Role> kRead = {Role::kService, Role::kOperator,
-                                               Role::kRulesetAdmin, Role::kTeamMember};
+constexpr std::initializer_list<Role> kRead = {Role::kService, Role::kOperator, Role::kRulesetAdmin,
+                                               Role::kTeamMember};
 
 }  // namespace
 
 // Each synchronous RPC: admit, check the caller's roles, parse, call the
 // core, finish with its outcome.
-#define SWITCHBOARD_SERVE_SYNC(Rpc, Request, CoreMethod, roles, verb)                      \
-  grpc::ServerUnaryReactor* RoutingService::Rpc(grpc::CallbackServerContext* context,      \
-                                                const grpc::ByteBuffer* request,           \
-                                                grpc::ByteBuffer* response) {              \
-    return ServeUnary<v1::Request>(                                                        \
-        gate_, context, request, response,                                                 \
-        [this](const Caller& caller, const v1::Request& parsed, UnaryResponder done) {     \
-          if (!caller.HasAny(roles)) return done.Finish(caller.Deny(verb));                \
-          done.Finish(core_.CoreMethod(parsed));                                           \
-        });                                                                                \
+#define SWITCHBOARD_SERVE_SYNC(Rpc, Request, CoreMethod, roles, verb)                  \
+  grpc::ServerUnaryReactor* RoutingService::Rpc(grpc::CallbackServerContext* context,  \
+                                                const grpc::ByteBuffer* request,       \
+                                                grpc::ByteBuffer* response) {          \
+    return ServeUnary<v1::Request>(                                                    \
+        gate_, context, request, response,                                             \
+        [this](const Caller& caller, const v1::Request& parsed, UnaryResponder done) { \
+          if (!caller.HasAny(roles)) return done.Finish(caller.Deny(verb));            \
+          done.Finish(core_.CoreMethod(parsed));                                       \
+        });                                                                            \
   }
 
 SWITCHBOARD_SERVE_SYNC(RouteIssue, RouteIssueRequest, Route, kRead, "explain routing")
@@ -49,10 +49,9 @@ grpc::ServerUnaryReactor* RoutingService::ApplyRuleset(grpc::CallbackServerConte
         if (!caller.Has(Role::kRulesetAdmin)) return done.Finish(caller.Deny("apply rulesets"));
         // The author is who applied it: the authenticated identity, or
         // "local" on a stack that authenticates nobody.
-        core_.ApplyRuleset(parsed, caller.name(),
-                           [done](const absl::StatusOr<v1::Ruleset>& result) {
-                             done.Finish(result);
-                           });
+        core_.ApplyRuleset(
+            parsed, caller.name(),
+            [done](const absl::StatusOr<v1::Ruleset>& result) { done.Finish(result); });
       });
 }
 
