@@ -143,7 +143,7 @@ PushDeliverer::PushDeliverer(NotificationCore& core, LogStore& logs, PushStore& 
       commits_(commits),
       metrics_(metrics),
       clock_(clock),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 PushDeliverer::~PushDeliverer() { Stop(); }
 
