@@ -4,10 +4,9 @@
 // page tokens, on every unary RPC where it applies. Each must get a clear
 // status (or, below gRPC, a closed connection), no process may die, and
 // nothing stored may change.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -27,14 +26,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "common/testing/probes.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/stack.h"
 
 namespace switchboard::testing {
 namespace {
-
-using ::testing::AnyOf;
-using ::testing::Eq;
 
 // Protobuf wire format, by hand: what a well-behaved client would never send.
 std::string Varint(uint64_t value) {
@@ -319,17 +314,8 @@ TEST_F(HostileInputTest, TamperedOrForgedPageTokensAreInvalidArgument) {
 // Sends `bytes` on a fresh TCP connection and reads until the server
 // closes it (or 5 s pass). Returns whether it closed.
 bool ServerCloses(int port, const std::string& bytes) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return false;
-  }
-  timeval timeout{.tv_sec = 5, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return false;
   (void)!write(fd, bytes.data(), bytes.size());
   char buffer[4096];
   bool closed = false;

@@ -26,6 +26,10 @@ struct RawCallResult {
 RawCallResult CallRaw(const std::string& target, const std::string& method,
                       const std::string& request);
 
+// A TCP connection to 127.0.0.1:`port` whose reads time out after 5 s, or
+// -1. The caller closes it.
+int ConnectLoopback(int port);
+
 // The body of GET http://127.0.0.1:{port}{path} (HTTP/1.0); UNAVAILABLE
 // unless the answer is 200.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
