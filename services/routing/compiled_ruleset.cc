@@ -201,9 +201,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRuleset>> CompiledRuleset::Compile(
         condition.value_set.insert(condition.values.begin(), condition.values.end());
       }
       if (condition.op == v1::OPERATOR_REGEX) {
-        RE2::Options options;
-        options.set_log_errors(false);
-        condition.regex = std::make_unique<RE2>(condition.values.front(), options);
+        condition.regex = std::make_unique<RE2>(condition.values.front(), RuleRegexOptions());
         if (!condition.regex->ok()) {
           return absl::InvalidArgumentError(
               absl::StrCat("rule ", rule_proto.id(), ": ", condition.regex->error()));

@@ -178,6 +178,12 @@ class RulesetChecker {
       CheckTargetList(rule.watchers(), Dot(path, "watchers"));
       CheckPolicyReference(rule.sla_policy(), Dot(path, "sla_policy"));
     }
+    if (regex_conditions_ > kMaxRegexConditions) {
+      violations_.Add(
+          Dot(prefix_, "rules"),
+          absl::StrCat("at most ", kMaxRegexConditions,
+                       " OPERATOR_REGEX conditions in a ruleset, got ", regex_conditions_));
+    }
   }
 
   void CheckCondition(const Condition& condition, const std::string& path) {
@@ -227,10 +233,9 @@ class RulesetChecker {
                                                                      : "CUSTOMER_TIER_STRATEGIC"));
       }
     }
+    if (condition.op() == v1::OPERATOR_REGEX) ++regex_conditions_;
     if (condition.op() == v1::OPERATOR_REGEX && n == 1 && IsValidUtf8(condition.values(0))) {
-      RE2::Options options;
-      options.set_log_errors(false);
-      RE2 pattern(condition.values(0), options);
+      RE2 pattern(condition.values(0), RuleRegexOptions());
       if (!pattern.ok()) {
         violations_.Add(At(path, "values", 0), "invalid RE2 pattern: " + pattern.error());
       } else if (pattern.ProgramSize() > kMaxRegexProgramSize) {
@@ -287,6 +292,7 @@ class RulesetChecker {
 
   const Ruleset& ruleset_;
   const std::string prefix_;
+  int regex_conditions_ = 0;
   Violations& violations_;
   absl::flat_hash_map<std::string, int> groups_;               // id → index
   absl::flat_hash_map<std::string, std::string> team_groups_;  // team → group
@@ -294,6 +300,13 @@ class RulesetChecker {
 };
 
 }  // namespace
+
+RE2::Options RuleRegexOptions() {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(256 << 10);
+  return options;
+}
 
 void ValidateRuleset(const Ruleset& ruleset, absl::string_view prefix, Violations& violations) {
   RulesetChecker(ruleset, prefix, violations).Run();

@@ -4,6 +4,8 @@
 #ifndef SWITCHBOARD_SERVICES_ROUTING_RULESET_VALIDATOR_H_
 #define SWITCHBOARD_SERVICES_ROUTING_RULESET_VALIDATOR_H_
 
+#include <re2/re2.h>
+
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/validation.h"
@@ -21,7 +23,10 @@ inline constexpr int kMaxValueBytes = 256;
 inline constexpr int kMaxTargetsPerList = 16;  // watchers, escalation lists
 inline constexpr int kMaxSlaPolicies = 1000;
 inline constexpr int kMaxRegexProgramSize = 2000;  // RE2 program size
-inline constexpr int kMaxTextChars = 1024;         // comments, descriptions
+// OPERATOR_REGEX conditions in one ruleset: with RuleRegexOptions' memory
+// bound, all of a ruleset's patterns together use at most 256 MiB.
+inline constexpr int kMaxRegexConditions = 1000;
+inline constexpr int kMaxTextChars = 1024;  // comments, descriptions
 inline constexpr absl::Duration kMaxSlaDuration = absl::Hours(24 * 366);
 
 // Adds a violation under `prefix` (e.g. "ruleset") for everything wrong with
@@ -29,6 +34,11 @@ inline constexpr absl::Duration kMaxSlaDuration = absl::Hours(24 * 366);
 // naming unknown groups or teams, unknown condition fields, operators, enum
 // values or SLA policies, bad or too large RE2 patterns, a missing default
 // target, and every bound above. Output-only fields are ignored.
+// How every rule pattern is compiled, by the validator and the evaluator
+// alike: errors not logged, at most 256 KiB per pattern (program and DFA
+// cache; past it RE2 matches with its NFA, still in linear time).
+RE2::Options RuleRegexOptions();
+
 void ValidateRuleset(const v1::Ruleset& ruleset, absl::string_view prefix, Violations& violations);
 
 }  // namespace switchboard::routing

@@ -252,5 +252,29 @@ TEST(ValidateRulesetTest, Bounds) {
   EXPECT_EQ(violations.list()[0].field, "ruleset.rules");
 }
 
+TEST(ValidateRulesetTest, RegexConditionsAreBoundedPerRuleset) {
+  v1::Ruleset ruleset;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kValid, &ruleset));
+  // kValid has one already.
+  for (int i = 0; i < kMaxRegexConditions; ++i) {
+    v1::Rule* rule = ruleset.add_rules();
+    rule->set_id(absl::StrCat("r", i));
+    *rule->mutable_target() = ruleset.default_target();
+    v1::Condition* condition = rule->add_conditions();
+    condition->set_field("title");
+    condition->set_op(v1::OPERATOR_REGEX);
+    condition->add_values(absl::StrCat("t", i, ".*"));
+  }
+  Violations violations;
+  ValidateRuleset(ruleset, "ruleset", violations);
+  ASSERT_EQ(violations.list().size(), 1u);
+  EXPECT_EQ(violations.list()[0].field, "ruleset.rules");
+  EXPECT_THAT(violations.list()[0].description, ::testing::HasSubstr("OPERATOR_REGEX"));
+  ruleset.mutable_rules()->RemoveLast();
+  Violations within;
+  ValidateRuleset(ruleset, "ruleset", within);
+  EXPECT_TRUE(within.empty());
+}
+
 }  // namespace
 }  // namespace switchboard::routing
