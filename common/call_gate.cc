@@ -55,18 +55,24 @@ CallGate::CallGate(std::unique_ptr<Authenticator> authenticator, Clock& clock,
                     .Name("switchboard_calls_refused_total")
                     .Help("Calls refused: unauthenticated, rate_limited or permission_denied, by "
                           "caller class (unknown when unauthenticated).")
-                    .Register(registry)) {}
+                    .Register(registry)) {
+  std::vector<std::string> classes = {"local"};
+  for (int role = 0; role < kRoleCount; ++role) {
+    classes.emplace_back(RoleName(static_cast<Role>(role)));
+  }
+  for (const std::string& caller_class : classes) {
+    admitted_by_class_[caller_class] = &admitted_->Add({{"caller_class", caller_class}});
+  }
+}
 
-prometheus::Counter& CallGate::Admitted(absl::string_view caller_class) {
-  MutexLock lock(mu_);
-  prometheus::Counter*& counter = counters_[caller_class];
-  if (counter == nullptr) counter = &admitted_->Add({{"caller_class", std::string(caller_class)}});
-  return *counter;
+void CallGate::CountAdmitted(absl::string_view caller_class) {
+  auto found = admitted_by_class_.find(caller_class);
+  if (found != admitted_by_class_.end()) found->second->Increment();
 }
 
 prometheus::Counter& CallGate::Refused(absl::string_view caller_class, absl::string_view reason) {
   MutexLock lock(mu_);
-  prometheus::Counter*& counter = counters_[absl::StrCat(caller_class, "/", reason)];
+  prometheus::Counter*& counter = refused_by_class_[absl::StrCat(caller_class, "/", reason)];
   if (counter == nullptr) {
     counter = &refused_->Add(
         {{"caller_class", std::string(caller_class)}, {"reason", std::string(reason)}});
@@ -77,7 +83,7 @@ prometheus::Counter& CallGate::Refused(absl::string_view caller_class, absl::str
 absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& context) {
   if (admitted_ == nullptr) return &LocalCaller();
   if (authenticator_ == nullptr) {
-    Admitted("local").Increment();
+    CountAdmitted("local");
     return &LocalCaller();
   }
   absl::StatusOr<const Caller*> caller =
@@ -96,7 +102,7 @@ absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& con
                         absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))),
         wait);
   }
-  Admitted((*caller)->caller_class()).Increment();
+  CountAdmitted((*caller)->caller_class());
   return *caller;
 }
 

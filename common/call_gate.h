@@ -55,16 +55,19 @@ class CallGate {
  private:
   CallGate() = default;
 
+  void CountAdmitted(absl::string_view caller_class);
   prometheus::Counter& Refused(absl::string_view caller_class, absl::string_view reason);
-  prometheus::Counter& Admitted(absl::string_view caller_class);
 
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<RateLimiter> limiter_;
   prometheus::Family<prometheus::Counter>* admitted_ = nullptr;
   prometheus::Family<prometheus::Counter>* refused_ = nullptr;
-  // Caller classes are role names, "local" and "unknown": a bounded set.
+  // By caller class (a role name or "local"); made up front, read without a
+  // lock on every call.
+  absl::flat_hash_map<std::string, prometheus::Counter*> admitted_by_class_;
+  // Refusals, by class and reason: rare, made on first use.
   Mutex mu_;
-  absl::flat_hash_map<std::string, prometheus::Counter*> counters_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, prometheus::Counter*> refused_by_class_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace switchboard
