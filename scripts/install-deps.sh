@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  librocksdb-dev prometheus-cpp-dev libre2-dev libspdlog-dev libyaml-cpp-dev
+  librocksdb-dev prometheus-cpp-dev libre2-dev libspdlog-dev libyaml-cpp-dev libssl-dev
   golang-github-gogo-googleapis-dev
   # tests, sanitizers, benchmarks, fuzzing
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
