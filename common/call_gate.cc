@@ -63,6 +63,16 @@ CallGate::CallGate(std::unique_ptr<Authenticator> authenticator, Clock& clock,
   for (const std::string& caller_class : classes) {
     admitted_by_class_[caller_class] = &admitted_->Add({{"caller_class", caller_class}});
   }
+  const auto refused = [this](const std::string& caller_class, const std::string& reason) {
+    refused_by_class_[absl::StrCat(caller_class, "/", reason)] =
+        &refused_->Add({{"caller_class", caller_class}, {"reason", reason}});
+  };
+  refused("unknown", "unauthenticated");
+  refused("unknown", "permission_denied");  // a certificate naming no principal
+  for (const std::string& caller_class : classes) {
+    refused(caller_class, "rate_limited");
+    refused(caller_class, "permission_denied");
+  }
 }
 
 void CallGate::CountAdmitted(absl::string_view caller_class) {
@@ -70,14 +80,9 @@ void CallGate::CountAdmitted(absl::string_view caller_class) {
   if (found != admitted_by_class_.end()) found->second->Increment();
 }
 
-prometheus::Counter& CallGate::Refused(absl::string_view caller_class, absl::string_view reason) {
-  MutexLock lock(mu_);
-  prometheus::Counter*& counter = refused_by_class_[absl::StrCat(caller_class, "/", reason)];
-  if (counter == nullptr) {
-    counter = &refused_->Add(
-        {{"caller_class", std::string(caller_class)}, {"reason", std::string(reason)}});
-  }
-  return *counter;
+void CallGate::CountRefused(absl::string_view caller_class, absl::string_view reason) {
+  auto found = refused_by_class_.find(absl::StrCat(caller_class, "/", reason));
+  if (found != refused_by_class_.end()) found->second->Increment();
 }
 
 absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& context) {
@@ -90,13 +95,13 @@ absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& con
       authenticator_->Authenticate(Authorization(context), CertificateNames(context));
   if (!caller.ok()) {
     const bool unauthenticated = caller.status().code() == absl::StatusCode::kUnauthenticated;
-    Refused("unknown", unauthenticated ? "unauthenticated" : "permission_denied").Increment();
+    CountRefused("unknown", unauthenticated ? "unauthenticated" : "permission_denied");
     return caller;
   }
   const absl::Duration wait =
       limiter_->Acquire((*caller)->name(), authenticator_->RateLimitOf(**caller));
   if (wait > absl::ZeroDuration()) {
-    Refused((*caller)->caller_class(), "rate_limited").Increment();
+    CountRefused((*caller)->caller_class(), "rate_limited");
     return ResourceExhaustedWithRetry(
         absl::StrFormat("%s is over its rate limit; retry in %s", (*caller)->name(),
                         absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))),
@@ -107,7 +112,7 @@ absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& con
 }
 
 void CallGate::CountDenied(absl::string_view caller_class) {
-  if (refused_ != nullptr) Refused(caller_class, "permission_denied").Increment();
+  CountRefused(caller_class, "permission_denied");
 }
 
 }  // namespace switchboard
