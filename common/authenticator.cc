@@ -95,7 +95,9 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
     if (caller.Has(Role::kTeamMember) && caller.teams().empty()) {
       return PolicyError(i, "is a team member without teams");
     }
-    RateLimit limit = default_limit;
+    // The services' own calls are the system working, not a caller to
+    // throttle: unlimited unless the policy says otherwise.
+    RateLimit limit = caller.Has(Role::kService) ? RateLimit{} : default_limit;
     if (principal.has_rate_limit()) {
       ASSIGN_OR_RETURN(limit, ToRateLimit(principal.rate_limit(), "rate_limit"));
     }

@@ -85,6 +85,17 @@ TEST(AuthenticatorTest, RateLimitsComeFromThePrincipalOrTheDefault) {
   EXPECT_EQ(authenticator->RateLimitOf(**ops).burst, 5) << "burst 0 means one second's worth";
   EXPECT_EQ(authenticator->RateLimitOf(**crm).requests_per_second, 100);
   EXPECT_EQ(authenticator->RateLimitOf(**crm).burst, 20);
+  auto services = Authenticator::Create(
+      Policy("default_rate_limit: {requests_per_second: 1}\n"
+             "principals: [{name: intake, roles: [service]},\n"
+             "             {name: slow, roles: [service], rate_limit: {requests_per_second: 2}}]"),
+      "");
+  ASSERT_TRUE(services.ok()) << services.status();
+  auto intake = (*services)->Authenticate("", {"intake"});
+  auto slow = (*services)->Authenticate("", {"slow"});
+  ASSERT_TRUE(intake.ok() && slow.ok());
+  EXPECT_EQ((*services)->RateLimitOf(**intake).requests_per_second, 0) << "services: unlimited";
+  EXPECT_EQ((*services)->RateLimitOf(**slow).requests_per_second, 2) << "unless they set one";
 }
 
 TEST(AuthenticatorTest, BadPoliciesAndTokenFilesAreRefusedWithTheReason) {
