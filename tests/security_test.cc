@@ -176,6 +176,16 @@ class SecurityTest : public ::testing::Test {
     return Intake(identity)->AcknowledgeIssue(&context, request, &updated);
   }
 
+  static grpc::Status Resolve(const std::string& identity, const Issue& issue) {
+    intake::v1::ResolveIssueRequest request;
+    request.set_name(issue.name());
+    request.set_resolution("rotated the alerting credentials");
+    grpc::ClientContext context;
+    Deadline(context);
+    Issue updated;
+    return Intake(identity)->ResolveIssue(&context, request, &updated);
+  }
+
   static grpc::Status ListNotifications(const std::string& identity, const std::string& subscriber,
                                         notification::v1::ListNotificationsResponse* response,
                                         const std::string& token = "") {
@@ -314,6 +324,10 @@ TEST_F(SecurityTest, OnlyTheOwningTeamActsOnAnIssueAndEachChangeRecordsWho) {
   EXPECT_EQ(Acknowledge("secops-bot", transferred).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(Acknowledge("triage-bot", transferred).ok());
+  // Resolving too is for the owning team only.
+  EXPECT_EQ(Resolve("secops-bot", transferred).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Resolve("crm", transferred).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Resolve("triage-bot", transferred).ok());
 
   // The events name the authenticated caller, and the actor (defaulted to
   // the caller when the request names none).

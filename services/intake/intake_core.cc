@@ -12,7 +12,7 @@
 #include "common/page_token.h"
 #include "common/proto_time.h"
 #include "common/status.h"
-#include "common/validation.h"
+#include "services/intake/requests.h"
 
 namespace switchboard::intake {
 
@@ -22,9 +22,6 @@ using issue::v1::IssueEvent;
 namespace {
 
 constexpr int kScanBudget = 10000;
-constexpr size_t kMaxActorChars = 128;
-constexpr size_t kMaxReasonChars = 1024;
-constexpr size_t kMaxResolutionBytes = 64 * 1024;
 
 // Sets or clears a deadline `within` after `now`.
 void SetDeadline(bool has_within, const google::protobuf::Duration& within, absl::Time now,
@@ -46,16 +43,6 @@ absl::Status WrongState(absl::string_view action, const Issue& current, absl::st
   return absl::FailedPreconditionError(
       absl::StrCat("cannot ", action, " ", current.name(), ": it is ",
                    issue::v1::State_Name(current.state()), "; only ", allowed, " issues can be"));
-}
-
-// Validates the name and actor every lifecycle request carries.
-absl::string_view CheckNameAndActor(absl::string_view name, absl::string_view actor,
-                                    absl::string_view etag, Violations& violations) {
-  const absl::string_view id = IssueIdFromName(name);
-  if (id.empty()) violations.Add("name", "must be issues/{issue_id}, a 26-character id");
-  CheckText(violations, "actor", actor, 1, kMaxActorChars);
-  CheckText(violations, "etag", etag, 0, 64);
-  return id;
 }
 
 // PERMISSION_DENIED unless `caller` acts for the team that owns `issue`.
@@ -183,10 +170,7 @@ void IntakeCore::SetWorkListener(std::function<void()> listener) {
 }
 
 void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
-  Violations violations;
-  ValidateIssueInput(request.issue(), "issue", violations);
-  CheckText(violations, "request_id", request.request_id(), 1, 128);
-  if (absl::Status invalid = violations.ToStatus("SubmitIssueRequest"); !invalid.ok()) {
+  if (absl::Status invalid = ValidateSubmitIssueRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
@@ -268,13 +252,8 @@ void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status&
 
 absl::StatusOr<Issue> IntakeCore::Get(const v1::GetIssueRequest& request,
                                       const Caller& caller) const {
-  const absl::string_view id = IssueIdFromName(request.name());
-  if (id.empty()) {
-    return InvalidArgumentWithViolations(
-        "invalid GetIssueRequest: name must be issues/{issue_id}",
-        {{"name", "must be issues/{issue_id}, a 26-character id"}});
-  }
-  ASSIGN_OR_RETURN(Issue issue, store_.Get(id));
+  RETURN_IF_ERROR(ValidateGetIssueRequest(request));
+  ASSIGN_OR_RETURN(Issue issue, store_.Get(IssueIdFromName(request.name())));
   if (!MaySee(caller, issue)) return caller.Deny(absl::StrCat("read ", issue.name()));
   return issue;
 }
@@ -403,13 +382,11 @@ void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event,
 
 void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const Caller& caller,
                              IssueDone done) {
-  Violations violations;
-  const absl::string_view id =
-      CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
-  if (absl::Status invalid = violations.ToStatus("AcknowledgeIssueRequest"); !invalid.ok()) {
+  if (absl::Status invalid = ValidateAcknowledgeIssueRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
+  const absl::string_view id = IssueIdFromName(request.name());
   Update(
       id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
@@ -430,21 +407,15 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const C
 
 void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& caller,
                          IssueDone done) {
-  Violations violations;
-  const absl::string_view id =
-      CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
-  if (request.resolution().empty()) {
-    violations.Add("resolution", "required");
-  } else {
-    CheckBytes(violations, "resolution", request.resolution(), kMaxResolutionBytes);
-  }
-  if (absl::Status invalid = violations.ToStatus("ResolveIssueRequest"); !invalid.ok()) {
+  if (absl::Status invalid = ValidateResolveIssueRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
+  const absl::string_view id = IssueIdFromName(request.name());
   Update(
       id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+        RETURN_IF_ERROR(CheckOwner(caller, current, "resolve"));
         if (current.state() != issue::v1::STATE_ROUTED &&
             current.state() != issue::v1::STATE_ACKNOWLEDGED) {
           return WrongState("resolve", current, "ROUTED or ACKNOWLEDGED");
@@ -463,19 +434,11 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& c
 
 void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller& caller,
                           IssueDone done) {
-  Violations violations;
-  const absl::string_view id =
-      CheckNameAndActor(request.name(), request.actor(), request.etag(), violations);
-  if (!request.has_target()) {
-    violations.Add("target", "required");
-  } else {
-    ValidateTarget(request.target(), "target", violations);
-  }
-  CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
-  if (absl::Status invalid = violations.ToStatus("TransferIssueRequest"); !invalid.ok()) {
+  if (absl::Status invalid = ValidateTransferIssueRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
+  const absl::string_view id = IssueIdFromName(request.name());
   absl::StatusOr<Issue> current = Current(id);
   if (!current.ok()) {
     std::move(done)(current.status());

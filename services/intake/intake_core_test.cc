@@ -118,26 +118,29 @@ class IntakeCoreTest : public ::testing::Test {
     return result;
   }
 
-  absl::StatusOr<Issue> Acknowledge(const Issue& issue, const std::string& etag = "") {
+  absl::StatusOr<Issue> Acknowledge(const Issue& issue, const std::string& etag = "",
+                                    const Caller* caller = nullptr) {
     v1::AcknowledgeIssueRequest request;
     request.set_name(issue.name());
     request.set_actor("oncall@storage");
     request.set_etag(etag);
-    return Wait(
-        [&](IntakeCore::IssueDone done) { core_->Acknowledge(request, local_, std::move(done)); });
+    return Wait([&](IntakeCore::IssueDone done) {
+      core_->Acknowledge(request, As(caller), std::move(done));
+    });
   }
 
-  absl::StatusOr<Issue> Resolve(const Issue& issue, const std::string& resolution = "fixed") {
+  absl::StatusOr<Issue> Resolve(const Issue& issue, const std::string& resolution = "fixed",
+                                const Caller* caller = nullptr) {
     v1::ResolveIssueRequest request;
     request.set_name(issue.name());
     request.set_actor("oncall@storage");
     request.set_resolution(resolution);
     return Wait(
-        [&](IntakeCore::IssueDone done) { core_->Resolve(request, local_, std::move(done)); });
+        [&](IntakeCore::IssueDone done) { core_->Resolve(request, As(caller), std::move(done)); });
   }
 
   absl::StatusOr<Issue> Transfer(const Issue& issue, const std::string& team,
-                                 const std::string& etag = "") {
+                                 const std::string& etag = "", const Caller* caller = nullptr) {
     v1::TransferIssueRequest request;
     request.set_name(issue.name());
     request.set_actor("lead@storage");
@@ -146,8 +149,11 @@ class IntakeCoreTest : public ::testing::Test {
     request.mutable_target()->set_team(team);
     request.set_etag(etag);
     return Wait(
-        [&](IntakeCore::IssueDone done) { core_->Transfer(request, local_, std::move(done)); });
+        [&](IntakeCore::IssueDone done) { core_->Transfer(request, As(caller), std::move(done)); });
   }
+
+  // `caller`, or the local caller (who may do everything) for null.
+  const Caller& As(const Caller* caller) const { return caller != nullptr ? *caller : local_; }
 
   std::vector<issue::v1::IssueEvent> QueuedEvents() {
     std::vector<issue::v1::IssueEvent> events;
@@ -372,6 +378,32 @@ TEST_F(IntakeCoreTest, RoutingRecordsTheDecisionOnceAndArmsTheTimer) {
   EXPECT_EQ(events[0].type(), issue::v1::EVENT_TYPE_RECEIVED);
   EXPECT_EQ(events[1].type(), issue::v1::EVENT_TYPE_ROUTED);
   EXPECT_THAT(events[1].recipients(), ElementsAre("teams/storage", "business-groups/cloud"));
+}
+
+TEST_F(IntakeCoreTest, OnlyMembersOfTheOwningTeamAcknowledgeResolveOrTransfer) {
+  const Issue routed = RoutedIssue("req-owner");  // owned by team storage
+  const Caller compute("compute-bot", {Role::kTeamMember}, {}, {"compute"});
+  const Caller storage("storage-bot", {Role::kTeamMember}, {}, {"storage"});
+  EXPECT_EQ(Acknowledge(routed, "", &compute).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Resolve(routed, "fixed", &compute).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Transfer(routed, "compute", "", &compute).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<Issue> unchanged = core_->Current(IssueIdFromName(routed.name()));
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ(unchanged->etag(), routed.etag()) << "a refused change wrote something";
+
+  auto transferred = Transfer(routed, "compute", "", &storage);
+  ASSERT_TRUE(transferred.ok()) << transferred.status();
+  // The new owner resolves it; the old one no longer may.
+  EXPECT_EQ(Resolve(*transferred, "fixed", &storage).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto resolved = Resolve(*transferred, "fixed", &compute);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  const auto events = QueuedEvents();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().type(), issue::v1::EVENT_TYPE_RESOLVED);
+  EXPECT_EQ(events.back().caller(), "compute-bot");
 }
 
 TEST_F(IntakeCoreTest, AcknowledgeThenResolve) {

@@ -1,0 +1,68 @@
+#include "services/intake/requests.h"
+
+#include "absl/strings/string_view.h"
+#include "common/validation.h"
+#include "services/intake/issue_id.h"
+
+namespace switchboard::intake {
+namespace {
+
+void CheckName(Violations& violations, absl::string_view name) {
+  if (IssueIdFromName(name).empty()) {
+    violations.Add("name", "must be issues/{issue_id}, a 26-character id");
+  }
+}
+
+// The name, actor and etag every lifecycle request carries.
+void CheckNameActorAndEtag(Violations& violations, absl::string_view name, absl::string_view actor,
+                           absl::string_view etag) {
+  CheckName(violations, name);
+  CheckText(violations, "actor", actor, 1, kMaxActorChars);
+  CheckText(violations, "etag", etag, 0, kMaxEtagChars);
+}
+
+}  // namespace
+
+absl::Status ValidateSubmitIssueRequest(const v1::SubmitIssueRequest& request) {
+  Violations violations;
+  ValidateIssueInput(request.issue(), "issue", violations);
+  CheckText(violations, "request_id", request.request_id(), 1, kMaxRequestIdChars);
+  return violations.ToStatus("SubmitIssueRequest");
+}
+
+absl::Status ValidateGetIssueRequest(const v1::GetIssueRequest& request) {
+  Violations violations;
+  CheckName(violations, request.name());
+  return violations.ToStatus("GetIssueRequest");
+}
+
+absl::Status ValidateAcknowledgeIssueRequest(const v1::AcknowledgeIssueRequest& request) {
+  Violations violations;
+  CheckNameActorAndEtag(violations, request.name(), request.actor(), request.etag());
+  return violations.ToStatus("AcknowledgeIssueRequest");
+}
+
+absl::Status ValidateResolveIssueRequest(const v1::ResolveIssueRequest& request) {
+  Violations violations;
+  CheckNameActorAndEtag(violations, request.name(), request.actor(), request.etag());
+  if (request.resolution().empty()) {
+    violations.Add("resolution", "required");
+  } else {
+    CheckBytes(violations, "resolution", request.resolution(), kMaxResolutionBytes);
+  }
+  return violations.ToStatus("ResolveIssueRequest");
+}
+
+absl::Status ValidateTransferIssueRequest(const v1::TransferIssueRequest& request) {
+  Violations violations;
+  CheckNameActorAndEtag(violations, request.name(), request.actor(), request.etag());
+  if (!request.has_target()) {
+    violations.Add("target", "required");
+  } else {
+    ValidateTarget(request.target(), "target", violations);
+  }
+  CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
+  return violations.ToStatus("TransferIssueRequest");
+}
+
+}  // namespace switchboard::intake

@@ -1,0 +1,30 @@
+// Validation of intake's requests: every check that needs nothing stored,
+// made before a request touches the store. Each returns OK or
+// INVALID_ARGUMENT with a field violation per problem (common/validation.h).
+// Who may make a request, and whether it fits the issue as it is now, the
+// core decides after these.
+#ifndef SWITCHBOARD_SERVICES_INTAKE_REQUESTS_H_
+#define SWITCHBOARD_SERVICES_INTAKE_REQUESTS_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "switchboard/intake/v1/intake.pb.h"
+
+namespace switchboard::intake {
+
+inline constexpr size_t kMaxRequestIdChars = 128;
+inline constexpr size_t kMaxActorChars = 128;
+inline constexpr size_t kMaxEtagChars = 64;
+inline constexpr size_t kMaxReasonChars = 1024;
+inline constexpr size_t kMaxResolutionBytes = 64 * 1024;
+
+absl::Status ValidateSubmitIssueRequest(const v1::SubmitIssueRequest& request);
+absl::Status ValidateGetIssueRequest(const v1::GetIssueRequest& request);
+absl::Status ValidateAcknowledgeIssueRequest(const v1::AcknowledgeIssueRequest& request);
+absl::Status ValidateResolveIssueRequest(const v1::ResolveIssueRequest& request);
+absl::Status ValidateTransferIssueRequest(const v1::TransferIssueRequest& request);
+
+}  // namespace switchboard::intake
+
+#endif  // SWITCHBOARD_SERVICES_INTAKE_REQUESTS_H_
