@@ -19,12 +19,16 @@
 #include <gmock/gmock.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/unknown_field_set.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "common/status.h"
 #include "common/testing/probes.h"
 #include "tests/stack.h"
 
@@ -309,6 +313,238 @@ TEST_F(HostileInputTest, TamperedOrForgedPageTokensAreInvalidArgument) {
                  Field(1, "teams/triage") + Field(3, token))
                 .status.error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Every string field reachable in a request (through singular, repeated and
+// map fields, a few levels deep): the path of fields to it.
+using FieldPath = std::vector<const google::protobuf::FieldDescriptor*>;
+
+void CollectStringFields(const google::protobuf::Descriptor* message, FieldPath& prefix,
+                         std::vector<FieldPath>& out) {
+  for (int i = 0; i < message->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = message->field(i);
+    prefix.push_back(field);
+    if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+      out.push_back(prefix);
+    } else if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
+               prefix.size() < 4) {
+      CollectStringFields(field->message_type(), prefix, out);
+    }
+    prefix.pop_back();
+  }
+}
+
+// Sets the string at `path` in `message` to `value`: the first element of a
+// repeated field (added if there is none), a new entry of a map.
+void SetString(google::protobuf::Message& message, const FieldPath& path,
+               const std::string& value) {
+  google::protobuf::Message* at = &message;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    const auto* reflection = at->GetReflection();
+    const auto* field = path[i];
+    if (!field->is_repeated()) {
+      at = reflection->MutableMessage(at, field);
+    } else if (field->is_map() || reflection->FieldSize(*at, field) == 0) {
+      at = reflection->AddMessage(at, field);
+    } else {
+      at = reflection->MutableRepeatedMessage(at, field, 0);
+    }
+  }
+  const auto* reflection = at->GetReflection();
+  if (!path.back()->is_repeated()) {
+    reflection->SetString(at, path.back(), value);
+  } else if (reflection->FieldSize(*at, path.back()) == 0) {
+    reflection->AddString(at, path.back(), value);
+  } else {
+    reflection->SetRepeatedString(at, path.back(), 0, value);
+  }
+}
+
+std::string PathName(const FieldPath& path) {
+  std::string name;
+  for (const auto* field : path) absl::StrAppend(&name, name.empty() ? "" : ".", field->name());
+  return name;
+}
+
+// The name an error gives the field at `path`: its own, or for a map's key
+// or value the map's.
+std::string ReportedName(const FieldPath& path) {
+  if (path.size() > 1 && path.back()->containing_type()->options().map_entry()) {
+    return path[path.size() - 2]->name();
+  }
+  return path.back()->name();
+}
+
+// Fields a request may carry that are not the caller's to set long: output
+// only fields, which the services ignore on input (AIP-203), and what
+// Publish carries through. Publish is for the service role only; its events'
+// issues and texts were validated by intake on the way in and are bounded by
+// the 1 MiB request limit; refusing one would wedge intake's event queue.
+bool IgnoredOnInput(const std::string& method, const FieldPath& path) {
+  const std::string name = PathName(path);
+  if (absl::EndsWith(method, "/Publish")) {
+    return name != "events.id" && name != "events.recipients";
+  }
+  // The one request whose issue's assignment is input: where to escalate from.
+  if (absl::EndsWith(method, "/EscalateIssue") && absl::StrContains(name, "issue.assignment.")) {
+    return false;
+  }
+  return absl::StrContains(name, "issue.assignment.") ||
+         absl::StrContains(name, "issues.assignment.") || absl::EndsWith(name, "issue.name") ||
+         absl::EndsWith(name, "issues.name") || absl::EndsWith(name, "issue.etag") ||
+         absl::EndsWith(name, "issues.etag") || absl::EndsWith(name, "issue.resolution") ||
+         absl::EndsWith(name, "issues.resolution") || name == "ruleset.author" ||
+         name == "candidate.author";
+}
+
+TEST_F(HostileInputTest, EveryStringInEveryRequestIsBounded) {
+  // For each unary method a request that passes validation and, sent as it
+  // is, changes nothing stored: its expected outcome, then the same request
+  // with one string field at a time made 256 KiB long (more than any field
+  // allows, well under the 1 MiB request limit). Each of those must be
+  // INVALID_ARGUMENT naming that field.
+  const auto issue_titled = [](absl::string_view title) {
+    return absl::StrCat("title: '", title, "'",
+                        R"( customer { id: "cust-1" display_name: "Contoso" country: "NL" }
+         product: "defender" severity: SEVERITY_HIGH region: "westeurope"
+         labels { key: "channel" value: "phone" } source: "crm" submitter: "agent@example.com")");
+  };
+  const std::string issue = issue_titled("Alerts stopped");
+  const std::string missing = "issues/01jd8x3q5w0000000000000000";  // no such issue
+  RawCallResult active_call =
+      Call(Service::kRouting, "/switchboard.routing.v1.RoutingService/GetRuleset", "");
+  ASSERT_TRUE(active_call.status.ok());
+  routing::v1::Ruleset active;
+  ASSERT_TRUE(active.ParseFromString(active_call.response));
+  const std::string ruleset = active.ShortDebugString();
+  notification::v1::ListNotificationsResponse delivered;
+  ASSERT_TRUE(delivered.ParseFromString(
+      Call(Service::kNotification,
+           "/switchboard.notification.v1.NotificationService/ListNotifications",
+           Field(1, "teams/security-response") + VarintField(2, 1))
+          .response));
+  ASSERT_EQ(delivered.notifications_size(), 1);
+  const std::string event = delivered.notifications(0).event().ShortDebugString();
+
+  struct Base {
+    std::string text;          // the request, in text format
+    grpc::StatusCode outcome;  // sent as it is; -1: not sent (it would store something)
+  };
+  const grpc::StatusCode kNotSent = static_cast<grpc::StatusCode>(-1);
+  const std::map<std::string, Base> bases = {
+      // The seed's request id with another issue: refused after validation.
+      {"SubmitIssue",
+       {absl::StrCat(R"(request_id: "hostile-seed" issue { )", issue_titled("another"), " }"),
+        grpc::StatusCode::ALREADY_EXISTS}},
+      {"GetIssue", {absl::StrCat("name: '", missing, "'"), grpc::StatusCode::NOT_FOUND}},
+      {"ListIssues", {R"(page_size: 5 filter: "source=crm")", grpc::StatusCode::OK}},
+      {"AcknowledgeIssue",
+       {absl::StrCat("name: '", missing, R"(' actor: "dana" etag: "2")"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"ResolveIssue",
+       {absl::StrCat("name: '", missing, R"(' actor: "dana" resolution: "fixed" etag: "2")"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"TransferIssue",
+       {absl::StrCat("name: '", missing,
+                     R"(' actor: "dana" reason: "not ours" etag: "2"
+                        target { business_group: "security" team: "security-leadership" })"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"RouteIssue", {absl::StrCat("explain: true issue { ", issue, " }"), grpc::StatusCode::OK}},
+      {"RouteIssues", {absl::StrCat("requests { issue { ", issue, " } }"), grpc::StatusCode::OK}},
+      {"EscalateIssue",
+       {absl::StrCat(
+            "issue { ", issue,
+            R"( assignment { target { business_group: "security" team: "security-response" }
+                                     rule: "security-first" } })"),
+        grpc::StatusCode::OK}},
+      {"RouteToTarget",
+       {absl::StrCat("issue { ", issue,
+                     R"( } target { business_group: "security" team: "security-leadership" })"),
+        grpc::StatusCode::OK}},
+      {"GetRuleset", {"", grpc::StatusCode::OK}},
+      {"ListRulesetRevisions", {"page_size: 5", grpc::StatusCode::OK}},
+      {"TestRuleset",
+       {absl::StrCat("candidate { ", ruleset, " } issues { ", issue, " }"), grpc::StatusCode::OK}},
+      {"ApplyRuleset",
+       {absl::StrCat("validate_only: true ruleset { ", ruleset, " }"), grpc::StatusCode::OK}},
+      // An event every recipient already has: skipped.
+      {"Publish", {absl::StrCat("events { ", event, " }"), grpc::StatusCode::OK}},
+      {"AcknowledgeNotifications",
+       {R"(subscriber: "teams/security-response" sequence: 1)", grpc::StatusCode::OK}},
+      {"ListNotifications",
+       {R"(subscriber: "teams/security-response" page_size: 5)", grpc::StatusCode::OK}},
+      {"CreatePushSubscription",
+       {R"(subscription { subscriber: "teams/triage" endpoint: "127.0.0.1:9" })", kNotSent}},
+      {"ListPushSubscriptions", {"page_size: 5", grpc::StatusCode::OK}},
+      {"DeletePushSubscription", {R"(subscriber: "teams/nobody")", grpc::StatusCode::NOT_FOUND}},
+      {"ListDeadLetters", {R"(subscriber: "teams/triage")", grpc::StatusCode::OK}},
+      {"RedriveDeadLetters", {R"(subscriber: "teams/nobody")", grpc::StatusCode::OK}},
+      {"ListDeliveryAttempts",
+       {R"(subscriber: "teams/security-response" page_size: 5)", grpc::StatusCode::OK}},
+  };
+
+  const std::string long_value(256 * 1024, 'a');
+  std::vector<std::string> unbounded;
+  int checked = 0;
+  for (const auto& [method, service] : UnaryMethods()) {
+    const auto* descriptor = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+        absl::StrReplaceAll(method.substr(1), {{"/", "."}}));
+    ASSERT_NE(descriptor, nullptr) << method;
+    auto base = bases.find(descriptor->name());
+    ASSERT_NE(base, bases.end()) << "no base request for " << method;
+    std::unique_ptr<google::protobuf::Message> request(
+        google::protobuf::MessageFactory::generated_factory()
+            ->GetPrototype(descriptor->input_type())
+            ->New());
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(base->second.text, request.get()))
+        << method;
+    if (base->second.outcome != kNotSent) {
+      const RawCallResult sent = Call(service, method, request->SerializeAsString());
+      ASSERT_EQ(sent.status.error_code(), base->second.outcome)
+          << method << ": " << sent.status.error_message();
+    }
+    FieldPath prefix;
+    std::vector<FieldPath> strings;
+    CollectStringFields(descriptor->input_type(), prefix, strings);
+    for (const FieldPath& path : strings) {
+      if (IgnoredOnInput(method, path)) continue;
+      ++checked;
+      std::unique_ptr<google::protobuf::Message> hostile(request->New());
+      hostile->CopyFrom(*request);
+      SetString(*hostile, path, long_value);
+      const absl::Status status =
+          FromGrpcStatus(Call(service, method, hostile->SerializeAsString()).status);
+      bool named = false;
+      for (const FieldViolation& violation : GetFieldViolations(status)) {
+        named = named || absl::StrContains(violation.field, ReportedName(path));
+      }
+      if (status.code() != absl::StatusCode::kInvalidArgument || !named) {
+        unbounded.push_back(absl::StrCat(method, " ", PathName(path), ": ",
+                                         StatusCodeName(status.code()), " ",
+                                         status.message().substr(0, 160)));
+      }
+    }
+  }
+  EXPECT_GE(checked, 100);
+  EXPECT_THAT(unbounded, ::testing::IsEmpty());
+}
+
+TEST_F(HostileInputTest, SubscribeRefusesWhatItCannotParseBeforeStreaming) {
+  auto notifications = notification::v1::NotificationService::NewStub(grpc::CreateChannel(
+      stack_->target(Service::kNotification), grpc::InsecureChannelCredentials()));
+  // Field 1 (subscriber) as raw bytes, so the client sends them unchecked.
+  for (const std::string& subscriber :
+       {std::string("teams/\xff\xfe"), std::string(300 * 1024, 'a'), std::string("teams/")}) {
+    notification::v1::SubscribeRequest request;
+    request.GetReflection()->MutableUnknownFields(&request)->AddLengthDelimited(1, subscriber);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    auto stream = notifications->Subscribe(&context, request);
+    notification::v1::Notification first;
+    EXPECT_FALSE(stream->Read(&first));
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << absl::CEscape(subscriber.substr(0, 16));
+  }
 }
 
 // Sends `bytes` on a fresh TCP connection and reads until the server

@@ -13,6 +13,7 @@
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "common/validation.h"
+#include "services/routing/ruleset_validator.h"
 
 namespace switchboard::routing {
 
@@ -40,6 +41,34 @@ bool SameOutcome(const RoutingDecision& a, const RoutingDecision& b) {
 void CheckBatchSize(int size, const char* field, Violations& violations) {
   if (size < 1 || size > kMaxBatch) {
     violations.Add(field, absl::StrCat("between 1 and ", kMaxBatch, " entries, got ", size));
+  }
+}
+
+// The assignment EscalateIssue escalates from: the current owner (required),
+// the first owner, the rule that routed it and its watchers, all of the
+// forms routing hands out.
+void ValidateAssignment(const issue::v1::Issue& issue, Violations& violations) {
+  if (!issue.has_assignment() || !issue.assignment().has_target()) {
+    violations.Add("issue.assignment.target", "required: the current owner");
+    return;
+  }
+  const issue::v1::Assignment& assignment = issue.assignment();
+  ValidateTarget(assignment.target(), "issue.assignment.target", violations);
+  if (assignment.has_original_target()) {
+    ValidateTarget(assignment.original_target(), "issue.assignment.original_target", violations);
+  }
+  CheckId(violations, "issue.assignment.rule", assignment.rule(), Presence::kOptional);
+  if (assignment.watchers_size() > kMaxTargetsPerList) {
+    violations.Add("issue.assignment.watchers", absl::StrCat("at most ", kMaxTargetsPerList,
+                                                             ", got ", assignment.watchers_size()));
+  } else {
+    for (int i = 0; i < assignment.watchers_size(); ++i) {
+      ValidateTarget(assignment.watchers(i), absl::StrCat("issue.assignment.watchers[", i, "]"),
+                     violations);
+    }
+  }
+  if (assignment.escalation_level() < 0) {
+    violations.Add("issue.assignment.escalation_level", "must be >= 0");
   }
 }
 
@@ -133,6 +162,7 @@ absl::StatusOr<RoutingDecision> RoutingCore::Escalate(
     const v1::EscalateIssueRequest& request) const {
   Violations violations;
   ValidateIssueInput(request.issue(), "issue", violations);
+  ValidateAssignment(request.issue(), violations);
   RETURN_IF_ERROR(violations.ToStatus("EscalateIssueRequest"));
   ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
   const absl::Time start = absl::Now();

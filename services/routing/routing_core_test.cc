@@ -262,6 +262,39 @@ TEST_F(RoutingCoreTest, BatchValidatesEveryIssueAndAnswersInOrder) {
   EXPECT_EQ(core_->RouteBatch({}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RoutingCoreTest, EscalateValidatesTheAssignmentItEscalatesFrom) {
+  ASSERT_TRUE(Apply(RoutingStorageTo("storage")).ok());
+  v1::EscalateIssueRequest request;
+  *request.mutable_issue() = StorageIssue();
+  const auto violated = [&]() -> std::string {
+    absl::StatusOr<v1::RoutingDecision> decision = core_->Escalate(request);
+    EXPECT_EQ(decision.status().code(), absl::StatusCode::kInvalidArgument) << decision.status();
+    const std::vector<FieldViolation> violations = GetFieldViolations(decision.status());
+    return violations.empty() ? "" : violations.front().field;
+  };
+  EXPECT_EQ(violated(), "issue.assignment.target");
+
+  issue::v1::Assignment& assignment = *request.mutable_issue()->mutable_assignment();
+  assignment.mutable_target()->set_business_group("cloud");
+  assignment.mutable_target()->set_team(std::string(100000, 's'));  // echoed in no error
+  EXPECT_EQ(violated(), "issue.assignment.target.team");
+  assignment.mutable_target()->set_team("storage");
+  assignment.mutable_original_target()->set_team("Storage Team");
+  EXPECT_EQ(violated(), "issue.assignment.original_target.business_group");
+  assignment.clear_original_target();
+  assignment.set_rule("rule with spaces");
+  EXPECT_EQ(violated(), "issue.assignment.rule");
+  assignment.set_rule("storage");
+  for (int i = 0; i < 17; ++i) *assignment.add_watchers() = assignment.target();
+  EXPECT_EQ(violated(), "issue.assignment.watchers");
+  assignment.clear_watchers();
+  assignment.set_escalation_level(-1);
+  EXPECT_EQ(violated(), "issue.assignment.escalation_level");
+  assignment.set_escalation_level(0);
+  // Valid: what is left is the ruleset's answer (storage has no escalation list).
+  EXPECT_EQ(core_->Escalate(request).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 // Decisions racing with applies see one whole ruleset or the other: the
 // storage rule and the default target always come from the same revision.
 TEST_F(RoutingCoreTest, ApplyIsAtomicUnderConcurrentRouting) {
