@@ -1,12 +1,16 @@
 #include "common/page_token.h"
 
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -59,26 +63,41 @@ absl::Status LoadPageTokenKey(const std::string& data_dir) {
     std::ostringstream bytes;
     bytes << in.rdbuf();
     if (bytes.str().size() != kKeyBytes) {
-      return absl::DataLossError(absl::StrCat(path, " is not a ", kKeyBytes, "-byte key"));
+      return absl::DataLossError(absl::StrCat(path, " is not a ", kKeyBytes,
+                                              "-byte key; remove it to make a new one (page "
+                                              "tokens handed out so far stop working)"));
     }
     Key() = bytes.str();
     return absl::OkStatus();
   }
-  const std::string key = RandomKey();
-  const std::string temporary = path + ".tmp";
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
-  if (error)
+  if (error) {
     return absl::InternalError(absl::StrCat("cannot create ", data_dir, ": ", error.message()));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(key.data(), static_cast<std::streamsize>(key.size()));
-    if (!out.flush()) return absl::InternalError(absl::StrCat("cannot write ", temporary));
   }
-  chmod(temporary.c_str(), 0600);
+  // Written whole and synced under a temporary name, then renamed and the
+  // directory synced: a crash leaves the old state or the whole key, never
+  // a short file that would keep the service from starting.
+  const std::string key = RandomKey();
+  const std::string temporary = path + ".tmp";
+  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("cannot create ", temporary, ": ", strerror(errno)));
+  const bool written =
+      write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && fsync(fd) == 0;
+  const int write_errno = errno;
+  close(fd);
+  if (!written) {
+    return absl::InternalError(
+        absl::StrCat("cannot write ", temporary, ": ", strerror(write_errno)));
+  }
   std::filesystem::rename(temporary, path, error);
   if (error)
     return absl::InternalError(absl::StrCat("cannot create ", path, ": ", error.message()));
+  if (const int dir = open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
   Key() = key;
   return absl::OkStatus();
 }
