@@ -30,12 +30,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
+#include "common/outbox.h"
 #include "common/proto_time.h"
 #include "common/rocks.h"
 #include "common/testing/subprocess.h"
 #include "services/intake/intake_core.h"
 #include "services/intake/issue_id.h"
 #include "services/intake/issue_store.h"
+#include "services/intake/store.h"
 
 ABSL_FLAG(int, issues, 1'000'000, "issues in the store");
 ABSL_FLAG(int, backlog, 10'000, "of them, the newest still waiting to be routed and published");
@@ -63,13 +65,20 @@ absl::Status Fill(const std::string& path) {
       return absl::InternalError("filling the store failed");
     return absl::OkStatus();
   }
-  auto db = Database::Open({.path = path, .column_families = IssueStore::ColumnFamilies()});
+  auto db =
+      Database::Open({.path = path, .column_families = intake::IntakeStore::ColumnFamilies()});
   if (!db.ok()) {
     std::fprintf(stderr, "%s\n", db.status().ToString().c_str());
     _exit(1);
   }
   IssueStore store(**db);
   Clock& clock = Clock::Real();
+  auto route_tasks = Outbox::Open(**db, intake::IntakeStore::kRouteQueue, clock);
+  auto events = Outbox::Open(**db, intake::IntakeStore::kEventQueue, clock);
+  if (!route_tasks.ok() || !events.ok()) {
+    std::fprintf(stderr, "cannot open the outboxes\n");
+    _exit(1);
+  }
   intake::IssueIdGenerator ids(clock, "");
   const int total = absl::GetFlag(FLAGS_issues);
   const int backlog_from = total - absl::GetFlag(FLAGS_backlog);
@@ -108,15 +117,12 @@ absl::Status Fill(const std::string& path) {
     *issue.mutable_create_time() = ToProtoTime(clock.Now());
     *issue.mutable_update_time() = issue.create_time();
     issue.set_etag("1");
-    std::vector<std::pair<uint64_t, issue::v1::IssueEvent>> events;
-    const uint64_t sequence = static_cast<uint64_t>(n) + 1;
-    events.emplace_back(sequence,
-                        intake::MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, clock.Now()));
-    store.AddNewIssue(issue, absl::StrCat("fill-", n), static_cast<uint64_t>(n), sequence, events,
-                      batch);
-    if (n < backlog_from) {
-      store.DeleteRouteTask(sequence, batch);
-      store.DeleteEvent(sequence, batch);
+    store.AddNewIssue(issue, absl::StrCat("fill-", n), static_cast<uint64_t>(n), batch);
+    if (n >= backlog_from) {  // the older ones were routed and published long ago
+      (*route_tasks)->Append(intake::IssueIdFromName(issue.name()), batch);
+      (*events)->Append(
+          intake::MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, clock.Now()).SerializeAsString(),
+          batch);
     }
     if (batch.Count() >= 10'000 || n == total - 1 || n + 1 == wal_from) {
       rocksdb::WriteOptions options;

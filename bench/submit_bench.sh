@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SubmitIssue throughput and latency: the durable service against the same
 # intake binary with --noop_submit (answers at once, stores nothing), run A B
-# A B in one session on fresh data directories, as shared/design/BENCHMARKS.md
+# A B in one session on fresh data directories, as docs/operations.md
 # asks. Shapes: 1 connection × 1 call (latency floor), 4 × 16 (saturation),
 # and an open loop at half the no-op's 4 × 16 throughput.
 #

@@ -7,7 +7,7 @@
 //
 // reason is "unauthenticated" (caller_class "unknown"), "rate_limited" or
 // "permission_denied" (recorded by the responder that finishes a call with
-// PERMISSION_DENIED, common/unary_call.h).
+// PERMISSION_DENIED, common/handler.h).
 //
 // A gate without an Authenticator authenticates nobody: every caller is
 // Caller::Local(), unlimited. That is the local stack's mode, allowed only

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/subscriber.h"
 
 namespace switchboard {
 namespace {
@@ -60,9 +61,10 @@ bool Caller::ActsForTeam(absl::string_view team) const {
 
 bool Caller::ActsAsSubscriber(absl::string_view subscriber) const {
   if (local_) return true;
-  absl::string_view id = subscriber;
-  if (absl::ConsumePrefix(&id, "teams/")) return ActsForTeam(id);
-  if (absl::ConsumePrefix(&id, "sources/")) return SubmitsAs(id);
+  const absl::optional<Subscriber> parsed = ParseSubscriber(subscriber);
+  if (!parsed.has_value()) return false;
+  if (parsed->kind == SubscriberKind::kTeam) return ActsForTeam(parsed->id);
+  if (parsed->kind == SubscriberKind::kSource) return SubmitsAs(parsed->id);
   return false;
 }
 

@@ -23,16 +23,16 @@ TEST(FakeClockTest, AdvancePastDeadlineWakesWaiter) {
   CondVar cv;
   bool wake = false;
   bool reached = false;
-  Notification done;
+  OneShot done;
   std::thread waiter([&] {
     MutexLock lock(mu);
     reached = clock.AwaitDeadline(mu, cv, wake, absl::FromUnixSeconds(1000) + absl::Hours(1));
-    done.Notify();
+    done.Fire();
   });
   clock.Advance(absl::Minutes(59));
-  EXPECT_FALSE(done.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  EXPECT_FALSE(done.WaitFor(absl::Milliseconds(50)));
   clock.Advance(absl::Minutes(1));
-  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(done.WaitFor(absl::Seconds(10)));
   waiter.join();
   MutexLock lock(mu);
   EXPECT_TRUE(reached);
@@ -78,13 +78,13 @@ TEST(SyncTest, BlockingCounterReleasesAtZero) {
   b.join();
 }
 
-TEST(SyncTest, NotificationTimesOutThenFires) {
-  Notification notification;
-  EXPECT_FALSE(notification.WaitForNotificationWithTimeout(absl::Milliseconds(1)));
-  EXPECT_FALSE(notification.HasBeenNotified());
-  std::thread notifier([&] { notification.Notify(); });
-  notification.WaitForNotification();
-  EXPECT_TRUE(notification.HasBeenNotified());
+TEST(SyncTest, OneShotTimesOutThenFires) {
+  OneShot fired;
+  EXPECT_FALSE(fired.WaitFor(absl::Milliseconds(1)));
+  EXPECT_FALSE(fired.HasFired());
+  std::thread notifier([&] { fired.Fire(); });
+  fired.Wait();
+  EXPECT_TRUE(fired.HasFired());
   notifier.join();
 }
 

@@ -173,4 +173,29 @@ void CommitQueue::Complete(Pending& pending, absl::Status status) {
   std::move(pending.done)(std::move(status));
 }
 
+absl::Status CommitQueue::CommitAndWait(rocksdb::WriteBatch batch) {
+  if (batch.Count() == 0) return absl::OkStatus();
+  CommitWaiter waiter;
+  Commit(std::move(batch), waiter.Expect());
+  return waiter.Wait();
+}
+
+CommitQueue::Done CommitWaiter::Expect() {
+  {
+    MutexLock lock(mu_);
+    ++pending_;
+  }
+  return [this](absl::Status status) {
+    MutexLock lock(mu_);
+    if (!status.ok() && status_.ok()) status_ = std::move(status);
+    if (--pending_ == 0) done_.SignalAll();
+  };
+}
+
+absl::Status CommitWaiter::Wait() {
+  MutexLock lock(mu_);
+  while (pending_ > 0) done_.Wait(mu_);
+  return status_;
+}
+
 }  // namespace switchboard

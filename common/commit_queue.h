@@ -12,6 +12,18 @@
 //   queue.Commit(std::move(batch), [reactor](absl::Status status) {
 //     reactor->Finish(ToGrpcStatus(status));  // after the fsync
 //   });
+//
+// A thread that may block (a service's own worker thread; never a gRPC
+// callback thread or the commit thread itself) waits instead:
+//
+//   absl::Status status = queue.CommitAndWait(std::move(batch));
+//
+// or, when the Commit() calls must be made under a lock that orders them and
+// the wait must not be, with a CommitWaiter:
+//
+//   CommitWaiter waiter;
+//   { MutexLock lock(mu_); queue.Commit(std::move(batch), waiter.Expect()); }
+//   absl::Status status = waiter.Wait();
 #ifndef SWITCHBOARD_COMMON_COMMIT_QUEUE_H_
 #define SWITCHBOARD_COMMON_COMMIT_QUEUE_H_
 
@@ -73,6 +85,10 @@ class CommitQueue {
   // UNAVAILABLE.
   void Commit(rocksdb::WriteBatch batch, Done done);
 
+  // Commit(), then blocks until `batch` is durable or has failed. For
+  // threads that may block only; an empty batch returns OK at once.
+  absl::Status CommitAndWait(rocksdb::WriteBatch batch);
+
   // Writes everything queued so far, then stops the thread. Idempotent.
   void Stop();
 
@@ -109,6 +125,28 @@ class CommitQueue {
   std::atomic<uint64_t> failed_writes_{0};
 
   std::thread thread_;
+};
+
+// Waits for the outcome of one or more CommitQueue::Commit() calls, on a
+// thread that may block. Wait() returns once every callback handed out by
+// Expect() has run; the waiter must outlive them, which Wait() ensures.
+class CommitWaiter {
+ public:
+  CommitWaiter() = default;
+  CommitWaiter(const CommitWaiter&) = delete;
+  CommitWaiter& operator=(const CommitWaiter&) = delete;
+
+  // A Done for one more commit.
+  CommitQueue::Done Expect();
+
+  // Blocks until every expected commit completed: OK, or the first error.
+  absl::Status Wait();
+
+ private:
+  Mutex mu_;
+  CondVar done_;
+  int pending_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace switchboard

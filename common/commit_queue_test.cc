@@ -80,14 +80,14 @@ TEST_F(CommitQueueTest, ConcurrentWritersShareSyncedWrites) {
 
 TEST_F(CommitQueueTest, CallbackRunsAfterTheWriteIsVisible) {
   CommitQueue queue(db_->db(), {.name = "test"});
-  Notification done;
+  OneShot done;
   std::string seen;
   queue.Commit(Put("k", "v"), [&](const absl::Status& status) {
     EXPECT_TRUE(status.ok()) << status;
     seen = Get("k");
-    done.Notify();
+    done.Fire();
   });
-  done.WaitForNotification();
+  done.Wait();
   EXPECT_EQ(seen, "v");
 }
 
@@ -153,6 +153,43 @@ TEST_F(CommitQueueTest, StopWritesWhatWasQueuedAndRefusesTheRest) {
   queue->Commit(Put("late", "v"), [&](const absl::Status& status) { after = status; });
   EXPECT_EQ(after.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Get("late").front(), '<');
+}
+
+TEST_F(CommitQueueTest, CommitAndWaitReturnsOnceTheBatchIsVisible) {
+  CommitQueue queue(db_->db(), {.name = "test"});
+  EXPECT_TRUE(queue.CommitAndWait(Put("k", "v")).ok());
+  EXPECT_EQ(Get("k"), "v");
+  EXPECT_TRUE(queue.CommitAndWait(rocksdb::WriteBatch()).ok());  // nothing to write
+  queue.Stop();
+  EXPECT_EQ(queue.CommitAndWait(Put("late", "v")).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(CommitQueueTest, CommitWaiterWaitsForEveryCommitAndKeepsTheFirstError) {
+  rocksdb::ColumnFamilyHandle* doomed = nullptr;
+  ASSERT_TRUE(db_->db().CreateColumnFamily({}, "doomed", &doomed).ok());
+  rocksdb::WriteBatch bad;
+  ASSERT_TRUE(bad.Put(doomed, "x", "y").ok());
+  ASSERT_TRUE(db_->db().DropColumnFamily(doomed).ok());
+  ASSERT_TRUE(db_->db().DestroyColumnFamilyHandle(doomed).ok());
+
+  CommitQueue queue(db_->db(), {.name = "test"});
+  CommitWaiter waiter;
+  // Queued from other threads, as a service queues under its own lock.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    CommitQueue::Done done = waiter.Expect();
+    threads.emplace_back([&, t, done = std::move(done)]() mutable {
+      queue.Commit(Put(absl::StrCat("t", t), "v"), std::move(done));
+    });
+  }
+  queue.Commit(std::move(bad), waiter.Expect());
+  const absl::Status status = waiter.Wait();
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << status;
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(Get(absl::StrCat("t", t)), "v");
+
+  CommitWaiter none;
+  EXPECT_TRUE(none.Wait().ok());  // nothing expected: returns at once
 }
 
 std::string ReadFile(const std::string& path) {

@@ -1,5 +1,7 @@
 #include "common/server.h"
 
+#include "common/host_port.h"
+
 #include <arpa/inet.h>
 #include <signal.h>
 
@@ -46,18 +48,6 @@ constexpr int kKeepaliveTimeMs = 30'000;
 constexpr int kKeepaliveTimeoutMs = 10'000;
 constexpr int kMinClientPingIntervalMs = 10'000;
 
-// Splits "host:port" or "[v6]:port" into host and port.
-bool SplitHostPort(absl::string_view listen, absl::string_view* host, int* port) {
-  const size_t colon = listen.rfind(':');
-  if (colon == absl::string_view::npos) return false;
-  *host = listen.substr(0, colon);
-  if (!absl::SimpleAtoi(listen.substr(colon + 1), port) || *port < 0 || *port > 65535) {
-    return false;
-  }
-  if (absl::ConsumePrefix(host, "[") && !absl::ConsumeSuffix(host, "]")) return false;
-  return !host->empty();
-}
-
 }  // namespace
 
 ServerConfig ServerConfigFromFlags() {
@@ -78,11 +68,10 @@ absl::StatusOr<std::string> DataDirFromFlags() {
 }
 
 bool IsLoopbackListenAddress(absl::string_view listen) {
-  absl::string_view host;
-  int port;
-  if (!SplitHostPort(listen, &host, &port)) return false;
-  if (host == "localhost") return true;
-  const std::string text(host);
+  const absl::optional<HostPort> address = ParseHostPort(listen);
+  if (!address.has_value()) return false;
+  if (address->host == "localhost") return true;
+  const std::string text(address->host);
   in_addr v4;
   if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
     return (ntohl(v4.s_addr) >> 24) == 127;
@@ -136,9 +125,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     const ServerConfig& config, const std::vector<HostedService>& services,
     const std::shared_ptr<prometheus::Registry>& registry,
     std::vector<std::shared_ptr<prometheus::Collectable>> more_metrics) {
-  absl::string_view host;
-  int port;
-  if (!SplitHostPort(config.grpc_listen, &host, &port)) {
+  if (!ParseHostPort(config.grpc_listen).has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--grpc_listen must be host:port, got \"", config.grpc_listen, "\""));
   }
@@ -147,7 +134,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing to serve without TLS and caller authentication on non-loopback address ",
         config.grpc_listen,
-        "; give --tls_cert_file, --tls_key_file and --access_policy_file (see the README), or "
+        "; give --tls_cert_file, --tls_key_file and --access_policy_file (see docs/operations.md), or "
         "--allow_insecure to do so anyway"));
   }
 

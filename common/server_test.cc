@@ -267,16 +267,16 @@ TEST(ServerProcessTest, SigtermDrainsAndExitsZero) {
   slow.set_key("slow");
   slow.set_delay_ms(1500);
   grpc::Status slow_status;
-  Notification started;
+  OneShot started;
   std::thread in_flight([&] {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
     EchoResponse response;
     context.set_wait_for_ready(true);
-    started.Notify();
+    started.Fire();
     slow_status = echo->Echo(&context, slow, &response);
   });
-  started.WaitForNotification();
+  started.Wait();
   absl::SleepFor(absl::Milliseconds(200));  // let the call reach the server
   (*child)->Signal(SIGTERM);
 

@@ -16,27 +16,27 @@ bool CondVar::WaitWithTimeout(Mutex& mu, absl::Duration timeout) {
   return WaitWithDeadline(mu, absl::Now() + timeout);
 }
 
-void Notification::Notify() {
+void OneShot::Fire() {
   MutexLock lock(mu_);
-  notified_ = true;
+  fired_ = true;
   cv_.SignalAll();
 }
 
-bool Notification::HasBeenNotified() {
+bool OneShot::HasFired() {
   MutexLock lock(mu_);
-  return notified_;
+  return fired_;
 }
 
-void Notification::WaitForNotification() {
+void OneShot::Wait() {
   MutexLock lock(mu_);
-  while (!notified_) cv_.Wait(mu_);
+  while (!fired_) cv_.Wait(mu_);
 }
 
-bool Notification::WaitForNotificationWithTimeout(absl::Duration timeout) {
+bool OneShot::WaitFor(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   MutexLock lock(mu_);
-  while (!notified_) {
-    if (!cv_.WaitWithDeadline(mu_, deadline)) return notified_;
+  while (!fired_) {
+    if (!cv_.WaitWithDeadline(mu_, deadline)) return fired_;
   }
   return true;
 }

@@ -73,19 +73,20 @@ class CondVar {
   std::condition_variable_any cv_;
 };
 
-// A one-shot event: Notify() once, wait any number of times.
-class Notification {
+// A one-shot event: Fire() once, wait any number of times. (Named so that
+// "notification" keeps its domain meaning: an event delivered to a subscriber.)
+class OneShot {
  public:
-  void Notify();
-  bool HasBeenNotified();
-  void WaitForNotification();
-  // Returns whether the notification came within `timeout`.
-  bool WaitForNotificationWithTimeout(absl::Duration timeout);
+  void Fire();
+  bool HasFired();
+  void Wait();
+  // Returns whether it fired within `timeout`.
+  bool WaitFor(absl::Duration timeout);
 
  private:
   Mutex mu_;
   CondVar cv_;
-  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+  bool fired_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Counts down from `count`; Wait() returns once it reaches zero.

@@ -1,4 +1,4 @@
-// Validation of the limits in API.md, shared so that every service refuses
+// Validation of the API limits documented in proto/, shared so that every service refuses
 // the same inputs with the same field violations.
 //
 //   Violations violations;

@@ -1,5 +1,5 @@
 // Decoding what comes back from storage or from callers as keys and names:
-// big-endian sequence keys, intake's timer keys and request records, issue
+// big-endian sequence keys, outbox keys, intake's timer keys and request records, issue
 // names and ids, page tokens. Never a crash; what decodes must encode back
 // to the same bytes.
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/key_encoding.h"
+#include "common/outbox.h"
 #include "common/page_token.h"
 #include "services/intake/issue_id.h"
 #include "services/intake/issue_store.h"
@@ -23,6 +24,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto timer = switchboard::intake::DecodeTimerKey(bytes); timer.ok()) {
     const auto nanos = static_cast<uint64_t>(absl::ToUnixNanos(timer->deadline));
     if (absl::StrCat(switchboard::EncodeFixed64BigEndian(nanos), timer->issue_id) != bytes) {
+      __builtin_trap();
+    }
+  }
+  if (auto item = switchboard::DecodeOutboxKey(bytes); item.ok()) {
+    if (switchboard::EncodeFixed64BigEndian(item->sequence) != bytes.substr(0, 8)) __builtin_trap();
+    if (bytes.size() == 16 && switchboard::EncodeFixed64BigEndian(static_cast<uint64_t>(
+                                  absl::ToUnixNanos(item->append_time))) != bytes.substr(8)) {
       __builtin_trap();
     }
   }

@@ -5,7 +5,7 @@
 # timeout or out-of-memory; the reproducer's path is printed.
 #   scripts/run-fuzzer.sh FUZZER CORPUS_DIR SECONDS [NEW_INPUTS_DIR]
 # With NEW_INPUTS_DIR the inputs it found are kept there (to merge into the
-# corpus, see the README); without, they are removed at the end.
+# corpus, see docs/operations.md); without, they are removed at the end.
 set -euo pipefail
 fuzzer="$1"
 corpus="$2"

@@ -23,8 +23,19 @@ base="${SWITCHBOARD_BASE_PORT:-50051}"
 metrics_base="${SWITCHBOARD_METRICS_BASE_PORT:-9091}"
 
 if [ "${SWITCHBOARD_SKIP_BUILD:-0}" != 1 ]; then
+  started=$SECONDS
+  echo "run-local: [1/3] installing what is missing (a minute or two on a fresh machine)" >&2
   scripts/install-deps.sh
-  scripts/build.sh "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  echo "run-local: [2/3] building into $build_dir/ (15-25 minutes on a fresh 2-core machine;" \
+    "seconds once built); ninja shows [done/total]" >&2
+  # Ninja's progress lines, one per finished step; the compiler's own output
+  # only if a step fails.
+  if ! scripts/build.sh "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo 2>&1 |
+    { grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|FAILED|error' >&2 || true; }; then
+    echo "run-local: the build failed (above)" >&2
+    exit 1
+  fi
+  echo "run-local: built in $((SECONDS - started)) s; [3/3] starting the services" >&2
 fi
 bin="$(realpath -m "$build_dir")/bin"
 mkdir -p "$data_dir/log"

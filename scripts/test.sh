@@ -14,8 +14,10 @@ scripts/install-deps.sh
 step "checking formatting (clang-format)"
 scripts/lint.sh format
 
-step "building (RelWithDebInfo) in build/"
-scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Release, as a packager builds it (-O3 finds warnings -O2 does not), with
+# warnings as errors.
+step "building (Release, warnings as errors) in build/"
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DSWITCHBOARD_WERROR=ON
 
 step "running the test suite"
 ctest --test-dir build --output-on-failure --timeout 300 -j "$jobs"
@@ -24,13 +26,15 @@ step "static analysis (clang-tidy)"
 scripts/lint.sh tidy build
 
 # GCC ignores Abseil's thread-safety annotations; clang checks them.
-step "building the services with clang -Wthread-safety in build-clang/"
-CC=clang CXX=clang++ cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
+step "building the services and the concurrency tests with clang -Wthread-safety in build-clang/"
+CC=clang CXX=clang++ cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DSWITCHBOARD_WERROR=ON >/dev/null
 cmake --build build-clang --parallel "$jobs" \
-  --target switchboard-intake switchboard-routing switchboard-notification
+  --target switchboard-intake switchboard-routing switchboard-notification concurrency_tests
 
 step "building with ASan+UBSan in build-asan/"
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZER=address
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZER=address \
+  -DSWITCHBOARD_WERROR=ON
 
 step "running unit and integration tests under ASan+UBSan"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1" \
@@ -42,7 +46,8 @@ LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
 # committed corpus (the corpus itself is replayed in every build above).
 step "building the fuzzers (clang, libFuzzer + ASan/UBSan) in build-fuzz/"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSWITCHBOARD_FUZZ=ON -DSWITCHBOARD_FUZZ_SECONDS="${SWITCHBOARD_FUZZ_SECONDS:-30}" >/dev/null
+  -DSWITCHBOARD_FUZZ=ON -DSWITCHBOARD_FUZZ_SECONDS="${SWITCHBOARD_FUZZ_SECONDS:-30}" \
+  -DSWITCHBOARD_WERROR=ON >/dev/null
 cmake --build build-fuzz --parallel "$jobs" --target fuzzers
 
 step "fuzzing each target for ${SWITCHBOARD_FUZZ_SECONDS:-30}s"
@@ -52,7 +57,8 @@ ctest --test-dir build-fuzz --output-on-failure -j "$jobs" -L fuzz
 # so it runs the tests of our own concurrent code (label "concurrency"),
 # which synchronise only through common/sync.h and RocksDB.
 step "building the concurrency tests with TSan in build-tsan/"
-cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZER=thread
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZER=thread \
+  -DSWITCHBOARD_WERROR=ON
 cmake --build build-tsan --parallel "$jobs" --target concurrency_tests
 
 step "running the concurrency tests under TSan"

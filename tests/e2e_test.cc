@@ -28,6 +28,8 @@ namespace {
 using issue::v1::Issue;
 using notification::v1::Notification;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::Service;
 using testing::Stack;
 
@@ -319,6 +321,25 @@ TEST_F(EndToEndTest, IssuesWaitOutARoutingOutage) {
   ASSERT_TRUE(stack_->Start(Service::kRouting).ok());
   const Issue after = AwaitState(during.name(), issue::v1::STATE_ROUTED);
   EXPECT_EQ(after.assignment().target().team(), "compute-oncall");
+
+  // A transfer needs routing: while it is down, the caller is told so, in
+  // intake's words: no internal address, no transport detail.
+  ASSERT_TRUE(stack_->Stop(Service::kRouting).ok());
+  intake::v1::TransferIssueRequest transfer;
+  transfer.set_name(after.name());
+  transfer.set_actor("lead@compute");
+  transfer.mutable_target()->set_business_group("cloud-infra");
+  transfer.mutable_target()->set_team("storage-oncall");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  Issue transferred;
+  const grpc::Status down = stack_->intake().TransferIssue(&context, transfer, &transferred);
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  EXPECT_THAT(down.error_message(), HasSubstr("routing service is unavailable"));
+  EXPECT_THAT(down.error_message(), HasSubstr("can be retried"));
+  EXPECT_THAT(down.error_message(), Not(HasSubstr("127.0.0.1")));
+  EXPECT_THAT(down.error_message(), Not(HasSubstr("connect")));
+  ASSERT_TRUE(stack_->Start(Service::kRouting).ok());
   EXPECT_THAT(EventsFor("teams/compute-oncall", during.name(), 1),
               ElementsAre("EVENT_TYPE_ROUTED"));
 }

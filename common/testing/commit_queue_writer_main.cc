@@ -32,16 +32,16 @@ int main(int argc, char** argv) {
         const std::string key = absl::StrCat(absl::GetFlag(FLAGS_prefix), "-", w, "-", i);
         rocksdb::WriteBatch batch;
         batch.Put(key, std::string(1024, 'v'));
-        switchboard::Notification done;
+        switchboard::OneShot done;
         queue.Commit(std::move(batch), [&](const absl::Status& status) {
           if (status.ok()) {
             switchboard::MutexLock lock(stdout_mu);
             std::printf("acked %s\n", key.c_str());
             std::fflush(stdout);
           }
-          done.Notify();
+          done.Fire();
         });
-        done.WaitForNotification();
+        done.Wait();
       }
     });
   }

@@ -81,11 +81,11 @@ class ReflectionCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, gr
   }
   void OnDone(const grpc::Status& status) override {
     status_ = status;
-    done_.Notify();
+    done_.Fire();
   }
 
   absl::StatusOr<std::string> Await() {
-    done_.WaitForNotification();
+    done_.Wait();
     if (!status_.ok()) return absl::UnavailableError(status_.error_message());
     return received_;
   }
@@ -96,7 +96,7 @@ class ReflectionCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, gr
   grpc::ByteBuffer response_;
   std::string received_;
   grpc::Status status_;
-  Notification done_;
+  OneShot done_;
 };
 
 }  // namespace
@@ -127,13 +127,13 @@ RawCallResult CallRaw(const std::string& target, const std::string& method,
   grpc::ByteBuffer request_bytes(&slice, 1);
   grpc::ByteBuffer response_bytes;
   RawCallResult result;
-  Notification done;
+  OneShot done;
   stub.UnaryCall(&context, method, {}, &request_bytes, &response_bytes,
                  [&](const grpc::Status& status) {
                    result.status = status;
-                   done.Notify();
+                   done.Fire();
                  });
-  done.WaitForNotification();
+  done.Wait();
   std::vector<grpc::Slice> slices;
   if (result.status.ok() && response_bytes.Dump(&slices).ok()) {
     for (const auto& piece : slices) {

@@ -6,12 +6,16 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/memory/memory.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/fingerprint.h"
+#include "common/logging.h"
 #include "common/page_token.h"
 #include "common/proto_time.h"
 #include "common/status.h"
+#include "common/subscriber.h"
+#include "services/intake/access.h"
 #include "services/intake/requests.h"
 
 namespace switchboard::intake {
@@ -44,17 +48,6 @@ absl::Status WrongState(absl::string_view action, const Issue& current, absl::st
       absl::StrCat("cannot ", action, " ", current.name(), ": it is ",
                    issue::v1::State_Name(current.state()), "; only ", allowed, " issues can be"));
 }
-
-// PERMISSION_DENIED unless `caller` acts for the team that owns `issue`.
-absl::Status CheckOwner(const Caller& caller, const Issue& issue, absl::string_view verb) {
-  const std::string& team = issue.assignment().target().team();
-  if (caller.ActsForTeam(team)) return absl::OkStatus();
-  return caller.Deny(absl::StrCat(verb, " ", issue.name(), ", owned by ",
-                                  team.empty() ? "no team yet" : absl::StrCat("team ", team)));
-}
-
-// Who to record as having made a change: "" when nobody is authenticated.
-std::string CallerIdentity(const Caller& caller) { return caller.local() ? "" : caller.name(); }
 
 // The fields a caller may set on SubmitIssue; the rest are output only.
 Issue InputFields(const Issue& issue) {
@@ -92,11 +85,6 @@ absl::string_view EventName(issue::v1::EventType type) {
 
 }  // namespace
 
-bool MaySee(const Caller& caller, const Issue& issue) {
-  return caller.Has(Role::kOperator) || caller.Has(Role::kService) ||
-         caller.SubmitsAs(issue.source()) || caller.ActsForTeam(issue.assignment().target().team());
-}
-
 uint64_t SubmissionFingerprint(const Issue& issue) {
   std::string bytes;
   {
@@ -109,8 +97,8 @@ uint64_t SubmissionFingerprint(const Issue& issue) {
 }
 
 IssueEvent MakeEvent(issue::v1::EventType type, const Issue& issue, absl::Time time) {
-  IssueEvent event;  // recipients below follow API.md
-  const absl::string_view id = absl::string_view(issue.name()).substr(7);
+  IssueEvent event;  // recipients below follow issue.proto
+  const absl::string_view id = IssueIdFromName(issue.name());
   // One event per issue version: stable across retries and restarts.
   event.set_id(absl::StrCat(id, "/", issue.etag(), "/", EventName(type)));
   event.set_type(type);
@@ -125,51 +113,40 @@ IssueEvent MakeEvent(issue::v1::EventType type, const Issue& issue, absl::Time t
   const auto& target = issue.assignment().target();
   switch (type) {
     case issue::v1::EVENT_TYPE_RECEIVED:
-      add(absl::StrCat("sources/", issue.source()));
+      add(SourceSubscriber(issue.source()));
       break;
     case issue::v1::EVENT_TYPE_ROUTED:
-      add(absl::StrCat("teams/", target.team()));
-      add(absl::StrCat("business-groups/", target.business_group()));
-      for (const auto& watcher : issue.assignment().watchers())
-        add(absl::StrCat("teams/", watcher.team()));
+      add(TeamSubscriber(target.team()));
+      add(BusinessGroupSubscriber(target.business_group()));
+      for (const auto& watcher : issue.assignment().watchers()) add(TeamSubscriber(watcher.team()));
       break;
     default:
-      if (!target.team().empty()) add(absl::StrCat("teams/", target.team()));
-      add(absl::StrCat("sources/", issue.source()));
-      if (!issue.submitter().empty()) add(absl::StrCat("submitters/", issue.submitter()));
+      if (!target.team().empty()) add(TeamSubscriber(target.team()));
+      add(SourceSubscriber(issue.source()));
+      if (!issue.submitter().empty()) add(SubmitterSubscriber(issue.submitter()));
   }
   return event;
 }
 
-IntakeCore::IntakeCore(IssueStore& store, CommitQueue& commits, IntakeMetrics& metrics,
-                       RoutingPeer& routing, Clock& clock, const std::string& last_id)
+IntakeCore::IntakeCore(IntakeStore& store, IntakeMetrics& metrics, RoutingPeer& routing,
+                       Clock& clock, const std::string& last_id)
     : store_(store),
-      commits_(commits),
+      issues_(store.issues()),
+      commits_(store.commits()),
       metrics_(metrics),
       routing_(routing),
       clock_(clock),
       ids_(clock, last_id) {}
 
-absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IssueStore& store,
-                                                               CommitQueue& commits,
+absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IntakeStore& store,
                                                                IntakeMetrics& metrics,
                                                                RoutingPeer& routing, Clock& clock) {
-  ASSIGN_OR_RETURN(const std::string last_id, store.LastIssueId());
-  ASSIGN_OR_RETURN(const uint64_t next_route, store.NextRouteSequence());
-  ASSIGN_OR_RETURN(const uint64_t next_event, store.NextEventSequence());
-  auto core = absl::WrapUnique(new IntakeCore(store, commits, metrics, routing, clock, last_id));
-  MutexLock lock(core->mu_);
-  core->next_route_sequence_ = next_route;
-  core->next_event_sequence_ = next_event;
-  return core;
+  ASSIGN_OR_RETURN(const std::string last_id, store.issues().LastIssueId());
+  return absl::WrapUnique(new IntakeCore(store, metrics, routing, clock, last_id));
 }
 
-void IntakeCore::SetWorkListener(std::function<void()> listener) {
-  MutexLock lock(mu_);
-  on_work_ = std::move(listener);
-}
-
-void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
+void IntakeCore::Submit(const v1::SubmitIssueRequest& request, const Caller& caller,
+                        IssueDone done) {
   if (absl::Status invalid = ValidateSubmitIssueRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
@@ -192,7 +169,7 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
         reply = absl::AlreadyExistsError(
             absl::StrCat("request_id \"", request_id, "\" was already used for a different issue"));
       }
-    } else if (record = store_.FindRequest(request_id); !record.ok() || record->has_value()) {
+    } else if (record = issues_.FindRequest(request_id); !record.ok() || record->has_value()) {
       reply_now = std::move(done);
       if (!record.ok()) {
         reply = record.status();
@@ -200,7 +177,7 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
         reply = absl::AlreadyExistsError(
             absl::StrCat("request_id \"", request_id, "\" was already used for a different issue"));
       } else {
-        reply = store_.Get((*record)->issue_id);  // the same issue, as it is now
+        reply = issues_.Get((*record)->issue_id);  // the same issue, as it is now
       }
     } else {
       const absl::Time now = clock_.Now();
@@ -210,11 +187,12 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
       *issue.mutable_create_time() = ToProtoTime(now);
       *issue.mutable_update_time() = ToProtoTime(now);
       issue.set_etag("1");
-      std::vector<std::pair<uint64_t, IssueEvent>> events;
-      events.emplace_back(next_event_sequence_++,
-                          MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, now));
+      IssueEvent received = MakeEvent(issue::v1::EVENT_TYPE_RECEIVED, issue, now);
+      received.set_caller(CallerIdentity(caller));
       rocksdb::WriteBatch batch;
-      store_.AddNewIssue(issue, request_id, fingerprint, next_route_sequence_++, events, batch);
+      issues_.AddNewIssue(issue, request_id, fingerprint, batch);
+      store_.route_tasks().Append(IssueIdFromName(issue.name()), batch);
+      store_.events().Append(received.SerializeAsString(), batch);
       in_flight_[request_id] = InFlight{fingerprint, {}};
       in_flight_[request_id].waiters.push_back(std::move(done));
       // Queued under the lock: batches are stored in the order of their sequences.
@@ -229,17 +207,16 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, IssueDone done) {
 void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status& status,
                               const Issue& issue) {
   std::vector<IssueDone> waiters;
-  std::function<void()> listener;
   {
     MutexLock lock(mu_);
     auto in_flight = in_flight_.find(request_id);
     waiters = std::move(in_flight->second.waiters);
     in_flight_.erase(in_flight);
-    listener = on_work_;
   }
   if (status.ok()) {
     metrics_.CountSubmitted(issue.source(), issue::v1::Severity_Name(issue.severity()));
-    if (listener) listener();
+    store_.route_tasks().doorbell().Ring();
+    store_.events().doorbell().Ring();
   }
   for (IssueDone& waiter : waiters) {
     if (status.ok()) {
@@ -253,8 +230,8 @@ void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status&
 absl::StatusOr<Issue> IntakeCore::Get(const v1::GetIssueRequest& request,
                                       const Caller& caller) const {
   RETURN_IF_ERROR(ValidateGetIssueRequest(request));
-  ASSIGN_OR_RETURN(Issue issue, store_.Get(IssueIdFromName(request.name())));
-  if (!MaySee(caller, issue)) return caller.Deny(absl::StrCat("read ", issue.name()));
+  ASSIGN_OR_RETURN(Issue issue, issues_.Get(IssueIdFromName(request.name())));
+  RETURN_IF_ERROR(MayRead(caller, issue));
   return issue;
 }
 
@@ -273,8 +250,8 @@ absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(const v1::ListIssuesRequ
   std::string resume;
   ASSIGN_OR_RETURN(
       std::vector<Issue> page,
-      store_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume,
-                  [&caller](const Issue& issue) { return MaySee(caller, issue); }));
+      issues_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume,
+                   [&caller](const Issue& issue) { return MaySee(caller, issue); }));
   v1::ListIssuesResponse response;
   for (Issue& issue : page) *response.add_issues() = std::move(issue);
   if (!resume.empty())
@@ -290,76 +267,55 @@ absl::StatusOr<Issue> IntakeCore::Current(absl::string_view id) {
 absl::StatusOr<Issue> IntakeCore::CurrentLocked(absl::string_view id) {
   auto pending = pending_.find(id);
   if (pending != pending_.end()) return pending->second;
-  return store_.Get(id);
+  return issues_.Get(id);
 }
 
-void IntakeCore::Update(absl::string_view id_view, ChangeFn change, ExtraWrites extra,
-                        IssueDone done) {
-  const std::string id(id_view);
-  absl::Status error;
-  {
-    MutexLock lock(mu_);
-    absl::StatusOr<Issue> current = CurrentLocked(id);
-    absl::StatusOr<IssueChange> result = current.ok() ? change(*current) : current.status();
-    if (result.ok()) {
-      rocksdb::WriteBatch batch;
-      Issue updated = *current;
-      issue::v1::EventType event = issue::v1::EVENT_TYPE_UNSPECIFIED;
-      if (result->write) {
-        const absl::Time now = clock_.Now();
-        updated = std::move(result->updated);
-        int64_t version = 0;
-        if (!absl::SimpleAtoi(current->etag(), &version)) version = 0;
-        updated.set_etag(absl::StrCat(version + 1));
-        *updated.mutable_update_time() = ToProtoTime(now);
-        store_.PutIssue(updated, batch);
-        store_.UpdateIndex(*current, updated, batch);
-        store_.UpdateTimer(*current, updated, batch);
-        if (result->event != issue::v1::EVENT_TYPE_UNSPECIFIED) {
-          event = result->event;
-          IssueEvent record = MakeEvent(event, updated, now);
-          record.set_actor(result->actor);
-          record.set_caller(result->caller);
-          record.set_reason(result->reason);
-          if (!result->previous_owner.empty() &&
-              result->previous_owner != updated.assignment().target().team()) {
-            record.add_recipients(absl::StrCat("teams/", result->previous_owner));
-          }
-          store_.PutEvent(next_event_sequence_++, record, batch);
-        }
-        pending_[id] = updated;
-      }
-      extra(batch);
-      commits_.Commit(std::move(batch), [this, updated, event, done = std::move(done)](
-                                            const absl::Status& status) mutable {
-        Committed(updated, event, status, std::move(done));
-      });
-      return;
+absl::StatusOr<IntakeCore::Prepared> IntakeCore::PrepareLocked(const std::string& id,
+                                                               ChangeFn change,
+                                                               rocksdb::WriteBatch& batch) {
+  ASSIGN_OR_RETURN(Issue current, CurrentLocked(id));
+  ASSIGN_OR_RETURN(IssueChange result, change(current));
+  if (!result.write) return Prepared{.updated = std::move(current)};
+  const absl::Time now = clock_.Now();
+  Prepared prepared{.updated = std::move(result.updated), .event = result.event, .wrote = true};
+  Issue& updated = prepared.updated;
+  int64_t version = 0;
+  if (!absl::SimpleAtoi(current.etag(), &version)) version = 0;
+  updated.set_etag(absl::StrCat(version + 1));
+  *updated.mutable_update_time() = ToProtoTime(now);
+  issues_.PutIssue(updated, batch);
+  issues_.UpdateIndex(current, updated, batch);
+  issues_.UpdateTimer(current, updated, batch);
+  prepared.timer_changed = TimerKey(current) != TimerKey(updated);
+  if (result.event != issue::v1::EVENT_TYPE_UNSPECIFIED) {
+    IssueEvent record = MakeEvent(result.event, updated, now);
+    record.set_actor(result.actor);
+    record.set_caller(result.caller);
+    record.set_reason(result.reason);
+    if (!result.previous_owner.empty() &&
+        result.previous_owner != updated.assignment().target().team()) {
+      record.add_recipients(TeamSubscriber(result.previous_owner));
     }
-    error = result.status();
+    store_.events().Append(record.SerializeAsString(), batch);
   }
-  std::move(done)(error);
+  pending_[id] = updated;
+  return prepared;
 }
 
-void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event,
-                           const absl::Status& status, IssueDone done) {
-  std::function<void()> listener;
+void IntakeCore::Finish(const Prepared& prepared, const absl::Status& status) {
+  if (!prepared.wrote) return;
   {
     MutexLock lock(mu_);
-    const std::string id(absl::string_view(issue.name()).substr(7));
-    auto pending = pending_.find(id);
-    if (pending != pending_.end() && pending->second.etag() == issue.etag())
+    auto pending = pending_.find(IssueIdFromName(prepared.updated.name()));
+    if (pending != pending_.end() && pending->second.etag() == prepared.updated.etag())
       pending_.erase(pending);
-    listener = on_work_;
   }
-  if (!status.ok()) {
-    std::move(done)(status);
-    return;
-  }
+  if (!status.ok()) return;
+  const Issue& issue = prepared.updated;
   const std::string& group = issue.assignment().target().business_group();
   const absl::Duration age =
       FromProtoTime(issue.update_time()) - FromProtoTime(issue.create_time());
-  switch (event) {
+  switch (prepared.event) {
     case issue::v1::EVENT_TYPE_ROUTED:
       metrics_.Count(metrics_.routed, group);
       metrics_.Observe(metrics_.time_to_route, group, age);
@@ -376,8 +332,33 @@ void IntakeCore::Committed(const Issue& issue, issue::v1::EventType event,
     default:
       break;
   }
-  if (event != issue::v1::EVENT_TYPE_UNSPECIFIED && listener) listener();
-  std::move(done)(issue);
+  if (prepared.event != issue::v1::EVENT_TYPE_UNSPECIFIED) store_.events().doorbell().Ring();
+  if (prepared.timer_changed) store_.timers_changed().Ring();
+}
+
+void IntakeCore::Update(absl::string_view id_view, ChangeFn change, IssueDone done) {
+  const std::string id(id_view);
+  absl::Status error;
+  {
+    MutexLock lock(mu_);
+    rocksdb::WriteBatch batch;
+    absl::StatusOr<Prepared> prepared = PrepareLocked(id, change, batch);
+    if (prepared.ok()) {
+      // Queued under the lock: an issue's versions are stored in order.
+      commits_.Commit(std::move(batch), [this, prepared = *std::move(prepared),
+                                         done = std::move(done)](absl::Status status) mutable {
+        Finish(prepared, status);
+        if (status.ok()) {
+          std::move(done)(std::move(prepared.updated));
+        } else {
+          std::move(done)(std::move(status));
+        }
+      });
+      return;
+    }
+    error = prepared.status();
+  }
+  std::move(done)(error);
 }
 
 void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const Caller& caller,
@@ -390,7 +371,7 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const C
   Update(
       id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
-        RETURN_IF_ERROR(CheckOwner(caller, current, "acknowledge"));
+        RETURN_IF_ERROR(MayChange(caller, current, "acknowledge"));
         if (current.state() == issue::v1::STATE_ACKNOWLEDGED) return IssueChange{.write = false};
         if (current.state() != issue::v1::STATE_ROUTED)
           return WrongState("acknowledge", current, "ROUTED");
@@ -402,7 +383,7 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const C
         change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
         return change;
       },
-      [](rocksdb::WriteBatch&) {}, std::move(done));
+      std::move(done));
 }
 
 void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& caller,
@@ -415,7 +396,7 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& c
   Update(
       id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
-        RETURN_IF_ERROR(CheckOwner(caller, current, "resolve"));
+        RETURN_IF_ERROR(MayChange(caller, current, "resolve"));
         if (current.state() != issue::v1::STATE_ROUTED &&
             current.state() != issue::v1::STATE_ACKNOWLEDGED) {
           return WrongState("resolve", current, "ROUTED or ACKNOWLEDGED");
@@ -429,7 +410,7 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& c
         change.updated.set_resolution(request.resolution());
         return change;
       },
-      [](rocksdb::WriteBatch&) {}, std::move(done));
+      std::move(done));
 }
 
 void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller& caller,
@@ -444,7 +425,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
     std::move(done)(current.status());
     return;
   }
-  if (absl::Status denied = CheckOwner(caller, *current, "transfer"); !denied.ok()) {
+  if (absl::Status denied = MayChange(caller, *current, "transfer"); !denied.ok()) {
     std::move(done)(denied);
     return;
   }
@@ -467,7 +448,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
             id,
             [&](const Issue& latest) -> absl::StatusOr<IssueChange> {
               // The owner may have changed while routing answered.
-              RETURN_IF_ERROR(CheckOwner(caller, latest, "transfer"));
+              RETURN_IF_ERROR(MayChange(caller, latest, "transfer"));
               if (latest.state() != issue::v1::STATE_ROUTED &&
                   latest.state() != issue::v1::STATE_ACKNOWLEDGED) {
                 return WrongState("transfer", latest, "ROUTED or ACKNOWLEDGED");
@@ -493,69 +474,114 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
                           issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
               return change;
             },
-            [](rocksdb::WriteBatch&) {}, std::move(done));
+            std::move(done));
       });
 }
 
-void IntakeCore::RecordRouting(const std::string& id, const routing::v1::RoutingDecision& decision,
-                               uint64_t route_task, IssueDone done) {
-  Update(
-      id,
-      [&](const Issue& current) -> absl::StatusOr<IssueChange> {
-        if (current.state() != issue::v1::STATE_RECEIVED) return IssueChange{.write = false};
-        const absl::Time now = clock_.Now();
-        IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_ROUTED};
-        Issue& issue = change.updated;
-        issue.set_state(issue::v1::STATE_ROUTED);
-        issue::v1::Assignment& assignment = *issue.mutable_assignment();
-        *assignment.mutable_target() = decision.target();
-        assignment.set_rule(decision.rule());
-        assignment.set_ruleset_revision(decision.ruleset_revision());
-        *assignment.mutable_watchers() = decision.watchers();
-        assignment.set_escalation_level(0);
-        *assignment.mutable_assign_time() = ToProtoTime(now);
-        *assignment.mutable_original_target() =
-            decision.has_original_target() ? decision.original_target() : decision.target();
-        SetDeadline(decision.has_ack_within(), decision.ack_within(), now,
-                    issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
-        SetDeadline(decision.has_resolve_within(), decision.resolve_within(), now,
-                    issue.mutable_resolve_deadline(), issue, &Issue::clear_resolve_deadline);
-        return change;
-      },
-      [&](rocksdb::WriteBatch& batch) { store_.DeleteRouteTask(route_task, batch); },
-      std::move(done));
+absl::Status IntakeCore::RecordRoutings(const std::vector<Routed>& routed) {
+  std::vector<Prepared> prepared;
+  CommitWaiter waiter;
+  {
+    MutexLock lock(mu_);
+    rocksdb::WriteBatch batch;
+    for (const Routed& outcome : routed) {
+      store_.route_tasks().Remove(outcome.task, batch);
+      if (!outcome.decision.has_value()) continue;
+      const routing::v1::RoutingDecision& decision = *outcome.decision;
+      absl::StatusOr<Prepared> version = PrepareLocked(
+          outcome.task.value,
+          [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+            if (current.state() != issue::v1::STATE_RECEIVED) return IssueChange{.write = false};
+            const absl::Time now = clock_.Now();
+            IssueChange change{.updated = current, .event = issue::v1::EVENT_TYPE_ROUTED};
+            Issue& issue = change.updated;
+            issue.set_state(issue::v1::STATE_ROUTED);
+            issue::v1::Assignment& assignment = *issue.mutable_assignment();
+            *assignment.mutable_target() = decision.target();
+            assignment.set_rule(decision.rule());
+            assignment.set_ruleset_revision(decision.ruleset_revision());
+            *assignment.mutable_watchers() = decision.watchers();
+            assignment.set_escalation_level(0);
+            *assignment.mutable_assign_time() = ToProtoTime(now);
+            *assignment.mutable_original_target() =
+                decision.has_original_target() ? decision.original_target() : decision.target();
+            SetDeadline(decision.has_ack_within(), decision.ack_within(), now,
+                        issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
+            SetDeadline(decision.has_resolve_within(), decision.resolve_within(), now,
+                        issue.mutable_resolve_deadline(), issue, &Issue::clear_resolve_deadline);
+            return change;
+          },
+          batch);
+      if (version.ok()) {
+        prepared.push_back(*std::move(version));
+      } else {
+        // The issue went missing since the loop read it: the task goes.
+        log::Error("dropping a route task whose issue cannot be updated",
+                   {{"issue", outcome.task.value}, {"status", version.status()}});
+      }
+    }
+    commits_.Commit(std::move(batch), waiter.Expect());
+  }
+  const absl::Status status = waiter.Wait();
+  for (const Prepared& version : prepared) Finish(version, status);
+  return status;
 }
 
-void IntakeCore::RecordEscalation(const std::string& id, const std::string& timer_key,
-                                  const routing::v1::RoutingDecision* decision, IssueDone done) {
-  Update(
-      id,
-      [&](const Issue& current) -> absl::StatusOr<IssueChange> {
-        if (TimerKey(current) != timer_key) return IssueChange{.write = false};  // moved on
-        const std::string& group = current.assignment().target().business_group();
-        metrics_.Count(metrics_.sla_breaches, group);
-        if (decision == nullptr) {
-          metrics_.Count(metrics_.escalations_exhausted, group);
-          return IssueChange{.write = false};  // the timer goes, the owner stays
-        }
-        const absl::Time now = clock_.Now();
-        IssueChange change{
-            .updated = current,
-            .event = issue::v1::EVENT_TYPE_ESCALATED,
-            .reason = absl::StrCat("not acknowledged by the ack deadline; escalation level ",
-                                   decision->escalation_level()),
-            .previous_owner = current.assignment().target().team()};
-        Issue& issue = change.updated;
-        issue::v1::Assignment& assignment = *issue.mutable_assignment();
-        *assignment.mutable_target() = decision->target();
-        assignment.set_escalation_level(decision->escalation_level());
-        *assignment.mutable_original_target() = decision->original_target();
-        *assignment.mutable_assign_time() = ToProtoTime(now);
-        SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
-                    issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
-        return change;
-      },
-      [&](rocksdb::WriteBatch& batch) { store_.DeleteTimer(timer_key, batch); }, std::move(done));
+absl::Status IntakeCore::RemovePublished(const std::vector<Outbox::Item>& events) {
+  rocksdb::WriteBatch batch;
+  for (const Outbox::Item& event : events) store_.events().Remove(event, batch);
+  return commits_.CommitAndWait(std::move(batch));
+}
+
+absl::StatusOr<absl::optional<SlaTimer>> IntakeCore::NextTimer() { return issues_.FirstTimer(); }
+
+absl::Status IntakeCore::RecordEscalation(const SlaTimer& timer,
+                                          const routing::v1::RoutingDecision* decision) {
+  absl::optional<Prepared> prepared;
+  CommitWaiter waiter;
+  {
+    MutexLock lock(mu_);
+    rocksdb::WriteBatch batch;
+    issues_.DeleteTimer(timer.key, batch);
+    absl::StatusOr<Prepared> version = PrepareLocked(
+        timer.issue_id,
+        [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+          if (TimerKey(current) != timer.key) return IssueChange{.write = false};  // moved on
+          const std::string& group = current.assignment().target().business_group();
+          metrics_.Count(metrics_.sla_breaches, group);
+          if (decision == nullptr) {
+            metrics_.Count(metrics_.escalations_exhausted, group);
+            return IssueChange{.write = false};  // the timer goes, the owner stays
+          }
+          const absl::Time now = clock_.Now();
+          IssueChange change{
+              .updated = current,
+              .event = issue::v1::EVENT_TYPE_ESCALATED,
+              .reason = absl::StrCat("not acknowledged by the ack deadline; escalation level ",
+                                     decision->escalation_level()),
+              .previous_owner = current.assignment().target().team()};
+          Issue& issue = change.updated;
+          issue::v1::Assignment& assignment = *issue.mutable_assignment();
+          *assignment.mutable_target() = decision->target();
+          assignment.set_escalation_level(decision->escalation_level());
+          *assignment.mutable_original_target() = decision->original_target();
+          *assignment.mutable_assign_time() = ToProtoTime(now);
+          SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
+                      issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
+          return change;
+        },
+        batch);
+    if (version.ok()) {
+      prepared = *std::move(version);
+    } else {
+      log::Error("dropping a timer whose issue cannot be read",
+                 {{"issue", timer.issue_id}, {"status", version.status()}});
+    }
+    commits_.Commit(std::move(batch), waiter.Expect());
+  }
+  const absl::Status status = waiter.Wait();
+  if (prepared.has_value()) Finish(*prepared, status);
+  return status;
 }
 
 }  // namespace switchboard::intake

@@ -43,34 +43,32 @@ class IntakeCoreTest : public ::testing::Test {
   }
 
   void Open() {
-    auto db = Database::Open({.path = dir_, .column_families = IssueStore::ColumnFamilies()});
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    commits_ = std::make_unique<CommitQueue>(db_->db(), CommitQueue::Options{.name = "intake"});
-    store_ = std::make_unique<IssueStore>(*db_);
-    auto core = IntakeCore::Create(*store_, *commits_, metrics_, routing_, clock_);
+    auto intake = IntakeStore::Open({.path = dir_}, clock_, nullptr);
+    ASSERT_TRUE(intake.ok()) << intake.status();
+    intake_ = std::move(*intake);
+    store_ = &intake_->issues();
+    auto core = IntakeCore::Create(*intake_, metrics_, routing_, clock_);
     ASSERT_TRUE(core.ok()) << core.status();
     core_ = std::move(*core);
   }
 
   void Close() {
     core_.reset();
-    commits_.reset();
-    store_.reset();
-    db_.reset();
+    store_ = nullptr;
+    intake_.reset();
   }
 
   absl::StatusOr<Issue> Submit(const Issue& issue, const std::string& request_id) {
     v1::SubmitIssueRequest request;
     *request.mutable_issue() = issue;
     request.set_request_id(request_id);
-    Notification done;
+    OneShot done;
     absl::StatusOr<Issue> result;
-    core_->Submit(request, [&](absl::StatusOr<Issue> outcome) {
+    core_->Submit(request, submitter_, [&](absl::StatusOr<Issue> outcome) {
       result = std::move(outcome);
-      done.Notify();
+      done.Fire();
     });
-    done.WaitForNotification();
+    done.Wait();
     return result;
   }
 
@@ -100,21 +98,35 @@ class IntakeCoreTest : public ::testing::Test {
     *decision.mutable_original_target() = decision.target();
     decision.set_rule("storage-rule");
     decision.mutable_ack_within()->set_seconds(60);
-    return Wait([&](IntakeCore::IssueDone done) {
-             core_->RecordRouting(std::string(IssueIdFromName(issue->name())), decision, 1,
-                                  std::move(done));
-           })
-        .value();
+    EXPECT_TRUE(RecordRouting(*issue, decision).ok());
+    return *core_->Current(IssueIdFromName(issue->name()));
+  }
+
+  // Records `decision` for `issue` as the route loop does, removing the
+  // issue's route task.
+  absl::Status RecordRouting(const Issue& issue, const routing::v1::RoutingDecision& decision) {
+    absl::StatusOr<std::vector<Outbox::Item>> tasks = intake_->route_tasks().Peek(1000);
+    if (!tasks.ok()) return tasks.status();
+    for (Outbox::Item& task : *tasks) {
+      if (task.value == IssueIdFromName(issue.name())) {
+        return core_->RecordRoutings({{std::move(task), decision}});
+      }
+    }
+    // A retry of a task already removed: the ledger ignores the decision.
+    Outbox::Item gone;
+    gone.value = std::string(IssueIdFromName(issue.name()));
+    gone.key = "gone";
+    return core_->RecordRoutings({{std::move(gone), decision}});
   }
 
   absl::StatusOr<Issue> Wait(absl::FunctionRef<void(IntakeCore::IssueDone)> call) {
-    Notification done;
+    OneShot done;
     absl::StatusOr<Issue> result;
     call([&](absl::StatusOr<Issue> outcome) {
       result = std::move(outcome);
-      done.Notify();
+      done.Fire();
     });
-    done.WaitForNotification();
+    done.Wait();
     return result;
   }
 
@@ -157,10 +169,10 @@ class IntakeCoreTest : public ::testing::Test {
 
   std::vector<issue::v1::IssueEvent> QueuedEvents() {
     std::vector<issue::v1::IssueEvent> events;
-    absl::StatusOr<std::vector<QueueItem>> items = store_->PeekEvents(1000);
+    absl::StatusOr<std::vector<Outbox::Item>> items = intake_->events().Peek(1000);
     EXPECT_TRUE(items.ok()) << items.status();
     if (!items.ok()) return events;
-    for (const QueueItem& item : *items) events.emplace_back().ParseFromString(item.value);
+    for (const Outbox::Item& item : *items) events.emplace_back().ParseFromString(item.value);
     return events;
   }
 
@@ -169,11 +181,11 @@ class IntakeCoreTest : public ::testing::Test {
   prometheus::Registry registry_;
   IntakeMetrics metrics_{registry_};
   fakes::FakeRouting routing_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<CommitQueue> commits_;
-  std::unique_ptr<IssueStore> store_;
+  std::unique_ptr<IntakeStore> intake_;
+  IssueStore* store_ = nullptr;
   std::unique_ptr<IntakeCore> core_;
   const Caller local_ = Caller::Local();
+  const Caller submitter_ = Caller::Local();
 };
 
 TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
@@ -196,27 +208,46 @@ TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*stored, *issue));
 }
 
-// A consumer that has removed the head of a queue reads on from where it
-// stopped; a reader from the start still sees everything left.
-TEST_F(IntakeCoreTest, QueuesArePeekedFromASequence) {
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Submit(NewIssue("Queued"), absl::StrCat("req-", i)).ok());
-  absl::StatusOr<std::vector<QueueItem>> all = store_->PeekRouteTasks(10);
-  ASSERT_TRUE(all.ok()) << all.status();
-  ASSERT_EQ(all->size(), 5u);
-  rocksdb::WriteBatch removed;
-  store_->DeleteRouteTask((*all)[0].sequence, removed);
-  store_->DeleteRouteTask((*all)[1].sequence, removed);
-  ASSERT_TRUE(db_->db().Write({}, &removed).ok());
+// Each accepted issue queues one route task and its RECEIVED event, in the
+// order the issues were accepted.
+TEST_F(IntakeCoreTest, SubmitQueuesARouteTaskAndTheReceivedEventInOrder) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto issue = Submit(NewIssue("Queued"), absl::StrCat("req-", i));
+    ASSERT_TRUE(issue.ok());
+    ids.emplace_back(IssueIdFromName(issue->name()));
+  }
+  absl::StatusOr<std::vector<Outbox::Item>> tasks = intake_->route_tasks().Peek(10);
+  ASSERT_TRUE(tasks.ok()) << tasks.status();
+  std::vector<std::string> queued;
+  for (const Outbox::Item& task : *tasks) queued.push_back(task.value);
+  EXPECT_EQ(queued, ids);
+  std::vector<std::string> received;
+  for (const auto& event : QueuedEvents()) {
+    EXPECT_EQ(event.type(), issue::v1::EVENT_TYPE_RECEIVED);
+    received.emplace_back(IssueIdFromName(event.issue().name()));
+  }
+  EXPECT_EQ(received, ids);
+  // A retry of an accepted request queues nothing more.
+  ASSERT_TRUE(Submit(NewIssue("Queued"), "req-0").ok());
+  EXPECT_EQ(intake_->route_tasks().Peek(10)->size(), 3u);
+}
 
-  absl::StatusOr<std::vector<QueueItem>> rest = store_->PeekRouteTasks(10, (*all)[1].sequence + 1);
-  ASSERT_TRUE(rest.ok()) << rest.status();
-  ASSERT_EQ(rest->size(), 3u);
-  EXPECT_EQ((*rest)[0].sequence, (*all)[2].sequence);
-  EXPECT_EQ((*rest)[0].value, (*all)[2].value);
-  EXPECT_EQ(store_->PeekRouteTasks(10, (*all)[3].sequence)->size(), 2u);
-  EXPECT_EQ(store_->PeekRouteTasks(2)->front().sequence, (*all)[2].sequence);
-  EXPECT_TRUE(store_->PeekRouteTasks(10, (*all)[4].sequence + 1)->empty());
-  EXPECT_EQ(store_->PeekEvents(10, 0)->size(), 5u);
+TEST_F(IntakeCoreTest, TheReceivedEventRecordsTheAuthenticatedSubmitter) {
+  v1::SubmitIssueRequest request;
+  *request.mutable_issue() = NewIssue("Over mutual TLS");
+  request.set_request_id("req-mtls");
+  const Caller crm("crm-gateway", {Role::kSubmitter}, {"crm"}, {});
+  auto issue =
+      Wait([&](IntakeCore::IssueDone done) { core_->Submit(request, crm, std::move(done)); });
+  ASSERT_TRUE(issue.ok()) << issue.status();
+  const auto events = QueuedEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type(), issue::v1::EVENT_TYPE_RECEIVED);
+  EXPECT_EQ(events[0].caller(), "crm-gateway");
+  // Without authentication nobody is named.
+  ASSERT_TRUE(Submit(NewIssue("Local"), "req-local").ok());
+  EXPECT_EQ(QueuedEvents().back().caller(), "");
 }
 
 TEST_F(IntakeCoreTest, InvalidSubmissionsListEveryViolation) {
@@ -360,14 +391,13 @@ TEST_F(IntakeCoreTest, RoutingRecordsTheDecisionOnceAndArmsTheTimer) {
   auto timer = store_->FirstTimer();
   ASSERT_TRUE(timer.ok() && timer->has_value());
   EXPECT_EQ((*timer)->issue_id, IssueIdFromName(routed.name()));
-  EXPECT_TRUE(store_->PeekRouteTasks(10)->empty());
+  EXPECT_TRUE(intake_->route_tasks().Peek(10)->empty());
 
   // A second decision (a retry) changes nothing.
   routing::v1::RoutingDecision other;
   other.mutable_target()->set_team("compute");
-  auto again = Wait([&](IntakeCore::IssueDone done) {
-    core_->RecordRouting(std::string(IssueIdFromName(routed.name())), other, 1, std::move(done));
-  });
+  ASSERT_TRUE(RecordRouting(routed, other).ok());
+  auto again = core_->Current(IssueIdFromName(routed.name()));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->assignment().target().team(), "storage");
   EXPECT_EQ(again->etag(), "2");
@@ -492,9 +522,9 @@ TEST_F(IntakeCoreTest, EscalationMovesOnlyALiveTimer) {
   next.set_escalation_level(1);
   next.mutable_ack_within()->set_seconds(60);
   clock_.Advance(absl::Seconds(61));
-  auto escalated = Wait([&](IntakeCore::IssueDone done) {
-    core_->RecordEscalation(id, key, &next, std::move(done));
-  });
+  const SlaTimer timer = *DecodeTimerKey(key);
+  ASSERT_TRUE(core_->RecordEscalation(timer, &next).ok());
+  auto escalated = core_->Current(id);
   ASSERT_TRUE(escalated.ok()) << escalated.status();
   EXPECT_EQ(escalated->assignment().target().team(), "storage-lead");
   EXPECT_EQ(escalated->assignment().escalation_level(), 1);
@@ -502,9 +532,8 @@ TEST_F(IntakeCoreTest, EscalationMovesOnlyALiveTimer) {
   EXPECT_EQ((*store_->FirstTimer())->key, TimerKey(*escalated));
 
   // The old timer firing again (a retry) changes nothing.
-  auto stale = Wait([&](IntakeCore::IssueDone done) {
-    core_->RecordEscalation(id, key, &next, std::move(done));
-  });
+  ASSERT_TRUE(core_->RecordEscalation(timer, &next).ok());
+  auto stale = core_->Current(id);
   ASSERT_TRUE(stale.ok());
   EXPECT_EQ(stale->etag(), escalated->etag());
   EXPECT_THAT(QueuedEvents().back().recipients(),

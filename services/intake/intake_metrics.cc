@@ -1,5 +1,9 @@
 #include "services/intake/intake_metrics.h"
 
+#include <algorithm>
+
+#include "common/status.h"
+
 namespace switchboard::intake {
 namespace {
 
@@ -91,6 +95,18 @@ void IntakeMetrics::Count(prometheus::Family<prometheus::Counter>& family,
 
 void IntakeMetrics::CountSubmitted(absl::string_view source, absl::string_view severity) {
   submitted.Add({{"source", sources(source)}, {"severity", std::string(severity)}}).Increment();
+}
+
+void IntakeMetrics::SetBacklog(absl::string_view queue, int64_t size, absl::Duration oldest_age) {
+  backlog.Add({{"queue", std::string(queue)}}).Set(static_cast<double>(size));
+  backlog_oldest_age.Add({{"queue", std::string(queue)}})
+      .Set(std::max(0.0, absl::ToDoubleSeconds(oldest_age)));
+}
+
+void IntakeMetrics::CountDispatchFailure(absl::string_view peer, const absl::Status& status) {
+  dispatch_failures
+      .Add({{"peer", std::string(peer)}, {"code", std::string(StatusCodeName(status.code()))}})
+      .Increment();
 }
 
 }  // namespace switchboard::intake

@@ -10,6 +10,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/metrics.h"
@@ -23,6 +24,11 @@ struct IntakeMetrics {
                absl::Duration duration);
   void Count(prometheus::Family<prometheus::Counter>& family, absl::string_view business_group);
   void CountSubmitted(absl::string_view source, absl::string_view severity);
+  // A dispatch loop's queue ("route" or "publish"): its size and the age of
+  // its oldest item.
+  void SetBacklog(absl::string_view queue, int64_t size, absl::Duration oldest_age);
+  // A call of a dispatch loop to `peer` failed with `status`.
+  void CountDispatchFailure(absl::string_view peer, const absl::Status& status);
 
   // Label values come from callers and rulesets: at most this many of each,
   // later ones are "other".

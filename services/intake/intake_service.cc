@@ -1,100 +1,93 @@
 #include "services/intake/intake_service.h"
 
-#include "absl/strings/str_cat.h"
-#include "common/status.h"
-#include "common/unary_call.h"
+#include "common/handler.h"
+#include "services/intake/access.h"
 
 namespace switchboard::intake {
 namespace {
 
 // Fills `actor` with the caller's identity when the request names nobody
 // and the caller is authenticated, so that tools need not repeat it.
-void DefaultActor(const Caller& caller, std::string* actor) {
-  if (actor->empty() && !caller.local()) *actor = caller.name();
-}
-
-// SubmitIssue's source is the caller's: given, it must be one the caller
-// submits as; left empty, it is the caller's only source.
-absl::Status CheckSource(const Caller& caller, issue::v1::Issue& issue) {
-  if (!caller.Has(Role::kSubmitter)) return caller.Deny("submit issues");
-  if (issue.source().empty()) {
-    issue.set_source(caller.SoleSource());
-    if (issue.source().empty() && !caller.local()) {
-      return InvalidArgumentWithViolations(
-          "invalid SubmitIssueRequest: issue.source is required",
-          {{"issue.source",
-            absl::StrCat("required: ", caller.name(), " submits as several sources; name one")}});
-    }
-    return absl::OkStatus();
-  }
-  if (!caller.SubmitsAs(issue.source())) {
-    return caller.Deny(absl::StrCat("submit as source \"", issue.source(), "\""));
-  }
-  return absl::OkStatus();
+template <typename Request>
+void DefaultActor(const Caller& caller, Request& request) {
+  if (request.actor().empty() && !caller.local()) request.set_actor(caller.name());
 }
 
 }  // namespace
 
-// An RPC of the owning team whose core method completes asynchronously
-// with an Issue.
-#define SWITCHBOARD_SERVE_ISSUE_WRITE(Rpc, Request, CoreMethod, verb)                              \
-  grpc::ServerUnaryReactor* IntakeService::Rpc(grpc::CallbackServerContext* context,               \
-                                               const grpc::ByteBuffer* request,                    \
-                                               grpc::ByteBuffer* response) {                       \
-    return ServeUnary<v1::Request>(                                                                \
-        *options_.gate, context, request, response,                                                \
-        [this](const Caller& caller, v1::Request& parsed, UnaryResponder done) {                   \
-          if (!caller.Has(Role::kTeamMember)) return done.Finish(caller.Deny(verb " issues"));     \
-          DefaultActor(caller, parsed.mutable_actor());                                            \
-          core_.CoreMethod(parsed, caller, [done](const absl::StatusOr<issue::v1::Issue>& issue) { \
-            done.Finish(issue);                                                                    \
-          });                                                                                      \
-        });                                                                                        \
-  }
-
-SWITCHBOARD_SERVE_ISSUE_WRITE(AcknowledgeIssue, AcknowledgeIssueRequest, Acknowledge, "acknowledge")
-SWITCHBOARD_SERVE_ISSUE_WRITE(ResolveIssue, ResolveIssueRequest, Resolve, "resolve")
-SWITCHBOARD_SERVE_ISSUE_WRITE(TransferIssue, TransferIssueRequest, Transfer, "transfer")
-
-#undef SWITCHBOARD_SERVE_ISSUE_WRITE
-
 grpc::ServerUnaryReactor* IntakeService::SubmitIssue(grpc::CallbackServerContext* context,
                                                      const grpc::ByteBuffer* request,
                                                      grpc::ByteBuffer* response) {
-  return ServeUnary<v1::SubmitIssueRequest>(
+  return ServeLater<issue::v1::Issue, v1::SubmitIssueRequest>(
       *options_.gate, context, request, response,
-      [this](const Caller& caller, v1::SubmitIssueRequest& parsed, UnaryResponder done) {
-        if (absl::Status denied = CheckSource(caller, *parsed.mutable_issue()); !denied.ok()) {
-          return done.Finish(denied);
-        }
-        if (options_.noop_submit) return done.Finish(parsed.issue());
-        core_.Submit(parsed,
-                     [done](const absl::StatusOr<issue::v1::Issue>& issue) { done.Finish(issue); });
+      [](const Caller& caller, v1::SubmitIssueRequest& parsed) {
+        return MaySubmit(caller, *parsed.mutable_issue());
+      },
+      [this](const Caller& caller, const v1::SubmitIssueRequest& parsed,
+             IntakeCore::IssueDone done) {
+        if (options_.noop_submit) return std::move(done)(parsed.issue());
+        core_.Submit(parsed, caller, std::move(done));
       });
 }
 
 grpc::ServerUnaryReactor* IntakeService::GetIssue(grpc::CallbackServerContext* context,
                                                   const grpc::ByteBuffer* request,
                                                   grpc::ByteBuffer* response) {
-  return ServeUnary<v1::GetIssueRequest>(
-      *options_.gate, context, request, response,
-      [this](const Caller& caller, const v1::GetIssueRequest& parsed, UnaryResponder done) {
-        done.Finish(core_.Get(parsed, caller));
+  return ServeNow<v1::GetIssueRequest>(
+      *options_.gate, context, request, response, Anyone<v1::GetIssueRequest>,
+      [this](const Caller& caller, const v1::GetIssueRequest& parsed) {
+        return core_.Get(parsed, caller);
       });
 }
 
 grpc::ServerUnaryReactor* IntakeService::ListIssues(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* request,
                                                     grpc::ByteBuffer* response) {
-  return ServeUnary<v1::ListIssuesRequest>(
+  return ServeNow<v1::ListIssuesRequest>(
       *options_.gate, context, request, response,
-      [this](const Caller& caller, const v1::ListIssuesRequest& parsed, UnaryResponder done) {
-        if (!caller.HasAny(
-                {Role::kOperator, Role::kService, Role::kSubmitter, Role::kTeamMember})) {
-          return done.Finish(caller.Deny("list issues"));
-        }
-        done.Finish(core_.List(parsed, caller));
+      [](const Caller& caller, const v1::ListIssuesRequest&) { return MayList(caller); },
+      [this](const Caller& caller, const v1::ListIssuesRequest& parsed) {
+        return core_.List(parsed, caller);
       });
+}
+
+grpc::ServerUnaryReactor* IntakeService::AcknowledgeIssue(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
+  return ServeLater<issue::v1::Issue, v1::AcknowledgeIssueRequest>(
+      *options_.gate, context, request, response,
+      [](const Caller& caller, v1::AcknowledgeIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "acknowledge");
+      },
+      [this](const Caller& caller, const v1::AcknowledgeIssueRequest& parsed,
+             IntakeCore::IssueDone done) { core_.Acknowledge(parsed, caller, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeService::ResolveIssue(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ServeLater<issue::v1::Issue, v1::ResolveIssueRequest>(
+      *options_.gate, context, request, response,
+      [](const Caller& caller, v1::ResolveIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "resolve");
+      },
+      [this](const Caller& caller, const v1::ResolveIssueRequest& parsed,
+             IntakeCore::IssueDone done) { core_.Resolve(parsed, caller, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeService::TransferIssue(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  return ServeLater<issue::v1::Issue, v1::TransferIssueRequest>(
+      *options_.gate, context, request, response,
+      [](const Caller& caller, v1::TransferIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "transfer");
+      },
+      [this](const Caller& caller, const v1::TransferIssueRequest& parsed,
+             IntakeCore::IssueDone done) { core_.Transfer(parsed, caller, std::move(done)); });
 }
 
 }  // namespace switchboard::intake

@@ -22,8 +22,6 @@ using issue::v1::Issue;
 constexpr char kIssues[] = "issues";
 constexpr char kRequests[] = "requests";
 constexpr char kIndex[] = "index";
-constexpr char kRouteQueue[] = "route_queue";
-constexpr char kEventQueue[] = "event_queue";
 constexpr char kTimers[] = "timers";
 
 // Fields with an index, the most selective first: a filter uses the first.
@@ -41,12 +39,13 @@ std::string IndexPrefix(FilterField field, absl::string_view value) {
 }  // namespace
 
 std::vector<ColumnFamily> IssueStore::ColumnFamilies() {
-  // Issue ids grow with time; so do the queues' sequences and, mostly, timer
-  // deadlines. Request ids are the caller's, and looked up before each new
-  // issue: almost always absent.
-  return {{kIssues, kIssueIdLength}, {kRequests, 0, /*mostly_miss=*/true},
-          {kIndex, kIssueIdLength},  {kRouteQueue, 8},
-          {kEventQueue, 8},          {kTimers, 8 + kIssueIdLength}};
+  // Issue ids grow with time; so, mostly, do timer deadlines. Request ids
+  // are the caller's, and looked up before each new issue: almost always
+  // absent.
+  return {{kIssues, kIssueIdLength},
+          {kRequests, 0, /*mostly_miss=*/true},
+          {kIndex, kIssueIdLength},
+          {kTimers, 8 + kIssueIdLength}};
 }
 
 IssueStore::IssueStore(Database& db)
@@ -54,8 +53,6 @@ IssueStore::IssueStore(Database& db)
       issues_(db.Family(kIssues)),
       requests_(db.Family(kRequests)),
       index_(db.Family(kIndex)),
-      route_queue_(db.Family(kRouteQueue)),
-      event_queue_(db.Family(kEventQueue)),
       timers_(db.Family(kTimers)) {}
 
 std::string TimerKey(const Issue& issue) {
@@ -63,7 +60,7 @@ std::string TimerKey(const Issue& issue) {
   const int64_t nanos =
       issue.ack_deadline().seconds() * 1'000'000'000 + issue.ack_deadline().nanos();
   std::string key = EncodeFixed64BigEndian(static_cast<uint64_t>(std::max<int64_t>(0, nanos)));
-  absl::StrAppend(&key, absl::string_view(issue.name()).substr(7));
+  absl::StrAppend(&key, IssueIdFromName(issue.name()));
   return key;
 }
 
@@ -175,8 +172,9 @@ absl::StatusOr<std::vector<Issue>> IssueStore::List(
     const absl::string_view id(it->key().data() + prefix.size(), it->key().size() - prefix.size());
     if (static_cast<int>(page.size()) == limit || examined == scan_budget) {
       // More may follow: resume after the last one looked at.
-      *resume =
-          page.size() == static_cast<size_t>(limit) ? page.back().name().substr(7) : last_examined;
+      *resume = page.size() == static_cast<size_t>(limit)
+                    ? std::string(IssueIdFromName(page.back().name()))
+                    : last_examined;
       break;
     }
     ++examined;
@@ -196,73 +194,15 @@ absl::StatusOr<std::vector<Issue>> IssueStore::List(
 }
 
 void IssueStore::AddNewIssue(const Issue& issue, absl::string_view request_id, uint64_t fingerprint,
-                             uint64_t route_sequence,
-                             const std::vector<std::pair<uint64_t, issue::v1::IssueEvent>>& events,
                              rocksdb::WriteBatch& batch) const {
-  const std::string id = issue.name().substr(7);
-  batch.Put(issues_, id, issue.SerializeAsString());
+  const absl::string_view id = IssueIdFromName(issue.name());
+  batch.Put(issues_, rocksdb::Slice(id.data(), id.size()), issue.SerializeAsString());
   batch.Put(requests_, rocksdb::Slice(request_id.data(), request_id.size()),
             absl::StrCat(id, ":", fingerprint));
   for (const std::string& key : IndexKeys(issue, id)) batch.Put(index_, key, "");
-  batch.Put(route_queue_, EncodeFixed64BigEndian(route_sequence), id);
-  for (const auto& [sequence, event] : events) PutEvent(sequence, event, batch);
 }
 
-absl::StatusOr<uint64_t> IssueStore::NextSequence(rocksdb::ColumnFamilyHandle* family) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, family));
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocks(it->status(), "read a queue"));
-  uint64_t last = 0;
-  if (it->Valid() &&
-      !DecodeFixed64BigEndian(absl::string_view(it->key().data(), it->key().size()), &last)) {
-    return absl::DataLossError("a queue key is corrupt");
-  }
-  return last + 1;
-}
-
-absl::StatusOr<uint64_t> IssueStore::NextRouteSequence() const {
-  return NextSequence(route_queue_);
-}
-absl::StatusOr<uint64_t> IssueStore::NextEventSequence() const {
-  return NextSequence(event_queue_);
-}
-
-absl::StatusOr<std::vector<QueueItem>> IssueStore::Peek(rocksdb::ColumnFamilyHandle* family,
-                                                        int limit, uint64_t from) const {
-  std::vector<QueueItem> items;
-  const std::string start = EncodeFixed64BigEndian(from);
-  const rocksdb::Slice lower_bound(start);
-  rocksdb::ReadOptions options;
-  options.iterate_lower_bound = &lower_bound;
-  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator(options, family));
-  for (it->Seek(lower_bound); it->Valid() && static_cast<int>(items.size()) < limit; it->Next()) {
-    QueueItem& item = items.emplace_back();
-    if (!DecodeFixed64BigEndian(absl::string_view(it->key().data(), it->key().size()),
-                                &item.sequence)) {
-      return absl::DataLossError("a queue key is corrupt");
-    }
-    item.value = it->value().ToString();
-  }
-  RETURN_IF_ERROR(FromRocks(it->status(), "read a queue"));
-  return items;
-}
-
-int64_t IssueStore::Estimate(rocksdb::ColumnFamilyHandle* family) const {
-  uint64_t keys = 0;
-  if (!db_.db().GetIntProperty(family, "rocksdb.estimate-num-keys", &keys)) return 0;
-  return static_cast<int64_t>(keys);
-}
-
-absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekRouteTasks(int limit, uint64_t from) const {
-  return Peek(route_queue_, limit, from);
-}
-absl::StatusOr<std::vector<QueueItem>> IssueStore::PeekEvents(int limit, uint64_t from) const {
-  return Peek(event_queue_, limit, from);
-}
-int64_t IssueStore::EstimateRouteTasks() const { return Estimate(route_queue_); }
-int64_t IssueStore::EstimateEvents() const { return Estimate(event_queue_); }
-
-absl::StatusOr<absl::optional<Timer>> IssueStore::FirstTimer() const {
+absl::StatusOr<absl::optional<SlaTimer>> IssueStore::FirstTimer() const {
   std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, timers_));
   it->SeekToFirst();
   RETURN_IF_ERROR(FromRocks(it->status(), "read the timers"));
@@ -270,25 +210,25 @@ absl::StatusOr<absl::optional<Timer>> IssueStore::FirstTimer() const {
   return DecodeTimerKey(absl::string_view(it->key().data(), it->key().size()));
 }
 
-absl::StatusOr<Timer> DecodeTimerKey(absl::string_view key) {
+absl::StatusOr<SlaTimer> DecodeTimerKey(absl::string_view key) {
   uint64_t nanos;
   if (key.size() <= 8 || !DecodeFixed64BigEndian(key.substr(0, 8), &nanos) ||
       nanos > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
       !IsValidIssueId(key.substr(8))) {
     return absl::DataLossError("a timer key is corrupt");
   }
-  return Timer{absl::FromUnixNanos(static_cast<int64_t>(nanos)), std::string(key.substr(8)),
-               std::string(key)};
+  return SlaTimer{absl::FromUnixNanos(static_cast<int64_t>(nanos)), std::string(key.substr(8)),
+                  std::string(key)};
 }
 
 void IssueStore::PutIssue(const Issue& issue, rocksdb::WriteBatch& batch) const {
-  const absl::string_view id = absl::string_view(issue.name()).substr(7);
+  const absl::string_view id = IssueIdFromName(issue.name());
   batch.Put(issues_, rocksdb::Slice(id.data(), id.size()), issue.SerializeAsString());
 }
 
 void IssueStore::UpdateIndex(const Issue& before, const Issue& after,
                              rocksdb::WriteBatch& batch) const {
-  const std::string id(absl::string_view(after.name()).substr(7));
+  const absl::string_view id = IssueIdFromName(after.name());
   const std::vector<std::string> old_keys = IndexKeys(before, id);
   const std::vector<std::string> new_keys = IndexKeys(after, id);
   for (const std::string& key : old_keys) {
@@ -309,19 +249,6 @@ void IssueStore::UpdateTimer(const Issue& before, const Issue& after,
   if (!old_key.empty()) batch.Delete(timers_, old_key);
   if (!new_key.empty())
     batch.Put(timers_, new_key, absl::StrCat(after.assignment().escalation_level()));
-}
-
-void IssueStore::PutEvent(uint64_t sequence, const issue::v1::IssueEvent& event,
-                          rocksdb::WriteBatch& batch) const {
-  batch.Put(event_queue_, EncodeFixed64BigEndian(sequence), event.SerializeAsString());
-}
-
-void IssueStore::DeleteRouteTask(uint64_t sequence, rocksdb::WriteBatch& batch) const {
-  batch.Delete(route_queue_, EncodeFixed64BigEndian(sequence));
-}
-
-void IssueStore::DeleteEvent(uint64_t sequence, rocksdb::WriteBatch& batch) const {
-  batch.Delete(event_queue_, EncodeFixed64BigEndian(sequence));
 }
 
 void IssueStore::DeleteTimer(const std::string& key, rocksdb::WriteBatch& batch) const {

@@ -1,13 +1,16 @@
-// The intake service's RocksDB schema. Every change to an issue is one
-// WriteBatch through the commit queue, so an issue, its indexes and its
-// queued work never disagree after a crash.
+// The issue schema of intake's RocksDB: issues, their idempotency records
+// and their indexes. Every change to an issue is one WriteBatch through the
+// commit queue, so an issue and its indexes never disagree after a crash.
 //
-//   issues       issue id → Issue
-//   requests     request_id → "{issue id}:{fingerprint}" (SubmitIssue idempotency)
-//   index        "{field}\0{value}\0{issue id}" → "" (ListIssues filters)
-//   route_queue  fixed64 sequence → issue id (accepted, waiting to be routed)
-//   event_queue  fixed64 sequence → IssueEvent (waiting to be published)
-//   timers       fixed64 ack deadline (Unix ns) + issue id → escalation level
+//   issues    issue id → Issue
+//   requests  request_id → "{issue id}:{fingerprint}" (SubmitIssue idempotency)
+//   index     "{field}\0{value}\0{issue id}" → "" (ListIssues filters)
+//   timers    fixed64 ack deadline (Unix ns) + issue id → escalation level:
+//             an index of the ROUTED issues by ack deadline, which the SLA
+//             timer loop reads in deadline order
+//
+// The work that leaves intake (route tasks, events) is in outboxes
+// (common/outbox.h) written in the same batches; see store.h.
 #ifndef SWITCHBOARD_SERVICES_INTAKE_ISSUE_STORE_H_
 #define SWITCHBOARD_SERVICES_INTAKE_ISSUE_STORE_H_
 
@@ -24,14 +27,8 @@
 
 namespace switchboard::intake {
 
-// A queued item: its sequence number and stored value.
-struct QueueItem {
-  uint64_t sequence;
-  std::string value;
-};
-
 // An armed SLA timer.
-struct Timer {
+struct SlaTimer {
   absl::Time deadline;
   std::string issue_id;
   std::string key;
@@ -68,27 +65,10 @@ class IssueStore {
         return true;
       }) const;
 
-  // Adds to `batch` everything a newly accepted issue writes: the issue, its
-  // request record, its index entries, a route task and `events`.
+  // Adds to `batch` what a newly accepted issue writes here: the issue, its
+  // request record and its index entries.
   void AddNewIssue(const issue::v1::Issue& issue, absl::string_view request_id,
-                   uint64_t fingerprint, uint64_t route_sequence,
-                   const std::vector<std::pair<uint64_t, issue::v1::IssueEvent>>& events,
-                   rocksdb::WriteBatch& batch) const;
-
-  // The next free sequence numbers of the route and event queues.
-  absl::StatusOr<uint64_t> NextRouteSequence() const;
-  absl::StatusOr<uint64_t> NextEventSequence() const;
-
-  // The first `limit` items of a queue with sequence `from` or later, in
-  // order. A consumer that deletes what it took passes the sequence after
-  // the last one it deleted: the iterator then seeks past the deletions'
-  // tombstones instead of stepping over each of them.
-  absl::StatusOr<std::vector<QueueItem>> PeekRouteTasks(int limit, uint64_t from = 0) const;
-  absl::StatusOr<std::vector<QueueItem>> PeekEvents(int limit, uint64_t from = 0) const;
-
-  // About how many items a queue holds (RocksDB's estimate; cheap).
-  int64_t EstimateRouteTasks() const;
-  int64_t EstimateEvents() const;
+                   uint64_t fingerprint, rocksdb::WriteBatch& batch) const;
 
   // Calls `fn` with every issue whose state is `state`, all read from one
   // snapshot.
@@ -96,9 +76,9 @@ class IssueStore {
                               absl::FunctionRef<void(const issue::v1::Issue&)> fn) const;
 
   // The earliest armed timer, if any.
-  absl::StatusOr<absl::optional<Timer>> FirstTimer() const;
+  absl::StatusOr<absl::optional<SlaTimer>> FirstTimer() const;
 
-  // Batch edits used by issue updates and the dispatcher.
+  // Batch edits of issue updates.
   void PutIssue(const issue::v1::Issue& issue, rocksdb::WriteBatch& batch) const;
   void UpdateIndex(const issue::v1::Issue& before, const issue::v1::Issue& after,
                    rocksdb::WriteBatch& batch) const;
@@ -106,24 +86,13 @@ class IssueStore {
   // while it is ROUTED with an ack deadline.
   void UpdateTimer(const issue::v1::Issue& before, const issue::v1::Issue& after,
                    rocksdb::WriteBatch& batch) const;
-  void PutEvent(uint64_t sequence, const issue::v1::IssueEvent& event,
-                rocksdb::WriteBatch& batch) const;
-  void DeleteRouteTask(uint64_t sequence, rocksdb::WriteBatch& batch) const;
-  void DeleteEvent(uint64_t sequence, rocksdb::WriteBatch& batch) const;
   void DeleteTimer(const std::string& key, rocksdb::WriteBatch& batch) const;
 
  private:
-  absl::StatusOr<uint64_t> NextSequence(rocksdb::ColumnFamilyHandle* family) const;
-  absl::StatusOr<std::vector<QueueItem>> Peek(rocksdb::ColumnFamilyHandle* family, int limit,
-                                              uint64_t from) const;
-  int64_t Estimate(rocksdb::ColumnFamilyHandle* family) const;
-
   Database& db_;
   rocksdb::ColumnFamilyHandle* issues_;
   rocksdb::ColumnFamilyHandle* requests_;
   rocksdb::ColumnFamilyHandle* index_;
-  rocksdb::ColumnFamilyHandle* route_queue_;
-  rocksdb::ColumnFamilyHandle* event_queue_;
   rocksdb::ColumnFamilyHandle* timers_;
 };
 
@@ -133,7 +102,7 @@ std::string TimerKey(const issue::v1::Issue& issue);
 // Decoders of what the store reads back: a timer key (deadline, then issue
 // id) and a request record's value ("{issue_id}:{fingerprint}"). DATA_LOSS
 // for bytes no version of the store wrote.
-absl::StatusOr<Timer> DecodeTimerKey(absl::string_view key);
+absl::StatusOr<SlaTimer> DecodeTimerKey(absl::string_view key);
 absl::StatusOr<RequestRecord> DecodeRequestRecord(absl::string_view value);
 
 // The index keys of `issue`, one per filterable field that has a value.

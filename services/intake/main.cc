@@ -1,20 +1,11 @@
-// switchboard-intake: the system of record for issues.
-#include <memory>
-
+// switchboard-intake: the system of record for issues. Flags in, then
+// IntakeServer (intake_server.h) does the rest.
 #include "absl/flags/flag.h"
 #include "common/clock.h"
-#include "common/commit_queue.h"
 #include "common/logging.h"
-#include "common/page_token.h"
-#include "common/rocks.h"
-#include "common/rocks_metrics.h"
 #include "common/security.h"
 #include "common/server.h"
-#include "services/intake/census.h"
-#include "services/intake/dispatcher.h"
-#include "services/intake/intake_core.h"
-#include "services/intake/intake_service.h"
-#include "services/intake/issue_store.h"
+#include "services/intake/intake_server.h"
 
 ABSL_FLAG(std::string, routing_target, "127.0.0.1:50052", "RoutingService address, host:port");
 ABSL_FLAG(std::string, notification_target, "127.0.0.1:50053",
@@ -33,40 +24,23 @@ namespace {
 int Run() {
   auto data_dir = DataDirFromFlags();
   if (!data_dir.ok()) return ExitWithError(data_dir.status());
-  if (absl::Status key = LoadPageTokenKey(*data_dir); !key.ok()) return ExitWithError(key);
-  auto db = Database::Open({.path = *data_dir, .column_families = IssueStore::ColumnFamilies()});
-  if (!db.ok()) return ExitWithError(db.status());
-  log::Info("peers", {{"routing_target", absl::GetFlag(FLAGS_routing_target)},
-                      {"notification_target", absl::GetFlag(FLAGS_notification_target)}});
   auto registry = std::make_shared<prometheus::Registry>();
   auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
   if (!security.ok()) return ExitWithError(security.status());
-  CommitQueue commits((*db)->db(), {.name = "intake"}, registry.get());
-  IssueStore store(**db);
-  IntakeMetrics metrics(*registry);
-  const absl::Duration timeout = absl::GetFlag(FLAGS_peer_timeout);
-  auto routing =
-      MakeGrpcRoutingPeer(absl::GetFlag(FLAGS_routing_target), security->peer_credentials, timeout);
-  auto notification = MakeGrpcNotificationPeer(absl::GetFlag(FLAGS_notification_target),
-                                               security->peer_credentials, timeout);
-  auto core = IntakeCore::Create(store, commits, metrics, *routing, Clock::Real());
-  if (!core.ok()) return ExitWithError(core.status());
-  Dispatcher dispatcher(**core, store, commits, *routing, *notification, metrics, Clock::Real(),
-                        {});
-  if (absl::Status started = dispatcher.Start(); !started.ok()) return ExitWithError(started);
-  OpenIssueCensus census(store, metrics, Clock::Real(), absl::GetFlag(FLAGS_census_interval));
-  census.Start();
-  const bool noop_submit = absl::GetFlag(FLAGS_noop_submit);
-  if (noop_submit) log::Warning("--noop_submit: SubmitIssue stores nothing (benchmark baseline)");
-  IntakeService service(**core, {.noop_submit = noop_submit, .gate = security->gate.get()});
-  auto host = ServiceHost::Start(SecureServerConfigFromFlags(*security),
-                                 {{&service, v1::IntakeService::service_full_name()}}, registry,
-                                 {std::make_shared<DatabaseMetrics>(**db)});
-  if (!host.ok()) return ExitWithError(host.status());
-  const int code = (*host)->RunUntilSignal();
-  census.Stop();
-  dispatcher.Stop();
-  return code;
+  auto server = IntakeServer::Start({
+      .data_dir = *data_dir,
+      .server = SecureServerConfigFromFlags(*security),
+      .gate = security->gate.get(),
+      .routing_target = absl::GetFlag(FLAGS_routing_target),
+      .notification_target = absl::GetFlag(FLAGS_notification_target),
+      .peer_credentials = security->peer_credentials,
+      .peer_timeout = absl::GetFlag(FLAGS_peer_timeout),
+      .census_interval = absl::GetFlag(FLAGS_census_interval),
+      .noop_submit = absl::GetFlag(FLAGS_noop_submit),
+      .registry = registry,
+  });
+  if (!server.ok()) return ExitWithError(server.status());
+  return (*server)->RunUntilSignal();
 }
 
 }  // namespace

@@ -1,10 +1,47 @@
 #include "services/intake/peers.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/channel.h"
+#include "common/logging.h"
 #include "common/status.h"
 
 namespace switchboard::intake {
 namespace {
+
+// What a caller of intake is told when a call to `peer` failed. Its verdict
+// on the request (INVALID_ARGUMENT naming a field, NOT_FOUND, ...) is passed
+// on as it is; a failure to reach it, or of its own, is said in intake's
+// words, without the addresses and transport details that only operators
+// need: those go to the log.
+absl::Status PeerError(absl::string_view peer, const grpc::Status& status) {
+  const absl::Status error = FromGrpcStatus(status);
+  switch (error.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return error;
+    default:
+      break;
+  }
+  log::Warning("a call to a peer failed", {{"peer", peer}, {"status", error}});
+  switch (error.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kCancelled:
+      return absl::UnavailableError(
+          absl::StrCat("the ", peer,
+                       " service is unavailable just now; the call changed nothing and can be "
+                       "retried"));
+    default:
+      return absl::InternalError(
+          absl::StrCat("the ", peer, " service failed the call (", StatusCodeName(error.code()),
+                       "); the call changed nothing; operators: see intake's log"));
+  }
+}
 
 using routing::v1::RoutingService;
 
@@ -50,7 +87,7 @@ class GrpcRoutingPeer final : public RoutingPeer {
                                     if (status.ok()) {
                                       std::move(owned->done)(std::move(owned->decision));
                                     } else {
-                                      std::move(owned->done)(FromGrpcStatus(status));
+                                      std::move(owned->done)(PeerError("routing", status));
                                     }
                                   });
   }

@@ -41,18 +41,6 @@ void Maintenance::RunAndLog() {
   }
 }
 
-absl::Status Maintenance::CommitAndWait(rocksdb::WriteBatch batch) {
-  if (batch.Count() == 0) return absl::OkStatus();
-  Notification committed;
-  absl::Status result;
-  commits_.Commit(std::move(batch), [&](absl::Status status) {
-    result = std::move(status);
-    committed.Notify();
-  });
-  committed.WaitForNotification();
-  return result;
-}
-
 absl::StatusOr<Maintenance::Report> Maintenance::RunOnce() {
   Report report;
   const absl::Time now = clock_.Now();
@@ -69,11 +57,11 @@ absl::StatusOr<Maintenance::Report> Maintenance::RunOnce() {
       ASSIGN_OR_RETURN(const int64_t deleted, logs_.Compact(log, cutoff, kDeletesPerBatch, batch));
       report.compacted_notifications += deleted;
       if (batch.Count() >= kDeletesPerBatch) {
-        RETURN_IF_ERROR(CommitAndWait(std::move(batch)));
+        RETURN_IF_ERROR(commits_.CommitAndWait(std::move(batch)));
         batch = rocksdb::WriteBatch();
       }
     }
-    RETURN_IF_ERROR(CommitAndWait(std::move(batch)));
+    RETURN_IF_ERROR(commits_.CommitAndWait(std::move(batch)));
     if (static_cast<int>(logs.size()) < kLogsPerStep) break;
     after = logs.back().subscriber;
   }
@@ -81,7 +69,7 @@ absl::StatusOr<Maintenance::Report> Maintenance::RunOnce() {
     rocksdb::WriteBatch batch;
     ASSIGN_OR_RETURN(const int64_t deleted,
                      pushes_.DeleteAttemptsBefore(cutoff, kDeletesPerBatch, batch));
-    RETURN_IF_ERROR(CommitAndWait(std::move(batch)));
+    RETURN_IF_ERROR(commits_.CommitAndWait(std::move(batch)));
     report.compacted_attempts += deleted;
     if (deleted < kDeletesPerBatch) break;
   }

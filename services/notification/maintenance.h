@@ -53,7 +53,6 @@ class Maintenance {
 
  private:
   void RunAndLog();
-  absl::Status CommitAndWait(rocksdb::WriteBatch batch);
 
   LogStore& logs_;
   PushStore& pushes_;

@@ -29,15 +29,13 @@
 #include "common/sync.h"
 #include "common/validation.h"
 #include "services/notification/log_store.h"
+#include "services/notification/notification_metrics.h"
 #include "switchboard/notification/v1/notification.pb.h"
 
 namespace switchboard::notification {
 
-// Whether `name` is a subscriber name: teams/{id}, business-groups/{id},
-// sources/{id} or submitters/{submitter}.
-bool IsValidSubscriber(absl::string_view name);
-
-// Adds a violation of `field` unless `subscriber` IsValidSubscriber.
+// Adds a violation of `field` unless `subscriber` is a subscriber name
+// (common/subscriber.h).
 void CheckSubscriber(Violations& violations, const std::string& field,
                      absl::string_view subscriber);
 
@@ -46,31 +44,11 @@ class LogWatcher {
  public:
   virtual ~LogWatcher() = default;
   // New notifications are durable in the watched log. Called on the commit
-  // thread; must not block.
+  // thread with the watchers' lock held: must not block, read the store or
+  // call back into the core; schedule the read on the watcher's own turn.
   virtual void OnAppended() = 0;
   // The service is shutting down: end the stream.
   virtual void OnShutdown() = 0;
-};
-
-struct NotificationMetrics {
-  explicit NotificationMetrics(prometheus::Registry& registry);
-
-  prometheus::Counter& events_published;
-  prometheus::Counter& appended;
-  prometheus::Family<prometheus::Counter>& delivered;       // {mode}
-  prometheus::Family<prometheus::Histogram>& delivery_lag;  // {mode}
-  prometheus::Gauge& open_streams;
-  // Push delivery.
-  prometheus::Gauge& push_subscriptions;
-  prometheus::Family<prometheus::Counter>& push_attempts;  // {outcome}
-  prometheus::Family<prometheus::Counter>& push_failures;  // {code}
-  prometheus::Counter& dead_lettered;
-  prometheus::Counter& redriven;
-  prometheus::Gauge& dead_letters;
-  // Maintenance.
-  prometheus::Gauge& backlog;
-  prometheus::Gauge& backlog_oldest_age;
-  prometheus::Counter& compacted;
 };
 
 class NotificationCore {

@@ -2,15 +2,18 @@
 
 #include <deque>
 
+#include <grpcpp/alarm.h>
+
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/handler.h"
 #include "common/metrics.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "common/sync.h"
-#include "common/unary_call.h"
+#include "services/notification/access.h"
 
 namespace switchboard::notification {
 namespace {
@@ -28,9 +31,14 @@ class SubscribeStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
     PumpLocked();
   }
 
+  // Called on the commit thread under the core's watchers' lock: only
+  // schedules a turn of this stream (a callback alarm, run on a gRPC thread),
+  // which reads the log.
   void OnAppended() override {
     MutexLock lock(mu_);
-    PumpLocked();
+    if (finished_ || writing_ || scheduled_) return;  // OnWriteDone reads on
+    scheduled_ = true;
+    wakeup_.Set(gpr_now(GPR_CLOCK_MONOTONIC), [this](bool) { Woken(); });
   }
 
   void OnShutdown() override {
@@ -55,12 +63,29 @@ class SubscribeStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   }
 
   void OnDone() override {
-    core_.Unwatch(subscriber_, this);
+    core_.Unwatch(subscriber_, this);  // no OnAppended after this returns
     core_.metrics().open_streams.Decrement();
+    {
+      MutexLock lock(mu_);
+      done_ = true;
+      if (scheduled_) return;  // Woken() deletes
+    }
     delete this;
   }
 
  private:
+  void Woken() {
+    {
+      MutexLock lock(mu_);
+      scheduled_ = false;
+      if (!done_) {
+        PumpLocked();
+        return;
+      }
+    }
+    delete this;
+  }
+
   // Writes the next notification if none is in flight, reading the log when
   // the chunk in hand is used up.
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -108,88 +133,36 @@ class SubscribeStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   grpc::ByteBuffer buffer_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // A turn is scheduled on wakeup_; OnDone leaves the delete to it.
+  bool scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Alarm wakeup_;
 };
-
-// A stream that only reports an error.
-class FailedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  explicit FailedStream(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
-  void OnDone() override { delete this; }
-};
-
-// A caller's right to one RPC, given its request.
-template <typename Request>
-using Permission = absl::Status (*)(const Caller& caller, const Request& request);
-
-// Serves a unary RPC whose answer is ready at once.
-template <typename Request, typename Handler>
-grpc::ServerUnaryReactor* ServeNow(CallGate& gate, grpc::CallbackServerContext* context,
-                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                                   Permission<Request> permitted, Handler handler) {
-  return ServeUnary<Request>(gate, context, request, response,
-                             [&](const Caller& caller, const Request& parsed, UnaryResponder done) {
-                               if (absl::Status denied = permitted(caller, parsed); !denied.ok()) {
-                                 return done.Finish(denied);
-                               }
-                               done.Finish(handler(parsed));
-                             });
-}
-
-// Serves a unary RPC that answers once its write is durable.
-template <typename Request, typename Response, typename Start>
-grpc::ServerUnaryReactor* ServeLater(CallGate& gate, grpc::CallbackServerContext* context,
-                                     const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                                     Permission<Request> permitted, Start start) {
-  return ServeUnary<Request>(
-      gate, context, request, response,
-      [&](const Caller& caller, const Request& parsed, UnaryResponder done) {
-        if (absl::Status denied = permitted(caller, parsed); !denied.ok()) {
-          return done.Finish(denied);
-        }
-        start(parsed, [done](const absl::StatusOr<Response>& result) { done.Finish(result); });
-      });
-}
-
-// Who may do what: a subscriber's notifications and push subscription are
-// its own (a team's members, a source's submitters); operators read
-// everything and redrive dead letters; only services publish.
-absl::Status MayActAs(const Caller& caller, absl::string_view subscriber, absl::string_view verb) {
-  if (caller.ActsAsSubscriber(subscriber)) return absl::OkStatus();
-  return caller.Deny(absl::StrCat(verb, " as subscriber \"", subscriber, "\""));
-}
-
-absl::Status MayRead(const Caller& caller, absl::string_view subscriber, absl::string_view verb) {
-  if (caller.Has(Role::kOperator)) return absl::OkStatus();
-  if (subscriber.empty()) return caller.Deny(absl::StrCat(verb, " of every subscriber"));
-  return MayActAs(caller, subscriber, verb);
-}
-
-absl::Status MayOperate(const Caller& caller, absl::string_view verb) {
-  return caller.Has(Role::kOperator) ? absl::OkStatus() : caller.Deny(verb);
-}
 
 }  // namespace
 
 grpc::ServerUnaryReactor* NotificationService::Publish(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
-  return ServeLater<v1::PublishRequest, v1::PublishResponse>(
+  return ServeLater<v1::PublishResponse, v1::PublishRequest>(
       gate_, context, request, response,
-      [](const Caller& caller, const v1::PublishRequest&) {
-        return caller.Has(Role::kService) ? absl::OkStatus() : caller.Deny("publish");
-      },
-      [this](const auto& parsed, auto done) { core_.Publish(parsed, std::move(done)); });
+      [](const Caller& caller, const v1::PublishRequest&) { return MayPublish(caller); },
+      [this](const Caller&, const auto& parsed, auto done) {
+        core_.Publish(parsed, std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* NotificationService::AcknowledgeNotifications(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return ServeLater<v1::AcknowledgeNotificationsRequest, v1::AcknowledgeNotificationsResponse>(
+  return ServeLater<v1::AcknowledgeNotificationsResponse, v1::AcknowledgeNotificationsRequest>(
       gate_, context, request, response,
       [](const Caller& caller, const v1::AcknowledgeNotificationsRequest& parsed) {
         return MayActAs(caller, parsed.subscriber(), "acknowledge notifications");
       },
-      [this](const auto& parsed, auto done) { core_.Acknowledge(parsed, std::move(done)); });
+      [this](const Caller&, const auto& parsed, auto done) {
+        core_.Acknowledge(parsed, std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* NotificationService::ListNotifications(
@@ -200,18 +173,18 @@ grpc::ServerUnaryReactor* NotificationService::ListNotifications(
       [](const Caller& caller, const v1::ListNotificationsRequest& parsed) {
         return MayRead(caller, parsed.subscriber(), "list notifications");
       },
-      [this](const auto& parsed) { return core_.List(parsed); });
+      [this](const Caller&, const auto& parsed) { return core_.List(parsed); });
 }
 
 grpc::ServerUnaryReactor* NotificationService::CreatePushSubscription(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return ServeLater<v1::CreatePushSubscriptionRequest, v1::PushSubscription>(
+  return ServeLater<v1::PushSubscription, v1::CreatePushSubscriptionRequest>(
       gate_, context, request, response,
       [](const Caller& caller, const v1::CreatePushSubscriptionRequest& parsed) {
         return MayActAs(caller, parsed.subscription().subscriber(), "subscribe a push endpoint");
       },
-      [this](const auto& parsed, auto done) {
+      [this](const Caller&, const auto& parsed, auto done) {
         pushes_.CreateSubscription(parsed, std::move(done));
       });
 }
@@ -224,18 +197,18 @@ grpc::ServerUnaryReactor* NotificationService::ListPushSubscriptions(
       [](const Caller& caller, const v1::ListPushSubscriptionsRequest&) {
         return MayOperate(caller, "list push subscriptions");
       },
-      [this](const auto& parsed) { return pushes_.ListSubscriptions(parsed); });
+      [this](const Caller&, const auto& parsed) { return pushes_.ListSubscriptions(parsed); });
 }
 
 grpc::ServerUnaryReactor* NotificationService::DeletePushSubscription(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return ServeLater<v1::DeletePushSubscriptionRequest, v1::DeletePushSubscriptionResponse>(
+  return ServeLater<v1::DeletePushSubscriptionResponse, v1::DeletePushSubscriptionRequest>(
       gate_, context, request, response,
       [](const Caller& caller, const v1::DeletePushSubscriptionRequest& parsed) {
         return MayActAs(caller, parsed.subscriber(), "delete the push subscription");
       },
-      [this](const auto& parsed, auto done) {
+      [this](const Caller&, const auto& parsed, auto done) {
         pushes_.DeleteSubscription(parsed, std::move(done));
       });
 }
@@ -248,18 +221,18 @@ grpc::ServerUnaryReactor* NotificationService::ListDeadLetters(grpc::CallbackSer
       [](const Caller& caller, const v1::ListDeadLettersRequest& parsed) {
         return MayRead(caller, parsed.subscriber(), "list dead letters");
       },
-      [this](const auto& parsed) { return pushes_.ListDeadLetters(parsed); });
+      [this](const Caller&, const auto& parsed) { return pushes_.ListDeadLetters(parsed); });
 }
 
 grpc::ServerUnaryReactor* NotificationService::RedriveDeadLetters(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return ServeLater<v1::RedriveDeadLettersRequest, v1::RedriveDeadLettersResponse>(
+  return ServeLater<v1::RedriveDeadLettersResponse, v1::RedriveDeadLettersRequest>(
       gate_, context, request, response,
       [](const Caller& caller, const v1::RedriveDeadLettersRequest&) {
         return MayOperate(caller, "redrive dead letters");
       },
-      [this](const auto& parsed, auto done) {
+      [this](const Caller&, const auto& parsed, auto done) {
         pushes_.RedriveDeadLetters(parsed, std::move(done));
       });
 }
@@ -272,23 +245,22 @@ grpc::ServerUnaryReactor* NotificationService::ListDeliveryAttempts(
       [](const Caller& caller, const v1::ListDeliveryAttemptsRequest& parsed) {
         return MayRead(caller, parsed.subscriber(), "list delivery attempts");
       },
-      [this](const auto& parsed) { return pushes_.ListDeliveryAttempts(parsed); });
+      [this](const Caller&, const auto& parsed) { return pushes_.ListDeliveryAttempts(parsed); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* NotificationService::Subscribe(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  absl::StatusOr<const Caller*> caller = gate_.Admit(*context);
-  if (!caller.ok()) return new FailedStream(caller.status());
-  v1::SubscribeRequest parsed;
-  if (absl::Status status = ParseMessage(*request, &parsed); !status.ok())
-    return new FailedStream(status);
-  if (absl::Status denied = MayRead(**caller, parsed.subscriber(), "subscribe"); !denied.ok()) {
-    gate_.CountDenied((*caller)->caller_class());
-    return new FailedStream(denied);
-  }
-  absl::StatusOr<uint64_t> after = core_.StartAfter(parsed);
-  if (!after.ok()) return new FailedStream(after.status());
-  return new SubscribeStream(core_, parsed.subscriber(), *after);
+  return ServeStream<v1::SubscribeRequest>(
+      gate_, context, request,
+      [](const Caller& caller, const v1::SubscribeRequest& parsed) {
+        return MayRead(caller, parsed.subscriber(), "subscribe");
+      },
+      [this](const Caller&,
+             const v1::SubscribeRequest& parsed) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
+        absl::StatusOr<uint64_t> after = core_.StartAfter(parsed);
+        if (!after.ok()) return new FailedStream<grpc::ByteBuffer>(after.status());
+        return new SubscribeStream(core_, parsed.subscriber(), *after);
+      });
 }
 
 }  // namespace switchboard::notification

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/backoff.h"
 #include "common/channel.h"
+#include "common/host_port.h"
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "common/page_token.h"
@@ -44,38 +45,7 @@ std::string StoredMessage(const std::string& message) {
   return message.substr(0, end);
 }
 
-bool IsValidHostName(absl::string_view host) {
-  if (host.empty() || host.size() > 253 || host.front() == '-' || host.front() == '.') return false;
-  return std::all_of(host.begin(), host.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-  });
-}
-
-bool IsValidBracketedIpv6(absl::string_view host) {
-  if (host.size() < 4 || host.size() > 47 || host.front() != '[' || host.back() != ']')
-    return false;
-  const absl::string_view inside = host.substr(1, host.size() - 2);
-  return std::all_of(inside.begin(), inside.end(), [](char c) {
-    return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-  });
-}
-
 }  // namespace
-
-bool IsValidEndpoint(absl::string_view endpoint) {
-  const size_t colon = endpoint.rfind(':');
-  if (colon == absl::string_view::npos) return false;
-  const absl::string_view host = endpoint.substr(0, colon);
-  const absl::string_view port = endpoint.substr(colon + 1);
-  int port_number;
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
-        return absl::ascii_isdigit(static_cast<unsigned char>(c));
-      })) {
-    return false;
-  }
-  if (!absl::SimpleAtoi(port, &port_number) || port_number < 1 || port_number > 65535) return false;
-  return host.front() == '[' ? IsValidBracketedIpv6(host) : IsValidHostName(host);
-}
 
 // One subscriber's delivery state. Its fields are guarded by the deliverer's
 // mu_ (the analysis cannot name another object's mutex here).

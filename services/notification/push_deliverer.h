@@ -38,10 +38,6 @@
 
 namespace switchboard::notification {
 
-// Whether `endpoint` is "host:port" with a DNS name, IPv4 or [IPv6] host and
-// a port in 1..65535.
-bool IsValidEndpoint(absl::string_view endpoint);
-
 class PushDeliverer {
  public:
   struct Options {

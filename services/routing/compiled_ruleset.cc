@@ -365,8 +365,21 @@ absl::StatusOr<RoutingDecision> CompiledRuleset::Escalate(const Issue& issue) co
         {{"issue.assignment.target", "required: the current owner"}});
   }
   const issue::v1::Assignment& assignment = issue.assignment();
-  const Target& origin =
-      assignment.has_original_target() ? assignment.original_target() : assignment.target();
+  // The rule that routed the issue, if it names one this revision has.
+  const Rule* routed_by = nullptr;
+  if (!assignment.rule().empty()) {
+    for (const Rule& rule : rules_) {
+      if (rule.proto->id() == assignment.rule()) {
+        routed_by = &rule;
+        break;
+      }
+    }
+  }
+  // Whose escalation list to follow: the first owner; without one, the
+  // target of the rule that routed the issue; without that, the current owner.
+  const Target& origin = assignment.has_original_target() ? assignment.original_target()
+                         : routed_by != nullptr           ? routed_by->proto->target()
+                                                          : assignment.target();
   const int level = assignment.escalation_level();
   if (level < 0) {
     return InvalidArgumentWithViolations("negative escalation level",
@@ -391,15 +404,7 @@ absl::StatusOr<RoutingDecision> CompiledRuleset::Escalate(const Issue& issue) co
   *decision.mutable_original_target() = origin;
   // The SLA of the rule that routed the issue, if it named one; else the new
   // owner's group default.
-  const v1::SlaPolicy* policy = nullptr;
-  if (!assignment.rule().empty()) {
-    for (const Rule& rule : rules_) {
-      if (rule.proto->id() == assignment.rule()) {
-        policy = rule.sla;
-        break;
-      }
-    }
-  }
+  const v1::SlaPolicy* policy = routed_by != nullptr ? routed_by->sla : nullptr;
   if (policy == nullptr) policy = GroupPolicy(decision.target().business_group());
   SetSla(policy, issue.severity(), decision);
   return decision;

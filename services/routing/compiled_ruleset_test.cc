@@ -237,6 +237,33 @@ TEST(CompiledRulesetTest, EscalationFollowsTheOriginalTeamsListToItsEnd) {
   EXPECT_EQ(compiled->Escalate(issue).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// An assignment that lost its original_target (written by an older client,
+// or by hand) still escalates down the first owner's list when its rule
+// says who that was, not down the list of whoever owns it now.
+TEST(CompiledRulesetTest, EscalationWithoutAnOriginalTargetFallsBackToTheRulesTarget) {
+  auto compiled = Compile(R"pb(
+    rules {
+      id: "to-storage"
+      target { business_group: "cloud" team: "storage" }
+    }
+  )pb");
+  Issue issue = StorageIssue();
+  issue::v1::Assignment& assignment = *issue.mutable_assignment();
+  assignment.mutable_target()->set_business_group("cloud");
+  assignment.mutable_target()->set_team("storage-leads");  // already escalated once
+  assignment.set_rule("to-storage");
+  assignment.set_escalation_level(1);
+  auto next = compiled->Escalate(issue);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->target().team(), "duty-manager");  // storage's list, level 1
+  EXPECT_EQ(next->original_target().team(), "storage");
+
+  // A rule this revision does not have: the current owner is all there is.
+  assignment.set_rule("retired-rule");
+  EXPECT_EQ(compiled->Escalate(issue).status().code(), absl::StatusCode::kFailedPrecondition)
+      << "storage-leads has no escalation list";
+}
+
 TEST(CompiledRulesetTest, RouteToChecksTheTargetAndUsesItsGroupSla) {
   auto compiled = Compile("");
   issue::v1::Target target;

@@ -257,13 +257,13 @@ void RoutingCore::ApplyRuleset(v1::ApplyRulesetRequest request, std::string auth
 
 absl::StatusOr<Ruleset> RoutingCore::ApplyRulesetAndWait(v1::ApplyRulesetRequest request,
                                                          std::string author) {
-  Notification done;
+  OneShot done;
   absl::StatusOr<Ruleset> result;
   ApplyRuleset(std::move(request), std::move(author), [&](absl::StatusOr<Ruleset> outcome) {
     result = std::move(outcome);
-    done.Notify();
+    done.Fire();
   });
-  done.WaitForNotification();
+  done.Wait();
   return result;
 }
 
@@ -319,14 +319,7 @@ absl::StatusOr<Ruleset> RoutingCore::Apply(const v1::ApplyRulesetRequest& reques
   }
   if (request.validate_only()) return ruleset;
 
-  Notification saved;
-  absl::Status status;
-  store_.SaveActive(ruleset, [&](const absl::Status& outcome) {
-    status = outcome;
-    saved.Notify();
-  });
-  saved.WaitForNotification();
-  if (!status.ok()) {
+  if (absl::Status status = store_.SaveActive(ruleset); !status.ok()) {
     count("error");
     log::Error("cannot store the ruleset", {{"revision", ruleset.revision()}, {"status", status}});
     return status;

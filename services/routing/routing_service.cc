@@ -1,57 +1,95 @@
 #include "services/routing/routing_service.h"
 
-#include "common/unary_call.h"
+#include "common/handler.h"
+#include "services/routing/access.h"
 
 namespace switchboard::routing {
-namespace {
 
-// Who may call what. Routing decisions for real issues are the intake
-// service's to ask for (operators may too); reading and trying rulesets is
-// open to everyone who works with them; applying one is for ruleset admins.
-constexpr std::initializer_list<Role> kDecide = {Role::kService, Role::kOperator};
-constexpr std::initializer_list<Role> kRead = {Role::kService, Role::kOperator, Role::kRulesetAdmin,
-                                               Role::kTeamMember};
+grpc::ServerUnaryReactor* RoutingService::RouteIssue(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  return ServeNow<v1::RouteIssueRequest>(
+      gate_, context, request, response,
+      [](const Caller& caller, auto&) { return MayReadRulesets(caller, "explain routing"); },
+      [this](const Caller&, const v1::RouteIssueRequest& parsed) { return core_.Route(parsed); });
+}
 
-}  // namespace
+grpc::ServerUnaryReactor* RoutingService::RouteIssues(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ServeNow<v1::RouteIssuesRequest>(
+      gate_, context, request, response,
+      [](const Caller& caller, auto&) { return MayDecide(caller, "route issues"); },
+      [this](const Caller&, const v1::RouteIssuesRequest& parsed) {
+        return core_.RouteBatch(parsed);
+      });
+}
 
-// Each synchronous RPC: admit, check the caller's roles, parse, call the
-// core, finish with its outcome.
-#define SWITCHBOARD_SERVE_SYNC(Rpc, Request, CoreMethod, roles, verb)                  \
-  grpc::ServerUnaryReactor* RoutingService::Rpc(grpc::CallbackServerContext* context,  \
-                                                const grpc::ByteBuffer* request,       \
-                                                grpc::ByteBuffer* response) {          \
-    return ServeUnary<v1::Request>(                                                    \
-        gate_, context, request, response,                                             \
-        [this](const Caller& caller, const v1::Request& parsed, UnaryResponder done) { \
-          if (!caller.HasAny(roles)) return done.Finish(caller.Deny(verb));            \
-          done.Finish(core_.CoreMethod(parsed));                                       \
-        });                                                                            \
-  }
+grpc::ServerUnaryReactor* RoutingService::EscalateIssue(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
+  return ServeNow<v1::EscalateIssueRequest>(
+      gate_, context, request, response,
+      [](const Caller& caller, auto&) { return MayDecide(caller, "escalate issues"); },
+      [this](const Caller&, const v1::EscalateIssueRequest& parsed) {
+        return core_.Escalate(parsed);
+      });
+}
 
-SWITCHBOARD_SERVE_SYNC(RouteIssue, RouteIssueRequest, Route, kRead, "explain routing")
-SWITCHBOARD_SERVE_SYNC(RouteIssues, RouteIssuesRequest, RouteBatch, kDecide, "route issues")
-SWITCHBOARD_SERVE_SYNC(EscalateIssue, EscalateIssueRequest, Escalate, kDecide, "escalate issues")
-SWITCHBOARD_SERVE_SYNC(RouteToTarget, RouteToTargetRequest, RouteToTarget, kDecide,
-                       "route to a target")
-SWITCHBOARD_SERVE_SYNC(GetRuleset, GetRulesetRequest, GetRuleset, kRead, "read rulesets")
-SWITCHBOARD_SERVE_SYNC(ListRulesetRevisions, ListRulesetRevisionsRequest, ListRevisions, kRead,
-                       "read rulesets")
-SWITCHBOARD_SERVE_SYNC(TestRuleset, TestRulesetRequest, TestRuleset, kRead, "test rulesets")
+grpc::ServerUnaryReactor* RoutingService::RouteToTarget(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
+  return ServeNow<v1::RouteToTargetRequest>(
+      gate_, context, request, response,
+      [](const Caller& caller, auto&) { return MayDecide(caller, "route to a target"); },
+      [this](const Caller&, const v1::RouteToTargetRequest& parsed) {
+        return core_.RouteToTarget(parsed);
+      });
+}
 
-#undef SWITCHBOARD_SERVE_SYNC
+grpc::ServerUnaryReactor* RoutingService::GetRuleset(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  return ServeNow<v1::GetRulesetRequest>(
+      gate_, context, request, response,
+      [](const Caller& caller, auto&) { return MayReadRulesets(caller, "read rulesets"); },
+      [this](const Caller&, const v1::GetRulesetRequest& parsed) {
+        return core_.GetRuleset(parsed);
+      });
+}
+
+grpc::ServerUnaryReactor* RoutingService::ListRulesetRevisions(grpc::CallbackServerContext* context,
+                                                               const grpc::ByteBuffer* request,
+                                                               grpc::ByteBuffer* response) {
+  return ServeNow<v1::ListRulesetRevisionsRequest>(
+      gate_, context, request, response,
+      [](const Caller& caller, auto&) { return MayReadRulesets(caller, "read rulesets"); },
+      [this](const Caller&, const v1::ListRulesetRevisionsRequest& parsed) {
+        return core_.ListRevisions(parsed);
+      });
+}
+
+grpc::ServerUnaryReactor* RoutingService::TestRuleset(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ServeNow<v1::TestRulesetRequest>(
+      gate_, context, request, response,
+      [](const Caller& caller, auto&) { return MayReadRulesets(caller, "test rulesets"); },
+      [this](const Caller&, const v1::TestRulesetRequest& parsed) {
+        return core_.TestRuleset(parsed);
+      });
+}
 
 grpc::ServerUnaryReactor* RoutingService::ApplyRuleset(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
-  return ServeUnary<v1::ApplyRulesetRequest>(
+  return ServeLater<v1::Ruleset, v1::ApplyRulesetRequest>(
       gate_, context, request, response,
-      [this](const Caller& caller, const v1::ApplyRulesetRequest& parsed, UnaryResponder done) {
-        if (!caller.Has(Role::kRulesetAdmin)) return done.Finish(caller.Deny("apply rulesets"));
+      [](const Caller& caller, auto&) { return MayApplyRulesets(caller); },
+      [this](const Caller& caller, const v1::ApplyRulesetRequest& parsed, auto done) {
         // The author is who applied it: the authenticated identity, or
         // "local" on a stack that authenticates nobody.
-        core_.ApplyRuleset(
-            parsed, caller.name(),
-            [done](const absl::StatusOr<v1::Ruleset>& result) { done.Finish(result); });
+        core_.ApplyRuleset(parsed, caller.name(), std::move(done));
       });
 }
 

@@ -66,16 +66,13 @@ absl::StatusOr<std::vector<v1::Ruleset>> RulesetStore::ListBefore(int64_t before
   return page;
 }
 
-void RulesetStore::SaveActive(const v1::Ruleset& ruleset, CommitQueue::Done done) {
+absl::Status RulesetStore::SaveActive(const v1::Ruleset& ruleset) {
   rocksdb::WriteBatch batch;
   const std::string key = EncodeFixed64BigEndian(ruleset.revision());
   rocksdb::Status status = batch.Put(db_.Family(kRulesets), key, ruleset.SerializeAsString());
   if (status.ok()) status = batch.Put(db_.Family(kMeta), kActiveRevision, key);
-  if (!status.ok()) {
-    std::move(done)(FromRocks(status, "prepare the ruleset write"));
-    return;
-  }
-  commits_.Commit(std::move(batch), std::move(done));
+  if (!status.ok()) return FromRocks(status, "prepare the ruleset write");
+  return commits_.CommitAndWait(std::move(batch));
 }
 
 }  // namespace switchboard::routing

@@ -36,8 +36,8 @@ class RulesetStore {
   absl::StatusOr<std::vector<v1::Ruleset>> ListBefore(int64_t before, int limit) const;
 
   // Stores `ruleset` (its revision set) and makes it the active one, in one
-  // synced batch; `done` runs after the fsync.
-  void SaveActive(const v1::Ruleset& ruleset, CommitQueue::Done done);
+  // synced batch; blocks until it is durable (the applier's thread only).
+  absl::Status SaveActive(const v1::Ruleset& ruleset);
 
  private:
   Database& db_;

@@ -1,4 +1,4 @@
-#include "common/unary_call.h"
+#include "common/handler.h"
 
 #include <thread>
 

@@ -1,8 +1,11 @@
-#include "services/intake/dispatcher.h"
+// The intake service as main.cc runs it, in-process: store, core, dispatch
+// loops and gRPC service, with fake peers and a FakeClock.
+#include "services/intake/intake_server.h"
 
 #include <filesystem>
 
 #include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
 #include "absl/container/flat_hash_map.h"
@@ -10,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/testing/subprocess.h"
 #include "services/intake/testing/fake_peers.h"
+#include "switchboard/intake/v1/intake.grpc.pb.h"
 
 namespace switchboard::intake {
 namespace {
@@ -19,37 +23,27 @@ using ::testing::ElementsAre;
 
 constexpr absl::Duration kPatience = absl::Seconds(20);
 
-class DispatcherTest : public ::testing::Test {
+class IntakeServerTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void TearDown() override {
-    Close();
+    server_.reset();
     std::filesystem::remove_all(dir_);
   }
 
   void Open() {
-    auto db = Database::Open({.path = dir_, .column_families = IssueStore::ColumnFamilies()});
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    commits_ = std::make_unique<CommitQueue>(db_->db(), CommitQueue::Options{.name = "intake"});
-    store_ = std::make_unique<IssueStore>(*db_);
-    auto core = IntakeCore::Create(*store_, *commits_, metrics_, routing_, clock_);
-    ASSERT_TRUE(core.ok()) << core.status();
-    core_ = std::move(*core);
-    dispatcher_ = std::make_unique<Dispatcher>(
-        *core_, *store_, *commits_, routing_, notification_, metrics_, clock_,
-        Dispatcher::Options{
-            .idle_poll = absl::Milliseconds(50),
-            .backoff = {.initial = absl::Milliseconds(5), .max = absl::Milliseconds(50)}});
-    ASSERT_TRUE(dispatcher_->Start().ok());
-  }
-
-  void Close() {
-    dispatcher_.reset();
-    core_.reset();
-    commits_.reset();
-    store_.reset();
-    db_.reset();
+    auto server = IntakeServer::Start({
+        .data_dir = dir_,
+        .routing = &routing_,
+        .notification = &notification_,
+        .route = {.loop = kLoop},
+        .publish = {.loop = kLoop},
+        .timers = kLoop,
+        .sync = false,
+        .clock = &clock_,
+    });
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
   }
 
   Issue Submit(const std::string& title, const std::string& product = "storage") {
@@ -62,31 +56,35 @@ class DispatcherTest : public ::testing::Test {
     issue.set_source("crm");
     issue.set_submitter("jane");
     request.set_request_id(title);
-    Notification done;
-    absl::StatusOr<Issue> result;
-    core_->Submit(request, [&](absl::StatusOr<Issue> outcome) {
-      result = std::move(outcome);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    EXPECT_TRUE(result.ok()) << result.status();
-    return *result;
+    grpc::ClientContext context;
+    Issue submitted;
+    const grpc::Status status = Stub().SubmitIssue(&context, request, &submitted);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return submitted;
   }
 
-  // Polls (bounded) until `condition` holds.
-  bool Eventually(absl::FunctionRef<bool()> condition) {
+  v1::IntakeService::Stub& Stub() {
+    if (stub_ == nullptr) {
+      stub_ = v1::IntakeService::NewStub(grpc::CreateChannel(
+          absl::StrCat("127.0.0.1:", server_->grpc_port()), grpc::InsecureChannelCredentials()));
+    }
+    return *stub_;
+  }
+
+  // Polls (bounded) until `condition` holds, moving the fake clock by
+  // `tick` each time (so that backoffs pass).
+  bool Eventually(absl::FunctionRef<bool()> condition, absl::Duration tick = absl::ZeroDuration()) {
     const absl::Time deadline = absl::Now() + kPatience;
     while (absl::Now() < deadline) {
       if (condition()) return true;
-      absl::SleepFor(absl::Milliseconds(5));
+      clock_.Advance(tick);
+      absl::SleepFor(absl::Milliseconds(2));
     }
     return condition();
   }
 
   Issue Stored(const Issue& issue) {
-    v1::GetIssueRequest get;
-    get.set_name(issue.name());
-    return core_->Get(get, local_).value();
+    return *server_->core().Current(IssueIdFromName(issue.name()));
   }
 
   std::vector<std::string> TypesFor(const std::string& subscriber) {
@@ -98,21 +96,18 @@ class DispatcherTest : public ::testing::Test {
     return types;
   }
 
-  const std::string dir_ = switchboard::testing::MakeTempDir("dispatcher_test");
+  static constexpr WorkerLoop::Options kLoop = {
+      .idle_poll = absl::Seconds(1),
+      .backoff = {.initial = absl::Milliseconds(10), .max = absl::Milliseconds(100)}};
+  const std::string dir_ = switchboard::testing::MakeTempDir("intake_server_test");
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
-  prometheus::Registry registry_;
-  IntakeMetrics metrics_{registry_};
   fakes::FakeRouting routing_;
   fakes::FakeNotification notification_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<CommitQueue> commits_;
-  std::unique_ptr<IssueStore> store_;
-  std::unique_ptr<IntakeCore> core_;
-  const Caller local_ = Caller::Local();
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<IntakeServer> server_;
+  std::unique_ptr<v1::IntakeService::Stub> stub_;
 };
 
-TEST_F(DispatcherTest, SubmittedIssuesAreRoutedAndTheirEventsPublishedInOrder) {
+TEST_F(IntakeServerTest, SubmittedIssuesAreRoutedAndTheirEventsPublishedInOrder) {
   std::vector<Issue> issues;
   for (int i = 0; i < 50; ++i)
     issues.push_back(Submit(absl::StrCat("issue ", i), i % 2 ? "storage" : "compute"));
@@ -136,16 +131,17 @@ TEST_F(DispatcherTest, SubmittedIssuesAreRoutedAndTheirEventsPublishedInOrder) {
   EXPECT_EQ(TypesFor("teams/care-managers").size(), 50u);  // watchers
 }
 
-TEST_F(DispatcherTest, RoutingDownThenUp) {
+TEST_F(IntakeServerTest, RoutingDownThenUp) {
   routing_.set_available(false);
   const Issue issue = Submit("while routing is down");
-  ASSERT_TRUE(Eventually([&] { return routing_.route_calls() >= 3; }));  // retrying
+  ASSERT_TRUE(Eventually([&] { return routing_.route_calls() >= 3; }, absl::Milliseconds(100)));
   EXPECT_EQ(Stored(issue).state(), issue::v1::STATE_RECEIVED);
   routing_.set_available(true);
-  ASSERT_TRUE(Eventually([&] { return Stored(issue).state() == issue::v1::STATE_ROUTED; }));
+  ASSERT_TRUE(Eventually([&] { return Stored(issue).state() == issue::v1::STATE_ROUTED; },
+                         absl::Milliseconds(100)));
 }
 
-TEST_F(DispatcherTest, NotificationDownThenUpLosesNothing) {
+TEST_F(IntakeServerTest, NotificationDownThenUpLosesNothing) {
   notification_.set_available(false);
   std::vector<Issue> issues;
   for (int i = 0; i < 10; ++i) issues.push_back(Submit(absl::StrCat("issue ", i)));
@@ -157,14 +153,16 @@ TEST_F(DispatcherTest, NotificationDownThenUpLosesNothing) {
   }));
   EXPECT_TRUE(notification_.events().empty());
   notification_.set_available(true);
-  ASSERT_TRUE(Eventually([&] { return notification_.events().size() == 20; }));
+  ASSERT_TRUE(
+      Eventually([&] { return notification_.events().size() == 20; }, absl::Milliseconds(100)));
 }
 
-TEST_F(DispatcherTest, WorkQueuedBeforeARestartIsDoneAfterIt) {
+TEST_F(IntakeServerTest, WorkQueuedBeforeARestartIsDoneAfterIt) {
   routing_.set_available(false);
   notification_.set_available(false);
   const Issue issue = Submit("before the restart");
-  Close();
+  stub_.reset();
+  server_.reset();
   routing_.set_available(true);
   notification_.set_available(true);
   Open();
@@ -172,7 +170,7 @@ TEST_F(DispatcherTest, WorkQueuedBeforeARestartIsDoneAfterIt) {
   ASSERT_TRUE(Eventually([&] { return notification_.events().size() == 2; }));
 }
 
-TEST_F(DispatcherTest, UnacknowledgedIssuesEscalateDownTheChainToItsEnd) {
+TEST_F(IntakeServerTest, UnacknowledgedIssuesEscalateDownTheChainToItsEnd) {
   const Issue issue = Submit("nobody takes it");
   ASSERT_TRUE(Eventually([&] { return Stored(issue).state() == issue::v1::STATE_ROUTED; }));
   EXPECT_THAT(TypesFor("sources/crm"), ElementsAre("EVENT_TYPE_RECEIVED@"));
@@ -188,7 +186,7 @@ TEST_F(DispatcherTest, UnacknowledgedIssuesEscalateDownTheChainToItsEnd) {
   ASSERT_TRUE(Eventually([&] { return Stored(issue).assignment().escalation_level() == 2; }));
   EXPECT_EQ(Stored(issue).assignment().target().team(), "duty-manager");
   clock_.Advance(absl::Seconds(61));  // the chain is exhausted: the timer goes, the owner stays
-  ASSERT_TRUE(Eventually([&] { return !store_->FirstTimer()->has_value(); }));
+  ASSERT_TRUE(Eventually([&] { return !server_->store().issues().FirstTimer()->has_value(); }));
   EXPECT_EQ(Stored(issue).assignment().target().team(), "duty-manager");
 
   ASSERT_TRUE(Eventually([&] { return TypesFor("sources/crm").size() == 3; }));
@@ -200,18 +198,15 @@ TEST_F(DispatcherTest, UnacknowledgedIssuesEscalateDownTheChainToItsEnd) {
       ElementsAre("EVENT_TYPE_ROUTED@storage-team", "EVENT_TYPE_ESCALATED@storage-team-lead"));
 }
 
-TEST_F(DispatcherTest, AcknowledgedIssuesDoNotEscalate) {
+TEST_F(IntakeServerTest, AcknowledgedIssuesDoNotEscalate) {
   const Issue issue = Submit("taken in time");
   ASSERT_TRUE(Eventually([&] { return Stored(issue).state() == issue::v1::STATE_ROUTED; }));
   v1::AcknowledgeIssueRequest ack;
   ack.set_name(issue.name());
   ack.set_actor("oncall");
-  Notification done;
-  core_->Acknowledge(ack, local_, [&](absl::StatusOr<Issue> result) {
-    EXPECT_TRUE(result.ok());
-    done.Notify();
-  });
-  done.WaitForNotification();
+  grpc::ClientContext context;
+  Issue acknowledged;
+  ASSERT_TRUE(Stub().AcknowledgeIssue(&context, ack, &acknowledged).ok());
   clock_.Advance(absl::Hours(1));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(Stored(issue).state(), issue::v1::STATE_ACKNOWLEDGED);

@@ -1,4 +1,4 @@
-#include "common/unary_call.h"
+#include "common/handler.h"
 
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/proto_buffer_reader.h>

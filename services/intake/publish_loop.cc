@@ -1,0 +1,59 @@
+#include "services/intake/publish_loop.h"
+
+#include <vector>
+
+#include "common/logging.h"
+
+namespace switchboard::intake {
+
+PublishLoop::PublishLoop(Outbox& events, IssueLedger& ledger, NotificationPeer& notification,
+                         IntakeMetrics& metrics, Clock& clock, Options options)
+    : events_(events),
+      ledger_(ledger),
+      notification_(notification),
+      metrics_(metrics),
+      clock_(clock),
+      options_(options),
+      loop_("publish", clock, events.doorbell(), options.loop, [this] { return RunOnce(); }) {}
+
+WorkerLoop::Step PublishLoop::RunOnce() {
+  absl::StatusOr<std::vector<Outbox::Item>> items = events_.Peek(options_.batch);
+  if (!items.ok()) {
+    log::Error("cannot read the event queue", {{"status", items.status()}});
+    return WorkerLoop::Step::Failed();
+  }
+  if (items->empty()) {
+    metrics_.SetBacklog("publish", 0, absl::ZeroDuration());
+    return WorkerLoop::Step::Idle();
+  }
+  const int64_t size = static_cast<int64_t>(items->size());
+  if (size < options_.batch) {
+    metrics_.SetBacklog("publish", size, clock_.Now() - items->front().append_time);
+  } else if (absl::StatusOr<Outbox::Backlog> backlog = events_.Measure(); backlog.ok()) {
+    metrics_.SetBacklog("publish", std::max<int64_t>(backlog->size, size), backlog->oldest_age);
+  }
+
+  notification::v1::PublishRequest request;
+  for (const Outbox::Item& item : *items) {
+    if (!request.add_events()->ParseFromString(item.value)) {
+      log::Error("dropping an event that does not parse", {{"sequence", item.sequence}});
+      request.mutable_events()->RemoveLast();
+    }
+  }
+  if (!request.events().empty()) {
+    if (absl::Status status = notification_.Publish(request); !status.ok()) {
+      metrics_.CountDispatchFailure("notification", status);
+      log::Warning("Publish failed; retrying after a backoff",
+                   {{"events", request.events_size()}, {"status", status}});
+      return WorkerLoop::Step::Failed();
+    }
+  }
+  if (absl::Status removed = ledger_.RemovePublished(*items); !removed.ok()) {
+    log::Error("cannot remove published events", {{"status", removed}});
+    return WorkerLoop::Step::Failed();
+  }
+  events_.Consumed(items->back().sequence);
+  return WorkerLoop::Step::Progress();
+}
+
+}  // namespace switchboard::intake

@@ -1,0 +1,49 @@
+// The publish loop: takes events from the event_queue outbox in order, in
+// batches, publishes them to notification (Publish), and then removes them
+// through the IssueLedger. An event published again after a crash carries
+// the same id, which notification recognises: at least once becomes exactly
+// once per subscriber log.
+//
+//   event_queue ──▶ PublishLoop ──Publish──▶ notification
+//                      └──RemovePublished──▶ IssueLedger (IntakeCore)
+#ifndef SWITCHBOARD_SERVICES_INTAKE_PUBLISH_LOOP_H_
+#define SWITCHBOARD_SERVICES_INTAKE_PUBLISH_LOOP_H_
+
+#include "common/clock.h"
+#include "common/outbox.h"
+#include "common/worker_loop.h"
+#include "services/intake/intake_metrics.h"
+#include "services/intake/issue_ledger.h"
+#include "services/intake/peers.h"
+
+namespace switchboard::intake {
+
+class PublishLoop {
+ public:
+  struct Options {
+    int batch = 500;  // events per Publish call
+    WorkerLoop::Options loop;
+  };
+
+  PublishLoop(Outbox& events, IssueLedger& ledger, NotificationPeer& notification,
+              IntakeMetrics& metrics, Clock& clock, Options options);
+
+  void Start() { loop_.Start(); }
+  void Stop() { loop_.Stop(); }
+
+  // One step on the caller's thread: publishes the next batch.
+  WorkerLoop::Step RunOnce();
+
+ private:
+  Outbox& events_;
+  IssueLedger& ledger_;
+  NotificationPeer& notification_;
+  IntakeMetrics& metrics_;
+  Clock& clock_;
+  const Options options_;
+  WorkerLoop loop_;
+};
+
+}  // namespace switchboard::intake
+
+#endif  // SWITCHBOARD_SERVICES_INTAKE_PUBLISH_LOOP_H_

@@ -1,0 +1,83 @@
+#include "services/routing/routing_server.h"
+
+#include <utility>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/page_token.h"
+#include "common/rocks_metrics.h"
+#include "common/status.h"
+#include "services/routing/ruleset_file.h"
+
+namespace switchboard::routing {
+namespace {
+
+// Applies `path` when it says something else than the active ruleset.
+absl::Status ApplyRulesetFile(RoutingCore& core, const std::string& path) {
+  ASSIGN_OR_RETURN(v1::Ruleset ruleset, LoadRulesetFile(path));
+  std::shared_ptr<const CompiledRuleset> active = core.active();
+  if (active != nullptr && SameRules(active->ruleset(), ruleset)) {
+    log::Info("ruleset file matches the active ruleset",
+              {{"path", path}, {"revision", active->revision()}});
+    return absl::OkStatus();
+  }
+  v1::ApplyRulesetRequest request;
+  *request.mutable_ruleset() = std::move(ruleset);
+  absl::StatusOr<v1::Ruleset> applied =
+      core.ApplyRulesetAndWait(std::move(request), "file:" + path);
+  if (!applied.ok()) {
+    std::string detail(applied.status().message());
+    for (const FieldViolation& violation : GetFieldViolations(applied.status())) {
+      absl::StrAppend(&detail, "\n  ", violation.field, ": ", violation.description);
+    }
+    return absl::Status(applied.status().code(), absl::StrCat(path, ": ", detail));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RoutingServer>> RoutingServer::Start(Options options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("a data directory is required");
+  if (options.registry == nullptr) options.registry = std::make_shared<prometheus::Registry>();
+  RETURN_IF_ERROR(LoadPageTokenKey(options.data_dir));
+  auto server = absl::WrapUnique(new RoutingServer(std::move(options)));
+  const Options& opts = server->options_;
+  ASSIGN_OR_RETURN(
+      server->db_,
+      Database::Open({.path = opts.data_dir, .column_families = RulesetStore::ColumnFamilies()}));
+  server->commits_ = std::make_unique<CommitQueue>(
+      server->db_->db(), CommitQueue::Options{.name = "routing"}, opts.registry.get());
+  server->store_ = std::make_unique<RulesetStore>(*server->db_, *server->commits_);
+  ASSIGN_OR_RETURN(server->core_,
+                   RoutingCore::Create(*server->store_, *opts.registry, *opts.clock));
+  if (!opts.ruleset_file.empty()) {
+    RETURN_IF_ERROR(ApplyRulesetFile(*server->core_, opts.ruleset_file));
+  }
+  server->service_ = std::make_unique<RoutingService>(
+      *server->core_, opts.gate != nullptr ? *opts.gate : CallGate::Open());
+  ASSIGN_OR_RETURN(
+      server->host_,
+      ServiceHost::Start(opts.server,
+                         {{server->service_.get(), v1::RoutingService::service_full_name()}},
+                         opts.registry, {std::make_shared<DatabaseMetrics>(*server->db_)}));
+  return server;
+}
+
+RoutingServer::~RoutingServer() { Shutdown(); }
+
+int RoutingServer::RunUntilSignal() {
+  const int code = host_->RunUntilSignal();
+  Shutdown();
+  return code;
+}
+
+void RoutingServer::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (host_ != nullptr) host_->Shutdown();
+  if (commits_ != nullptr) commits_->Stop();
+}
+
+}  // namespace switchboard::routing
