@@ -134,7 +134,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing to serve without TLS and caller authentication on non-loopback address ",
         config.grpc_listen,
-        "; give --tls_cert_file, --tls_key_file and --access_policy_file (see docs/operations.md), or "
+        "; give --tls_cert_file, --tls_key_file and --access_policy_file (see docs/operations.md), "
+        "or "
         "--allow_insecure to do so anyway"));
   }
 

@@ -1,5 +1,7 @@
 #include "services/notification/log_store.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <memory>
 
@@ -85,6 +87,7 @@ absl::StatusOr<uint64_t> LogStore::Cursor(absl::string_view subscriber) const {
 absl::StatusOr<std::vector<v1::Notification>> LogStore::ReadAfter(absl::string_view subscriber,
                                                                   uint64_t after, int limit) const {
   std::vector<v1::Notification> page;
+  if (after == std::numeric_limits<uint64_t>::max()) return page;  // nothing can follow
   const std::string prefix = SubscriberPrefix(subscriber);
   std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, log_));
   for (it->Seek(SequenceKey(subscriber, after + 1));
