@@ -14,10 +14,10 @@ scripts/install-deps.sh
 step "checking formatting (clang-format)"
 scripts/lint.sh format
 
-# Release, as a packager builds it (-O3 finds warnings -O2 does not), with
-# warnings as errors.
-step "building (Release, warnings as errors) in build/"
-scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DSWITCHBOARD_WERROR=ON
+# Release with the default options, exactly as a packager or newcomer builds
+# it; the other builds below treat warnings as errors.
+step "building (Release, as a user builds it) in build/"
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 
 step "running the test suite"
 ctest --test-dir build --output-on-failure --timeout 300 -j "$jobs"
