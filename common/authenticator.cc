@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -49,10 +50,17 @@ absl::StatusOr<RateLimit> ToRateLimit(const access::v1::RateLimit& limit, absl::
 }  // namespace
 
 absl::StatusOr<std::string> ReadSecurityFile(const std::string& path, absl::string_view what) {
+  // A directory opens as a stream that reads nothing (a mounted secret's
+  // directory given instead of the file in it, say): it is not a file.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path, ": a directory"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
   std::ostringstream text;
   text << in.rdbuf();
+  if (in.bad()) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
   return text.str();
 }
 

@@ -102,10 +102,12 @@ absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& con
       limiter_->Acquire((*caller)->name(), authenticator_->RateLimitOf(**caller));
   if (wait > absl::ZeroDuration()) {
     CountRefused((*caller)->caller_class(), "rate_limited");
+    // Rounded up, so that a caller who waits what it is told is admitted.
+    const absl::Duration retry = absl::Ceil(wait, absl::Milliseconds(1));
     return ResourceExhaustedWithRetry(
         absl::StrFormat("%s is over its rate limit; retry in %s", (*caller)->name(),
-                        absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))),
-        wait);
+                        absl::FormatDuration(retry)),
+        retry);
   }
   CountAdmitted((*caller)->caller_class());
   return *caller;

@@ -73,27 +73,27 @@ CommitQueue::CommitQueue(rocksdb::DB& db, Options options, prometheus::Registry*
   thread_ = std::thread([this] { Run(); });
 }
 
-CommitQueue::~CommitQueue() { Stop(); }
-
-void CommitQueue::Commit(rocksdb::WriteBatch batch, Done done) {
+CommitQueue::~CommitQueue() {
+  Stop();
   {
     MutexLock lock(mu_);
-    if (!stopping_) {
-      queue_.push_back({std::move(batch), std::move(done)});
-      queued_.Signal();
-      return;
-    }
+    exiting_ = true;
+    queued_.SignalAll();
   }
-  std::move(done)(absl::UnavailableError("commit queue " + options_.name + " is stopped"));
+  thread_.join();
+}
+
+void CommitQueue::Commit(rocksdb::WriteBatch batch, Done done) {
+  MutexLock lock(mu_);
+  queue_.push_back({std::move(batch), std::move(done), /*refused=*/stopped_});
+  if (!stopped_) ++accepted_;
+  queued_.Signal();
 }
 
 void CommitQueue::Stop() {
-  {
-    MutexLock lock(mu_);
-    stopping_ = true;
-    queued_.SignalAll();
-  }
-  if (thread_.joinable()) thread_.join();
+  MutexLock lock(mu_);
+  stopped_ = true;
+  while (accepted_ > 0) drained_.Wait(mu_);
 }
 
 CommitQueue::Stats CommitQueue::stats() const {
@@ -106,14 +106,21 @@ CommitQueue::Stats CommitQueue::stats() const {
 
 void CommitQueue::Run() {
   std::vector<Pending> group;
+  std::vector<Pending> refused;
   while (true) {
     group.clear();
+    refused.clear();
     {
       MutexLock lock(mu_);
-      while (!stopping_ && queue_.empty()) queued_.Wait(mu_);
-      if (queue_.empty()) return;  // stopping, and everything is written
+      while (!exiting_ && queue_.empty()) queued_.Wait(mu_);
+      if (queue_.empty()) return;  // exiting, and everything is completed
+      while (!queue_.empty() && queue_.front().refused) {
+        refused.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
       size_t bytes = 0;
-      while (!queue_.empty() && group.size() < options_.max_group_writes &&
+      while (!queue_.empty() && !queue_.front().refused &&
+             group.size() < options_.max_group_writes &&
              (group.empty() ||
               bytes + queue_.front().batch.GetDataSize() <= options_.max_group_bytes)) {
         bytes += queue_.front().batch.GetDataSize();
@@ -121,7 +128,14 @@ void CommitQueue::Run() {
         queue_.pop_front();
       }
     }
+    for (Pending& pending : refused) {
+      Complete(pending, absl::UnavailableError("commit queue " + options_.name + " is stopped"));
+    }
+    if (group.empty()) continue;
     WriteGroup(group);
+    MutexLock lock(mu_);
+    accepted_ -= group.size();
+    if (accepted_ == 0) drained_.SignalAll();
   }
 }
 

@@ -81,15 +81,18 @@ class CommitQueue {
   // Queues `batch`; `done` runs once the group holding it is durable, with
   // OK, or with the error that kept this batch from being written. If the
   // group's write fails, each of its batches is retried alone, so one bad
-  // batch fails only its own caller. After Stop(), `done` runs at once with
-  // UNAVAILABLE.
+  // batch fails only its own caller. After Stop(), `done` runs with
+  // UNAVAILABLE. `done` always runs on the queue's thread, never inside
+  // Commit(), so a caller may hold a lock across Commit() that `done` takes.
   void Commit(rocksdb::WriteBatch batch, Done done);
 
   // Commit(), then blocks until `batch` is durable or has failed. For
   // threads that may block only; an empty batch returns OK at once.
   absl::Status CommitAndWait(rocksdb::WriteBatch batch);
 
-  // Writes everything queued so far, then stops the thread. Idempotent.
+  // Writes everything queued so far and returns; later Commit()s are
+  // refused. The thread runs on until the destructor, to complete them.
+  // Idempotent; never call it from a `done` callback.
   void Stop();
 
   Stats stats() const;
@@ -98,6 +101,7 @@ class CommitQueue {
   struct Pending {
     rocksdb::WriteBatch batch;
     Done done;
+    bool refused = false;  // queued after Stop(): completed, never written
   };
 
   struct Metrics {
@@ -116,9 +120,12 @@ class CommitQueue {
   Metrics metrics_;
 
   Mutex mu_;
-  CondVar queued_;  // signalled when queue_ grows or stopping_ is set
+  CondVar queued_;   // signalled when queue_ grows or exiting_ is set
+  CondVar drained_;  // signalled when accepted_ reaches 0
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  size_t accepted_ ABSL_GUARDED_BY(mu_) = 0;  // queued before Stop(), not yet completed
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool exiting_ ABSL_GUARDED_BY(mu_) = false;
 
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> writes_{0};

@@ -149,10 +149,30 @@ TEST_F(CommitQueueTest, StopWritesWhatWasQueuedAndRefusesTheRest) {
   }
   queue->Stop();
   EXPECT_EQ(ok, 100);
-  absl::Status after;
-  queue->Commit(Put("late", "v"), [&](const absl::Status& status) { after = status; });
-  EXPECT_EQ(after.code(), absl::StatusCode::kUnavailable);
+  CommitWaiter waiter;
+  queue->Commit(Put("late", "v"), waiter.Expect());
+  EXPECT_EQ(waiter.Wait().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Get("late").front(), '<');
+}
+
+// Callers commit under the lock that orders their writes, and their callback
+// takes it: a refusal after Stop() must not run inside Commit().
+TEST_F(CommitQueueTest, ARefusalAfterStopRunsOnTheQueueThreadNotTheCaller) {
+  CommitQueue queue(db_->db(), {.name = "test"});
+  queue.Stop();
+  Mutex mu;
+  CommitWaiter waiter;
+  std::thread::id ran_on;
+  {
+    MutexLock lock(mu);
+    queue.Commit(Put("late", "v"), [&, done = waiter.Expect()](const absl::Status& status) mutable {
+      MutexLock relock(mu);  // would deadlock if run inside Commit()
+      ran_on = std::this_thread::get_id();
+      std::move(done)(status);
+    });
+  }
+  EXPECT_EQ(waiter.Wait().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(ran_on, std::this_thread::get_id());
 }
 
 TEST_F(CommitQueueTest, CommitAndWaitReturnsOnceTheBatchIsVisible) {

@@ -5,12 +5,14 @@
 #include <exception>
 #include <utility>
 
+#include <google/protobuf/descriptor.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
@@ -102,8 +104,9 @@ class GrpcServerMetrics {
     std::array<std::atomic<prometheus::Counter*>, kNumCodes> handled{};
   };
 
-  explicit GrpcServerMetrics(prometheus::Registry& registry)
-      : started_(prometheus::BuildCounter()
+  GrpcServerMetrics(prometheus::Registry& registry, const std::vector<std::string>& services)
+      : known_(KnownPaths(services)),
+        started_(prometheus::BuildCounter()
                      .Name("grpc_server_started_total")
                      .Help("RPCs started on the server.")
                      .Register(registry)),
@@ -125,22 +128,26 @@ class GrpcServerMetrics {
                   .Register(registry)) {}
 
   Method& ForRpc(const ServerRpcInfo& info) {
-    std::string key = absl::StrCat(static_cast<int>(info.type()), info.method());
+    // A path the server does not serve is named by the caller: it gets no
+    // series of its own, or any client could grow /metrics without bound.
+    const bool known = known_.contains(info.method());
+    std::string key = known ? absl::StrCat(static_cast<int>(info.type()), info.method()) : "";
     MutexLock lock(mu_);
     auto& slot = methods_[key];
     if (slot == nullptr) {
-      // "/package.Service/Method"
-      absl::string_view full = info.method();
-      if (!full.empty() && full.front() == '/') full.remove_prefix(1);
-      const size_t slash = full.rfind('/');
-      const absl::string_view service =
-          slash == absl::string_view::npos ? "" : full.substr(0, slash);
-      const absl::string_view method =
-          slash == absl::string_view::npos ? full : full.substr(slash + 1);
       slot = std::make_unique<Method>();
-      slot->labels = {{"grpc_type", std::string(TypeName(info.type()))},
-                      {"grpc_service", std::string(service)},
-                      {"grpc_method", std::string(method)}};
+      if (known) {
+        // "/package.Service/Method"
+        absl::string_view full = info.method();
+        full.remove_prefix(1);
+        const size_t slash = full.rfind('/');
+        slot->labels = {{"grpc_type", std::string(TypeName(info.type()))},
+                        {"grpc_service", std::string(full.substr(0, slash))},
+                        {"grpc_method", std::string(full.substr(slash + 1))}};
+      } else {
+        slot->labels = {
+            {"grpc_type", "unknown"}, {"grpc_service", "unknown"}, {"grpc_method", "unknown"}};
+      }
       slot->started = &started_.Add(slot->labels);
       slot->received = &received_.Add(slot->labels);
       slot->sent = &sent_.Add(slot->labels);
@@ -162,6 +169,28 @@ class GrpcServerMetrics {
   }
 
  private:
+  // "/package.Service/Method" of every method of `services`, and of the
+  // health and reflection services gRPC adds itself.
+  static absl::flat_hash_set<std::string> KnownPaths(const std::vector<std::string>& services) {
+    absl::flat_hash_set<std::string> paths = {
+        "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"};
+    for (const std::string& name : services) {
+      const google::protobuf::ServiceDescriptor* service =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+      if (service == nullptr) {
+        log::Warning("no descriptor for a hosted service; its calls are counted as unknown",
+                     {{"service", name}});
+        continue;
+      }
+      for (int i = 0; i < service->method_count(); ++i) {
+        paths.insert(absl::StrCat("/", name, "/", service->method(i)->name()));
+      }
+    }
+    return paths;
+  }
+
+  const absl::flat_hash_set<std::string> known_;
   prometheus::Family<prometheus::Counter>& started_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& handling_;
@@ -212,7 +241,9 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
 class MetricsInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(prometheus::Registry& registry) : metrics_(registry) {}
+  MetricsInterceptorFactory(prometheus::Registry& registry,
+                            const std::vector<std::string>& services)
+      : metrics_(registry, services) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(ServerRpcInfo* info) override {
     return new MetricsInterceptor(metrics_, metrics_.ForRpc(*info));  // owned by gRPC
@@ -225,8 +256,8 @@ class MetricsInterceptorFactory final
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeGrpcServerMetrics(
-    prometheus::Registry& registry) {
-  return std::make_unique<MetricsInterceptorFactory>(registry);
+    prometheus::Registry& registry, const std::vector<std::string>& services) {
+  return std::make_unique<MetricsInterceptorFactory>(registry, services);
 }
 
 }  // namespace switchboard

@@ -6,8 +6,10 @@
 //   grpc_server_handling_seconds{grpc_type,grpc_service,grpc_method} (histogram)
 //   grpc_server_msg_received_total / grpc_server_msg_sent_total
 //
-// Label values are bounded: methods are those the server registers, codes
-// the 17 gRPC codes.
+// Label values are bounded: methods are those of the services the server
+// hosts (and gRPC's health and reflection services); a call of any other path
+// is counted once under grpc_service="unknown", grpc_method="unknown". Codes
+// are the 17 gRPC codes; anything else is counted as UNKNOWN.
 #ifndef SWITCHBOARD_COMMON_METRICS_H_
 #define SWITCHBOARD_COMMON_METRICS_H_
 
@@ -47,8 +49,10 @@ class MetricsEndpoint {
 
 // Creates the interceptor that records the gRPC server metrics above into a
 // registry. Give it to grpc::ServerBuilder::experimental().SetInterceptorCreators.
+// `services` are the full names of the hosted services ("switchboard.v1.Intake");
+// their methods are read from the generated descriptor pool.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeGrpcServerMetrics(
-    prometheus::Registry& registry);
+    prometheus::Registry& registry, const std::vector<std::string>& services);
 
 // Keeps the values of one label bounded, whatever callers send: the first
 // `limit` distinct values are kept as they are, and every later one is

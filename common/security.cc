@@ -1,6 +1,12 @@
 #include "common/security.h"
 
+#include <memory>
 #include <utility>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -24,6 +30,50 @@ ABSL_FLAG(std::string, peer_token_file, "",
           "a bearer token this service presents to the services it calls");
 
 namespace switchboard {
+namespace {
+
+using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+Bio MemoryBio(const std::string& pem) {
+  return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+}
+
+// gRPC reads the PEM files only when it builds the server or a channel, and
+// then blames the address; they are checked here, where the flag is known.
+absl::Status CheckCertificates(const std::string& pem, absl::string_view what,
+                               const std::string& path) {
+  Bio bio = MemoryBio(pem);
+  int count = 0;
+  while (X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free) != nullptr) {
+    ++count;
+  }
+  if (count == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " ", path, " holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckKeyOfCertificate(const std::string& key_pem, const std::string& key_path,
+                                   const std::string& cert_pem, const std::string& cert_path) {
+  Bio key_bio = MemoryBio(key_pem);
+  KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls_key_file ", key_path, " holds no unencrypted PEM private key"));
+  }
+  Bio cert_bio = MemoryBio(cert_pem);
+  X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (cert == nullptr || X509_check_private_key(cert.get(), key.get()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls_key_file ", key_path, " is not the key of --tls_cert_file ", cert_path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 SecurityFiles SecurityFilesFromFlags() {
   return {
@@ -60,11 +110,15 @@ absl::StatusOr<Security> LoadSecurity(const SecurityFiles& files, Clock& clock,
   if (tls) {
     ASSIGN_OR_RETURN(cert, ReadSecurityFile(files.tls_cert_file, "--tls_cert_file"));
     ASSIGN_OR_RETURN(key, ReadSecurityFile(files.tls_key_file, "--tls_key_file"));
+    RETURN_IF_ERROR(CheckCertificates(cert, "--tls_cert_file", files.tls_cert_file));
+    RETURN_IF_ERROR(CheckKeyOfCertificate(key, files.tls_key_file, cert, files.tls_cert_file));
     grpc::SslServerCredentialsOptions options(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
     options.pem_key_cert_pairs.push_back({key, cert});
     if (!files.tls_client_ca_file.empty()) {
       ASSIGN_OR_RETURN(options.pem_root_certs,
                        ReadSecurityFile(files.tls_client_ca_file, "--tls_client_ca_file"));
+      RETURN_IF_ERROR(CheckCertificates(options.pem_root_certs, "--tls_client_ca_file",
+                                        files.tls_client_ca_file));
       options.client_certificate_request =
           GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     }
@@ -77,6 +131,7 @@ absl::StatusOr<Security> LoadSecurity(const SecurityFiles& files, Clock& clock,
     grpc::SslCredentialsOptions options;
     if (!peer_ca.empty()) {
       ASSIGN_OR_RETURN(options.pem_root_certs, ReadSecurityFile(peer_ca, "peer CA bundle"));
+      RETURN_IF_ERROR(CheckCertificates(options.pem_root_certs, "peer CA bundle", peer_ca));
     }
     options.pem_cert_chain = cert;
     options.pem_private_key = key;

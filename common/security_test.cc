@@ -290,16 +290,10 @@ TEST_F(LoadSecurityTest, AFileThatCannotBeReadIsNotFoundNamingItsFlagAndPath) {
   EXPECT_THAT(security.status().message(), HasSubstr(missing));
 }
 
-// Bug: ReadSecurityFile (common/authenticator.cc) opens a directory with
-// std::ifstream, which succeeds on Linux, and returns its "contents" as ""
-// without checking the read. So a directory given for a file (a mounted
-// secret's directory instead of the file in it, say) loads OK as an empty
-// certificate, key, CA bundle or peer token, and the service fails later,
-// far from the cause: it cannot start (see the next test), refuses every
-// client (an empty client CA) or is refused by every peer (an empty token).
-// security.h promises NOT_FOUND for a file that cannot be read.
+// A directory opens as a stream that reads nothing; given for a file (a
+// mounted secret's directory instead of the file in it, say) it must not load
+// as an empty certificate, key, CA bundle or token.
 TEST_F(LoadSecurityTest, ADirectoryIsAFileThatCannotBeRead) {
-  GTEST_SKIP() << "bug: a directory given as a security file is read as an empty file";
   for (std::string SecurityFiles::*field :
        {&SecurityFiles::tls_cert_file, &SecurityFiles::tls_key_file,
         &SecurityFiles::tls_client_ca_file, &SecurityFiles::peer_token_file}) {
@@ -311,16 +305,11 @@ TEST_F(LoadSecurityTest, ADirectoryIsAFileThatCannotBeRead) {
   }
 }
 
-// Bug: LoadSecurity reads the PEM files but does not check them, so a
-// certificate, key or CA bundle that is garbage or empty, or a key that is
-// not the certificate's, loads OK. ServiceHost::Start then fails with
-// "UNAVAILABLE: cannot serve gRPC on 127.0.0.1:0", which blames the address
-// (only gRPC's own log line names the certificate); an empty client CA
-// bundle is worse: the server starts and fails every client's handshake.
-// security.h says LoadSecurity "reads and checks the files"; a broken file
-// should be INVALID_ARGUMENT naming its flag.
+// gRPC reads the PEM files only when it builds the server, and then blames
+// the address ("cannot serve gRPC on ..."); an empty client CA bundle would
+// even start and fail every handshake. A broken file is refused at load,
+// naming its flag.
 TEST_F(LoadSecurityTest, CertificatesAndKeysThatDoNotParseAreInvalidArgument) {
-  GTEST_SKIP() << "bug: unparsable certificates, keys and CA bundles load OK and fail only later";
   const struct {
     std::string SecurityFiles::*field;
     std::string path;

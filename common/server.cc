@@ -161,7 +161,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              kMinClientPingIntervalMs);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-  creators.push_back(MakeGrpcServerMetrics(*registry));
+  creators.push_back(MakeGrpcServerMetrics(*registry, host_ptr->service_names_));
   builder.experimental().SetInterceptorCreators(std::move(creators));
 
   host_ptr->server_ = builder.BuildAndStart();

@@ -168,16 +168,17 @@ void NotificationCore::Acknowledge(const v1::AcknowledgeNotificationsRequest& re
     } else {
       rocksdb::WriteBatch batch;
       cursor = AdvanceCursorLocked(subscriber, *stored, request.sequence(), batch);
-      commits_.Commit(std::move(batch),
-                      [cursor, done = std::move(done)](const absl::Status& status) mutable {
-                        if (!status.ok()) {
-                          std::move(done)(status);
-                          return;
-                        }
-                        v1::AcknowledgeNotificationsResponse response;
-                        response.set_acknowledged_sequence(cursor);
-                        std::move(done)(response);
-                      });
+      commits_.Commit(std::move(batch), [this, subscriber, cursor, done = std::move(done)](
+                                            const absl::Status& status) mutable {
+        if (!status.ok()) {
+          ForgetCursor(subscriber);
+          std::move(done)(status);
+          return;
+        }
+        v1::AcknowledgeNotificationsResponse response;
+        response.set_acknowledged_sequence(cursor);
+        std::move(done)(response);
+      });
       return;
     }
   }
@@ -210,7 +211,16 @@ void NotificationCore::CommitWithCursor(const std::string& subscriber, uint64_t 
     }
     AdvanceCursorLocked(subscriber, stored, sequence, batch);
   }
-  commits_.Commit(std::move(batch), std::move(done));
+  commits_.Commit(std::move(batch),
+                  [this, subscriber, done = std::move(done)](const absl::Status& status) mutable {
+                    if (!status.ok()) ForgetCursor(subscriber);
+                    std::move(done)(status);
+                  });
+}
+
+void NotificationCore::ForgetCursor(const std::string& subscriber) {
+  MutexLock lock(mu_);
+  cursors_.erase(subscriber);
 }
 
 absl::StatusOr<uint64_t> NotificationCore::AcknowledgedCursor(const std::string& subscriber) {

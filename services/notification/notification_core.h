@@ -102,6 +102,8 @@ class NotificationCore {
   // the durable cursor. Returns the cursor after the move.
   uint64_t AdvanceCursorLocked(const std::string& subscriber, uint64_t stored, uint64_t sequence,
                                rocksdb::WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a cursor write failed: the next one starts again from the store.
+  void ForgetCursor(const std::string& subscriber) ABSL_LOCKS_EXCLUDED(mu_);
 
   LogStore& store_;
   CommitQueue& commits_;

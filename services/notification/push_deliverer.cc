@@ -86,8 +86,11 @@ struct PushDeliverer::Lane final : LogWatcher {
   // A call is in flight, or its outcome is being written.
   bool busy = false;
   bool deleted = false;
-  // Attempts made on the notification at the head.
-  int attempts = 0;
+  // Attempts made on the head of the redrive queue and on the head of the
+  // log: a redrive may interrupt the log's head between its retries, and
+  // each keeps its own count against max_attempts.
+  int redrive_attempts = 0;
+  int log_attempts = 0;
   ExponentialBackoff backoff;
   absl::Time not_before = absl::InfinitePast();
 };
@@ -193,7 +196,7 @@ void PushDeliverer::Run() {
             call->stub = lane->stub;
             call->notification = *head;
             call->redriven = !lane->redriven.empty();
-            call->attempt = ++lane->attempts;
+            call->attempt = ++(call->redriven ? lane->redrive_attempts : lane->log_attempts);
             call->start = now;
             lane->busy = true;
             in_flight_.insert(call.get());
@@ -322,7 +325,7 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
       }
       store_.PutAttempt(++last_attempt_id_, attempt, batch);
       if (settled) {
-        lane.attempts = 0;
+        (call->redriven ? lane.redrive_attempts : lane.log_attempts) = 0;
         lane.backoff.Reset();
         lane.not_before = absl::InfinitePast();
         if (call->redriven) {

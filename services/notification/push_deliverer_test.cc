@@ -528,10 +528,6 @@ TEST_F(PushDelivererTest, RedriveSendsDeadLettersBeforeTheRestOfTheLog) {
 // A redriven dead letter starts its attempts afresh, and the notification it
 // interrupts keeps its own count: max_attempts holds for each.
 TEST_F(PushDelivererTest, RedriveInterruptingARetryKeepsEachNotificationsAttemptCount) {
-  GTEST_SKIP() << "bug: PushDeliverer counts attempts per lane (Lane::attempts), not per "
-                  "notification: a redriven dead letter picked while the log's head is backing "
-                  "off inherits the head's count (and is dead-lettered again after fewer than "
-                  "max_attempts), and the head's count restarts at 1 after it";
   StartDeliverer({.timeout = absl::Seconds(30),
                   .initial_backoff = absl::Minutes(1),
                   .max_backoff = absl::Minutes(1),
