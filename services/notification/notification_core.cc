@@ -10,26 +10,17 @@
 #include "common/page_token.h"
 #include "common/proto_time.h"
 #include "common/status.h"
-#include "common/subscriber.h"
 #include "common/validation.h"
+#include "services/notification/requests.h"
 
 namespace switchboard::notification {
 namespace {
-
-constexpr int kMaxEvents = 1000;
-constexpr int kMaxRecipients = 64;
-constexpr size_t kMaxEventIdBytes = 256;
 
 std::string DedupKey(absl::string_view subscriber, absl::string_view event_id) {
   return absl::StrCat(subscriber, absl::string_view("\0", 1), event_id);
 }
 
 }  // namespace
-
-void CheckSubscriber(Violations& violations, const std::string& field,
-                     absl::string_view subscriber) {
-  if (!IsValidSubscriber(subscriber)) violations.Add(field, std::string(kSubscriberForm));
-}
 
 NotificationCore::NotificationCore(LogStore& store, CommitQueue& commits,
                                    NotificationMetrics& metrics, Clock& clock)
@@ -44,24 +35,7 @@ absl::StatusOr<uint64_t> NotificationCore::LastSequenceLocked(const std::string&
 }
 
 void NotificationCore::Publish(const v1::PublishRequest& request, PublishDone done) {
-  Violations violations;
-  if (request.events_size() < 1 || request.events_size() > kMaxEvents) {
-    violations.Add("events", absl::StrCat("between 1 and ", kMaxEvents, " events"));
-  }
-  for (int i = 0; i < request.events_size() && i < kMaxEvents; ++i) {
-    const issue::v1::IssueEvent& event = request.events(i);
-    const std::string path = absl::StrCat("events[", i, "]");
-    CheckText(violations, path + ".id", event.id(), 1, kMaxEventIdBytes);
-    CheckEnum<issue::v1::EventType>(violations, path + ".type", event.type(), Presence::kRequired);
-    if (event.recipients().empty() || event.recipients_size() > kMaxRecipients) {
-      violations.Add(path + ".recipients",
-                     absl::StrCat("between 1 and ", kMaxRecipients, " recipients"));
-    }
-    for (int r = 0; r < event.recipients_size() && r < kMaxRecipients; ++r) {
-      CheckSubscriber(violations, absl::StrCat(path, ".recipients[", r, "]"), event.recipients(r));
-    }
-  }
-  if (absl::Status invalid = violations.ToStatus("PublishRequest"); !invalid.ok()) {
+  if (absl::Status invalid = ValidatePublishRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
@@ -143,11 +117,7 @@ void NotificationCore::Appended(const std::vector<std::string>& subscribers) {
 
 void NotificationCore::Acknowledge(const v1::AcknowledgeNotificationsRequest& request,
                                    AckDone done) {
-  Violations violations;
-  CheckSubscriber(violations, "subscriber", request.subscriber());
-  if (request.sequence() == 0) violations.Add("sequence", "required: the last sequence handled");
-  if (absl::Status invalid = violations.ToStatus("AcknowledgeNotificationsRequest");
-      !invalid.ok()) {
+  if (absl::Status invalid = ValidateAcknowledgeNotificationsRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
@@ -232,9 +202,7 @@ absl::StatusOr<uint64_t> NotificationCore::AcknowledgedCursor(const std::string&
 
 absl::StatusOr<v1::ListNotificationsResponse> NotificationCore::List(
     const v1::ListNotificationsRequest& request) const {
-  Violations violations;
-  CheckSubscriber(violations, "subscriber", request.subscriber());
-  RETURN_IF_ERROR(violations.ToStatus("ListNotificationsRequest"));
+  RETURN_IF_ERROR(ValidateListNotificationsRequest(request));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
   uint64_t after = 0;
   if (!request.page_token().empty()) {
@@ -261,9 +229,7 @@ absl::StatusOr<v1::ListNotificationsResponse> NotificationCore::List(
 }
 
 absl::StatusOr<uint64_t> NotificationCore::StartAfter(const v1::SubscribeRequest& request) const {
-  Violations violations;
-  CheckSubscriber(violations, "subscriber", request.subscriber());
-  RETURN_IF_ERROR(violations.ToStatus("SubscribeRequest"));
+  RETURN_IF_ERROR(ValidateSubscribeRequest(request));
   if (request.start_after() > 0) return request.start_after();
   return store_.Cursor(request.subscriber());
 }

@@ -27,17 +27,11 @@
 #include "common/clock.h"
 #include "common/commit_queue.h"
 #include "common/sync.h"
-#include "common/validation.h"
 #include "services/notification/log_store.h"
 #include "services/notification/notification_metrics.h"
 #include "switchboard/notification/v1/notification.pb.h"
 
 namespace switchboard::notification {
-
-// Adds a violation of `field` unless `subscriber` is a subscriber name
-// (common/subscriber.h).
-void CheckSubscriber(Violations& violations, const std::string& field,
-                     absl::string_view subscriber);
 
 // Something waiting for a subscriber's log to grow: a stream.
 class LogWatcher {

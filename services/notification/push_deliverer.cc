@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/backoff.h"
 #include "common/channel.h"
-#include "common/host_port.h"
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "common/page_token.h"
@@ -18,6 +17,7 @@
 #include "common/status.h"
 #include "common/utf8.h"
 #include "common/validation.h"
+#include "services/notification/requests.h"
 
 namespace switchboard::notification {
 namespace {
@@ -377,12 +377,8 @@ void PushDeliverer::SignalIfDrainedLocked() {
 
 void PushDeliverer::CreateSubscription(const v1::CreatePushSubscriptionRequest& request,
                                        Done<v1::PushSubscription> done) {
-  Violations violations;
   const v1::PushSubscription& wanted = request.subscription();
-  CheckSubscriber(violations, "subscription.subscriber", wanted.subscriber());
-  if (!IsValidEndpoint(wanted.endpoint()))
-    violations.Add("subscription.endpoint", "must be host:port");
-  if (absl::Status invalid = violations.ToStatus("CreatePushSubscriptionRequest"); !invalid.ok()) {
+  if (absl::Status invalid = ValidateCreatePushSubscriptionRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
@@ -451,9 +447,7 @@ absl::StatusOr<v1::ListPushSubscriptionsResponse> PushDeliverer::ListSubscriptio
 
 void PushDeliverer::DeleteSubscription(const v1::DeletePushSubscriptionRequest& request,
                                        Done<v1::DeletePushSubscriptionResponse> done) {
-  Violations violations;
-  CheckSubscriber(violations, "subscriber", request.subscriber());
-  if (absl::Status invalid = violations.ToStatus("DeletePushSubscriptionRequest"); !invalid.ok()) {
+  if (absl::Status invalid = ValidateDeletePushSubscriptionRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
@@ -490,10 +484,7 @@ void PushDeliverer::DeleteSubscription(const v1::DeletePushSubscriptionRequest& 
 
 absl::StatusOr<v1::ListDeadLettersResponse> PushDeliverer::ListDeadLetters(
     const v1::ListDeadLettersRequest& request) const {
-  Violations violations;
-  if (!request.subscriber().empty())
-    CheckSubscriber(violations, "subscriber", request.subscriber());
-  RETURN_IF_ERROR(violations.ToStatus("ListDeadLettersRequest"));
+  RETURN_IF_ERROR(ValidateListDeadLettersRequest(request));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
   std::string after;
   if (!request.page_token().empty()) {
@@ -514,10 +505,7 @@ absl::StatusOr<v1::ListDeadLettersResponse> PushDeliverer::ListDeadLetters(
 
 void PushDeliverer::RedriveDeadLetters(const v1::RedriveDeadLettersRequest& request,
                                        Done<v1::RedriveDeadLettersResponse> done) {
-  Violations violations;
-  if (!request.subscriber().empty())
-    CheckSubscriber(violations, "subscriber", request.subscriber());
-  if (absl::Status invalid = violations.ToStatus("RedriveDeadLettersRequest"); !invalid.ok()) {
+  if (absl::Status invalid = ValidateRedriveDeadLettersRequest(request); !invalid.ok()) {
     std::move(done)(invalid);
     return;
   }
@@ -578,14 +566,7 @@ void PushDeliverer::RedriveDeadLetters(const v1::RedriveDeadLettersRequest& requ
 
 absl::StatusOr<v1::ListDeliveryAttemptsResponse> PushDeliverer::ListDeliveryAttempts(
     const v1::ListDeliveryAttemptsRequest& request) const {
-  Violations violations;
-  if (request.subscriber().empty() && request.event_id().empty()) {
-    violations.Add("subscriber", "one of subscriber and event_id is required");
-  } else if (!request.subscriber().empty()) {
-    CheckSubscriber(violations, "subscriber", request.subscriber());
-  }
-  if (!request.event_id().empty()) CheckText(violations, "event_id", request.event_id(), 1, 256);
-  RETURN_IF_ERROR(violations.ToStatus("ListDeliveryAttemptsRequest"));
+  RETURN_IF_ERROR(ValidateListDeliveryAttemptsRequest(request));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
   const std::string query = absl::StrCat(request.subscriber(), "\n", request.event_id());
   std::string after;

@@ -1,5 +1,8 @@
 // Push delivery, dead letters, redrive, attempt records and compaction, over
-// a real gRPC server and real receivers on loopback.
+// a real gRPC server and real receivers on loopback, end to end on real time:
+// call deadlines are gRPC's, so a receiver that is too slow really is. The
+// retry and backoff schedules are tested on a FakeClock, without sleeping, in
+// push_deliverer_test.cc.
 #include <functional>
 #include <string>
 #include <vector>

@@ -12,8 +12,7 @@
 #include "common/page_token.h"
 #include "common/proto_time.h"
 #include "common/status.h"
-#include "common/validation.h"
-#include "services/routing/ruleset_validator.h"
+#include "services/routing/requests.h"
 
 namespace switchboard::routing {
 
@@ -22,8 +21,6 @@ using v1::RoutingDecision;
 using v1::Ruleset;
 
 namespace {
-
-constexpr int kMaxBatch = 1000;
 
 // The part of a decision a backtest compares: owner, watchers and SLA.
 bool SameOutcome(const RoutingDecision& a, const RoutingDecision& b) {
@@ -36,40 +33,6 @@ bool SameOutcome(const RoutingDecision& a, const RoutingDecision& b) {
     decision->clear_original_target();
   }
   return google::protobuf::util::MessageDifferencer::Equals(left, right);
-}
-
-void CheckBatchSize(int size, const char* field, Violations& violations) {
-  if (size < 1 || size > kMaxBatch) {
-    violations.Add(field, absl::StrCat("between 1 and ", kMaxBatch, " entries, got ", size));
-  }
-}
-
-// The assignment EscalateIssue escalates from: the current owner (required),
-// the first owner, the rule that routed it and its watchers, all of the
-// forms routing hands out.
-void ValidateAssignment(const issue::v1::Issue& issue, Violations& violations) {
-  if (!issue.has_assignment() || !issue.assignment().has_target()) {
-    violations.Add("issue.assignment.target", "required: the current owner");
-    return;
-  }
-  const issue::v1::Assignment& assignment = issue.assignment();
-  ValidateTarget(assignment.target(), "issue.assignment.target", violations);
-  if (assignment.has_original_target()) {
-    ValidateTarget(assignment.original_target(), "issue.assignment.original_target", violations);
-  }
-  CheckId(violations, "issue.assignment.rule", assignment.rule(), Presence::kOptional);
-  if (assignment.watchers_size() > kMaxTargetsPerList) {
-    violations.Add("issue.assignment.watchers", absl::StrCat("at most ", kMaxTargetsPerList,
-                                                             ", got ", assignment.watchers_size()));
-  } else {
-    for (int i = 0; i < assignment.watchers_size(); ++i) {
-      ValidateTarget(assignment.watchers(i), absl::StrCat("issue.assignment.watchers[", i, "]"),
-                     violations);
-    }
-  }
-  if (assignment.escalation_level() < 0) {
-    violations.Add("issue.assignment.escalation_level", "must be >= 0");
-  }
 }
 
 }  // namespace
@@ -128,9 +91,7 @@ void RoutingCore::Activate(std::shared_ptr<const CompiledRuleset> compiled) {
 }
 
 absl::StatusOr<RoutingDecision> RoutingCore::Route(const v1::RouteIssueRequest& request) const {
-  Violations violations;
-  ValidateIssueInput(request.issue(), "issue", violations);
-  RETURN_IF_ERROR(violations.ToStatus("RouteIssueRequest"));
+  RETURN_IF_ERROR(ValidateRouteIssueRequest(request));
   ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
   const absl::Time start = absl::Now();
   RoutingDecision decision = compiled->Route(request.issue(), request.explain());
@@ -140,13 +101,7 @@ absl::StatusOr<RoutingDecision> RoutingCore::Route(const v1::RouteIssueRequest& 
 
 absl::StatusOr<v1::RouteIssuesResponse> RoutingCore::RouteBatch(
     const v1::RouteIssuesRequest& request) const {
-  Violations violations;
-  CheckBatchSize(request.requests_size(), "requests", violations);
-  for (int i = 0; i < request.requests_size() && i < kMaxBatch; ++i) {
-    ValidateIssueInput(request.requests(i).issue(), absl::StrCat("requests[", i, "].issue"),
-                       violations);
-  }
-  RETURN_IF_ERROR(violations.ToStatus("RouteIssuesRequest"));
+  RETURN_IF_ERROR(ValidateRouteIssuesRequest(request));
   ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
   v1::RouteIssuesResponse response;
   response.mutable_decisions()->Reserve(request.requests_size());
@@ -160,10 +115,7 @@ absl::StatusOr<v1::RouteIssuesResponse> RoutingCore::RouteBatch(
 
 absl::StatusOr<RoutingDecision> RoutingCore::Escalate(
     const v1::EscalateIssueRequest& request) const {
-  Violations violations;
-  ValidateIssueInput(request.issue(), "issue", violations);
-  ValidateAssignment(request.issue(), violations);
-  RETURN_IF_ERROR(violations.ToStatus("EscalateIssueRequest"));
+  RETURN_IF_ERROR(ValidateEscalateIssueRequest(request));
   ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
   const absl::Time start = absl::Now();
   absl::StatusOr<RoutingDecision> decision = compiled->Escalate(request.issue());
@@ -173,19 +125,13 @@ absl::StatusOr<RoutingDecision> RoutingCore::Escalate(
 
 absl::StatusOr<RoutingDecision> RoutingCore::RouteToTarget(
     const v1::RouteToTargetRequest& request) const {
-  Violations violations;
-  ValidateIssueInput(request.issue(), "issue", violations);
-  if (!request.has_target()) violations.Add("target", "required");
-  RETURN_IF_ERROR(violations.ToStatus("RouteToTargetRequest"));
+  RETURN_IF_ERROR(ValidateRouteToTargetRequest(request));
   ASSIGN_OR_RETURN(auto compiled, ActiveOrFailed());
   return compiled->RouteTo(request.issue(), request.target(), "target");
 }
 
 absl::StatusOr<Ruleset> RoutingCore::GetRuleset(const v1::GetRulesetRequest& request) const {
-  if (request.revision() < 0) {
-    return InvalidArgumentWithViolations("revision must not be negative",
-                                         {{"revision", "must be 0 (active) or a revision"}});
-  }
+  RETURN_IF_ERROR(ValidateGetRulesetRequest(request));
   if (request.revision() == 0) {
     std::shared_ptr<const CompiledRuleset> compiled = active();
     if (compiled == nullptr) return absl::NotFoundError("no ruleset was ever applied");
@@ -218,13 +164,7 @@ absl::StatusOr<v1::ListRulesetRevisionsResponse> RoutingCore::ListRevisions(
 
 absl::StatusOr<v1::TestRulesetResponse> RoutingCore::TestRuleset(
     const v1::TestRulesetRequest& request) const {
-  Violations violations;
-  if (!request.has_candidate()) violations.Add("candidate", "required");
-  CheckBatchSize(request.issues_size(), "issues", violations);
-  for (int i = 0; i < request.issues_size() && i < kMaxBatch; ++i) {
-    ValidateIssueInput(request.issues(i), absl::StrCat("issues[", i, "]"), violations);
-  }
-  RETURN_IF_ERROR(violations.ToStatus("TestRulesetRequest"));
+  RETURN_IF_ERROR(ValidateTestRulesetRequest(request));
   ASSIGN_OR_RETURN(auto candidate,
                    CompiledRuleset::Compile(request.candidate(), nullptr, "candidate"));
   std::shared_ptr<const CompiledRuleset> current = active();
@@ -294,10 +234,9 @@ absl::StatusOr<Ruleset> RoutingCore::Apply(const v1::ApplyRulesetRequest& reques
   auto count = [this](const char* result) {
     metrics_.applies.Add({{"result", result}}).Increment();
   };
-  if (!request.has_ruleset()) {
+  if (absl::Status invalid = ValidateApplyRulesetRequest(request); !invalid.ok()) {
     count("invalid");
-    return InvalidArgumentWithViolations("invalid ApplyRulesetRequest: ruleset: required",
-                                         {{"ruleset", "required"}});
+    return invalid;
   }
   std::shared_ptr<const CompiledRuleset> current = active();
   const int64_t current_revision = current == nullptr ? 0 : current->revision();
