@@ -178,6 +178,15 @@ absl::StatusOr<const Caller*> Authenticator::Authenticate(
       "no credentials: present a client certificate or an authorization bearer token");
 }
 
+absl::StatusOr<const Caller*> Authenticator::Find(absl::string_view name) const {
+  auto found = principals_.find(name);
+  if (found == principals_.end()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the access policy has no principal \"", name, "\""));
+  }
+  return &found->second.caller;
+}
+
 RateLimit Authenticator::RateLimitOf(const Caller& caller) const {
   auto found = principals_.find(caller.name());
   return found == principals_.end() ? RateLimit{} : found->second.limit;

@@ -55,6 +55,9 @@ class Authenticator {
   // The rate limit of an authenticated caller.
   RateLimit RateLimitOf(const Caller& caller) const;
 
+  // The principal named `name`; PERMISSION_DENIED when the policy has none.
+  absl::StatusOr<const Caller*> Find(absl::string_view name) const;
+
   // SHA-256 of `token`, lower-case hex.
   static std::string HashToken(absl::string_view token);
 

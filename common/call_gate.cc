@@ -17,11 +17,15 @@ const Caller& LocalCaller() {
   return *caller;
 }
 
-absl::string_view Authorization(const grpc::ServerContextBase& context) {
+absl::string_view Metadata(const grpc::ServerContextBase& context, absl::string_view key) {
   const auto& metadata = context.client_metadata();
-  auto found = metadata.find("authorization");
+  auto found = metadata.find(grpc::string_ref(key.data(), key.size()));
   if (found == metadata.end()) return "";
   return absl::string_view(found->second.data(), found->second.size());
+}
+
+absl::string_view Authorization(const grpc::ServerContextBase& context) {
+  return Metadata(context, "authorization");
 }
 
 // The subject alternative names of a verified client certificate.
@@ -98,6 +102,10 @@ absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& con
     CountRefused("unknown", unauthenticated ? "unauthenticated" : "permission_denied");
     return caller;
   }
+  if (const absl::string_view principal = Metadata(context, kOnBehalfOfMetadata);
+      !principal.empty()) {
+    return AdmitOnBehalfOf(context, **caller, principal);
+  }
   const absl::Duration wait =
       limiter_->Acquire((*caller)->name(), authenticator_->RateLimitOf(**caller));
   if (wait > absl::ZeroDuration()) {
@@ -109,6 +117,28 @@ absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& con
                         absl::FormatDuration(retry)),
         retry);
   }
+  CountAdmitted((*caller)->caller_class());
+  return *caller;
+}
+
+absl::StatusOr<const Caller*> CallGate::AdmitOnBehalfOf(const grpc::ServerContextBase& context,
+                                                        const Caller& forwarder,
+                                                        absl::string_view principal) {
+  // A bearer token can be replayed by whoever holds it; a certificate's key
+  // never leaves the service. Only our own services, over mutual TLS, speak
+  // for others.
+  if (!forwarder.Has(Role::kService) || !Authorization(context).empty()) {
+    CountRefused(forwarder.caller_class(), "permission_denied");
+    return absl::PermissionDeniedError(absl::StrCat(
+        forwarder.name(), " may not call on behalf of another principal (", kOnBehalfOfMetadata,
+        "): only a service authenticated by its certificate may"));
+  }
+  absl::StatusOr<const Caller*> caller = authenticator_->Find(principal);
+  if (!caller.ok()) {
+    CountRefused(forwarder.caller_class(), "permission_denied");
+    return caller;
+  }
+  // Its rate limit was applied where the call came in.
   CountAdmitted((*caller)->caller_class());
   return *caller;
 }

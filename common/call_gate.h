@@ -31,6 +31,12 @@
 
 namespace switchboard {
 
+// The metadata a partition sets on a call it forwards to another
+// (common/forwarding.h): the principal it admitted. Believed only from a
+// service authenticated by its certificate; that principal is then the
+// caller, and is not rate-limited again.
+inline constexpr char kOnBehalfOfMetadata[] = "switchboard-on-behalf-of";
+
 class CallGate {
  public:
   // A gate that lets every caller in as Caller::Local(), counting nothing:
@@ -43,8 +49,9 @@ class CallGate {
            prometheus::Registry& registry);
 
   // The caller of `context`: UNAUTHENTICATED, PERMISSION_DENIED (a
-  // certificate naming nobody) or RESOURCE_EXHAUSTED with a RetryInfo
-  // detail when it must wait. The caller lives as long as the gate.
+  // certificate naming nobody, or kOnBehalfOfMetadata from anyone but a
+  // service over mutual TLS) or RESOURCE_EXHAUSTED with a RetryInfo detail
+  // when it must wait. The caller lives as long as the gate.
   absl::StatusOr<const Caller*> Admit(const grpc::ServerContextBase& context);
 
   // Counts a call of `caller_class` refused with PERMISSION_DENIED.
@@ -55,6 +62,9 @@ class CallGate {
  private:
   CallGate() = default;
 
+  absl::StatusOr<const Caller*> AdmitOnBehalfOf(const grpc::ServerContextBase& context,
+                                                const Caller& forwarder,
+                                                absl::string_view principal);
   void CountAdmitted(absl::string_view caller_class);
   void CountRefused(absl::string_view caller_class, absl::string_view reason);
 

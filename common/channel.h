@@ -34,13 +34,24 @@ struct RetryPolicy {
 
 // The service config JSON giving `services` (full names, e.g.
 // "switchboard.routing.v1.RoutingService") the retry policy, for the
-// UNAVAILABLE status only: no other failure is safe to retry blindly.
-std::string RetryServiceConfig(const std::vector<std::string>& services, const RetryPolicy& policy);
+// UNAVAILABLE status only: no other failure is safe to retry blindly. When
+// `balanced`, also round robin with health checking of services.front().
+std::string RetryServiceConfig(const std::vector<std::string>& services, const RetryPolicy& policy,
+                               bool balanced = false);
 
-// A channel to `target` ("host:port") with `credentials` (TLS or plaintext,
-// see common/security.h), keepalive and the retry policy for `services`;
-// with policy.max_attempts <= 1, gRPC does not retry (for callers that
-// count their own attempts).
+// Whether calls to `target` are balanced over several servers: a list of
+// addresses ("host:port,host:port"), or a dns: name, which resolves to every
+// replica behind it (a Kubernetes headless Service).
+bool IsBalancedTarget(absl::string_view target);
+
+// `target` as gRPC's resolvers take it: a list becomes "ipv4:a:p,b:p" (host
+// names resolved once, now); anything else is left as it is.
+std::string ChannelTarget(absl::string_view target);
+
+// A channel to `target` ("host:port", or a balanced target as above) with
+// `credentials` (TLS or plaintext, see common/security.h), keepalive and the
+// retry policy for `services`; with policy.max_attempts <= 1, gRPC does not
+// retry (for callers that count their own attempts).
 std::shared_ptr<grpc::Channel> MakeServiceChannel(
     absl::string_view target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
     const std::vector<std::string>& services, const RetryPolicy& policy = {});

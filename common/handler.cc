@@ -36,4 +36,10 @@ void UnaryResponder::Finish(const absl::Status& status) const {
       ToGrpcStatus(status.ok() ? absl::InternalError("finished OK without a response") : status));
 }
 
+void UnaryResponder::FinishRelayed(const grpc::Status& status,
+                                   const grpc::ByteBuffer& response) const {
+  if (status.ok()) *response_ = response;
+  reactor_->Finish(status);
+}
+
 }  // namespace switchboard

@@ -30,9 +30,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/call_gate.h"
 #include "common/caller.h"
+#include "common/forwarding.h"
 #include "common/status.h"
 
 namespace switchboard {
@@ -54,6 +57,8 @@ class UnaryResponder {
 
   void Finish(const google::protobuf::Message& response) const;
   void Finish(const absl::Status& status) const;
+  // Finishes with another partition's answer, as it came (common/forwarding.h).
+  void FinishRelayed(const grpc::Status& status, const grpc::ByteBuffer& response) const;
 
   template <typename T>
   void Finish(const absl::StatusOr<T>& result) const {
@@ -139,6 +144,165 @@ grpc::ServerUnaryReactor* ServeLater(CallGate& gate, grpc::CallbackServerContext
         start(caller, request,
               [responder](const absl::StatusOr<Response>& result) { responder.Finish(result); });
       });
+}
+
+// Where a call of a partitioned service is served (common/forwarding.h):
+// `peers` (null for a service that is one partition) and the method's path,
+// for forwarding. The RPC's `owner(request)` gives the partition that owns a
+// request, or -1 when it cannot tell (an invalid name, say), in which case
+// this partition serves it and refuses what is invalid.
+struct Placement {
+  PartitionPeers* peers = nullptr;
+  const char* method = nullptr;
+};
+
+// ServeUnary at the owner: admitted and parsed here, then forwarded as it
+// came (bytes, caller, deadline) when another partition owns it.
+template <typename Request, typename Owner, typename Handler>
+grpc::ServerUnaryReactor* ServeUnaryAt(CallGate& gate, const Placement& placement, Owner&& owner,
+                                       grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request_bytes,
+                                       grpc::ByteBuffer* response_bytes, Handler&& handler) {
+  return ServeUnary<Request>(
+      gate, context, request_bytes, response_bytes,
+      [&](const Caller& caller, Request& request, UnaryResponder responder) {
+        const int partition = placement.peers == nullptr ? -1 : owner(request);
+        if (partition < 0 || partition == placement.peers->self()) {
+          return handler(caller, request, responder);
+        }
+        if (WasForwarded(*context)) {
+          return responder.FinishRelayed(placement.peers->NotOwned(partition), {});
+        }
+        placement.peers->Call(
+            partition, placement.method, context, caller, *request_bytes,
+            [responder](const grpc::Status& status, const grpc::ByteBuffer& response) {
+              responder.FinishRelayed(status, response);
+            });
+      });
+}
+
+// ServeNow at the owner (see ServeUnaryAt).
+template <typename Request, typename Owner, typename Permit, typename Answer>
+grpc::ServerUnaryReactor* ServeNowAt(CallGate& gate, const Placement& placement, Owner&& owner,
+                                     grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request_bytes,
+                                     grpc::ByteBuffer* response_bytes, Permit&& permit,
+                                     Answer&& answer) {
+  return ServeUnaryAt<Request>(
+      gate, placement, owner, context, request_bytes, response_bytes,
+      [&](const Caller& caller, Request& request, UnaryResponder responder) {
+        if (absl::Status denied = permit(caller, request); !denied.ok()) {
+          return responder.Finish(denied);
+        }
+        responder.Finish(answer(caller, request));
+      });
+}
+
+// ServeLater at the owner (see ServeUnaryAt).
+template <typename Response, typename Request, typename Owner, typename Permit, typename Start>
+grpc::ServerUnaryReactor* ServeLaterAt(CallGate& gate, const Placement& placement, Owner&& owner,
+                                       grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request_bytes,
+                                       grpc::ByteBuffer* response_bytes, Permit&& permit,
+                                       Start&& start) {
+  return ServeUnaryAt<Request>(
+      gate, placement, owner, context, request_bytes, response_bytes,
+      [&](const Caller& caller, Request& request, UnaryResponder responder) {
+        if (absl::Status denied = permit(caller, request); !denied.ok()) {
+          return responder.Finish(denied);
+        }
+        start(caller, request,
+              [responder](const absl::StatusOr<Response>& result) { responder.Finish(result); });
+      });
+}
+
+// On a call between partitions: "answer from your own partition only".
+inline constexpr char kPartitionOnlyMetadata[] = "switchboard-partition-only";
+
+// Whether a list or fan-out call must be answered from this partition alone:
+// the service is one partition, or another partition is asking.
+inline bool AnswerHere(const PartitionPeers* peers, const grpc::ServerContextBase& context) {
+  return peers == nullptr || MetadataValue(context, kPartitionOnlyMetadata).has_value();
+}
+
+// A list that is not ordered across partitions, served by walking them in
+// order: partition 0's pages, then partition 1's, ... Its page token is
+// "p{partition}." and that partition's own token, which only it can read;
+// any partition can serve any page by asking that one. `local(request)`
+// answers for this partition (absl::StatusOr<Response>). A page may hold
+// fewer than page_size items; an empty partition is skipped.
+template <typename Request, typename Response, typename Local>
+void ServeWalk(PartitionPeers& peers, const char* method, grpc::CallbackServerContext* context,
+               const Caller& caller, const Request& request, UnaryResponder responder,
+               Local local) {
+  int partition = 0;
+  std::string inner;
+  if (!request.page_token().empty()) {
+    absl::string_view token = request.page_token();
+    const size_t dot = token.find('.');
+    if (token.front() != 'p' || dot == absl::string_view::npos ||
+        !absl::SimpleAtoi(token.substr(1, dot - 1), &partition) || partition < 0 ||
+        partition >= peers.count()) {
+      return responder.Finish(InvalidArgumentWithViolations("invalid page_token",
+                                                            {{"page_token", "not a page token"}}));
+    }
+    inner = std::string(token.substr(dot + 1));
+  }
+  // One partition's page; on to the next partition when it has no more.
+  struct Walk {
+    PartitionPeers& peers;
+    const char* method;
+    grpc::CallbackServerContext* context;
+    const Caller& caller;
+    Request request;
+    UnaryResponder responder;
+    Local local;
+
+    void Step(int partition, std::string inner) {
+      request.set_page_token(inner);
+      if (partition == peers.self()) {
+        absl::StatusOr<Response> page = local(request);
+        if (!page.ok()) {
+          responder.Finish(page.status());
+          delete this;
+          return;
+        }
+        return Answered(partition, *std::move(page));
+      }
+      peers.Call(partition, method, context, caller, ToByteBuffer(request),
+                 [this, partition](const grpc::Status& status, const grpc::ByteBuffer& bytes) {
+                   Response page;
+                   if (!status.ok()) {
+                     responder.FinishRelayed(status, {});
+                     delete this;
+                     return;
+                   }
+                   if (absl::Status parsed = ParseMessage(bytes, &page); !parsed.ok()) {
+                     responder.Finish(parsed);
+                     delete this;
+                     return;
+                   }
+                   Answered(partition, std::move(page));
+                 },
+                 {{kPartitionOnlyMetadata, "1"}});
+    }
+
+    void Answered(int partition, Response page) {
+      const std::string next = page.next_page_token();
+      page.clear_next_page_token();
+      const bool last = partition + 1 == peers.count();
+      if (next.empty() && !last && page.ByteSizeLong() == 0) return Step(partition + 1, "");
+      if (!next.empty()) {
+        page.set_next_page_token(absl::StrCat("p", partition, ".", next));
+      } else if (!last) {
+        page.set_next_page_token(absl::StrCat("p", partition + 1, "."));
+      }
+      responder.Finish(page);
+      delete this;
+    }
+  };
+  (new Walk{peers, method, context, caller, request, responder, std::move(local)})
+      ->Step(partition, std::move(inner));
 }
 
 // A server stream that only reports an error.

@@ -138,7 +138,8 @@ class LoadSecurityTest : public ::testing::Test {
   // `credentials` and, if given, an authorization header.
   static absl::StatusOr<std::string> WhoAmI(int port,
                                             std::shared_ptr<grpc::ChannelCredentials> credentials,
-                                            const std::string& authorization = "") {
+                                            const std::string& authorization = "",
+                                            const std::string& on_behalf_of = "") {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one handshake per identity
     auto stub = EchoService::NewStub(
@@ -146,6 +147,7 @@ class LoadSecurityTest : public ::testing::Test {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+    if (!on_behalf_of.empty()) context.AddMetadata(kOnBehalfOfMetadata, on_behalf_of);
     EchoResponse response;
     grpc::Status status = stub->Echo(&context, EchoRequest(), &response);
     if (!status.ok()) return FromGrpcStatus(status);
@@ -396,6 +398,33 @@ TEST_F(LoadSecurityTest, MutualTlsAdmitsCallersByTheirCertificate) {
                                            {"caller_class=submitter", 1}}));
   EXPECT_EQ(Counted("switchboard_calls_refused_total"),
             (std::map<std::string, double>{{"caller_class=unknown,reason=permission_denied", 1}}));
+}
+
+// A partition forwarding a call (common/forwarding.h) names the caller it
+// admitted; the owner believes that only from a service's certificate.
+TEST_F(LoadSecurityTest, OnlyAServiceOverMutualTlsCallsOnBehalfOfAnother) {
+  absl::StatusOr<Security> security = Load(MutualTls());
+  ASSERT_TRUE(security.ok()) << security.status();
+  WhoAmIService service(*security->gate);
+  auto host = ServiceHost::Start(SecureServerConfigFromFlags(*security),
+                                 {{&service, EchoService::service_full_name()}},
+                                 std::make_shared<prometheus::Registry>());
+  ASSERT_TRUE(host.ok()) << host.status();
+  const int port = (*host)->grpc_port();
+
+  // svc (role service, by its certificate) speaks for crm.
+  EXPECT_EQ(WhoAmI(port, security->peer_credentials, "", "crm").value_or("refused"), "crm");
+  // Nobody else may, and nobody may speak for a principal the policy lacks.
+  absl::StatusOr<std::string> submitter = WhoAmI(port, ClientTls("crm"), "", "ops");
+  EXPECT_EQ(submitter.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(submitter.status().message(), HasSubstr("crm may not call on behalf of"));
+  absl::StatusOr<std::string> unknown = WhoAmI(port, security->peer_credentials, "", "nobody");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(unknown.status().message(), HasSubstr("no principal \"nobody\""));
+  // A caller known by its bearer token is refused too.
+  absl::StatusOr<std::string> by_token =
+      WhoAmI(port, security->peer_credentials, absl::StrCat("Bearer ", kOpsToken), "crm");
+  EXPECT_EQ(by_token.status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(LoadSecurityTest, APeerTokenIsPresentedOverTlsVerifiedByThePeerCa) {

@@ -136,7 +136,7 @@ IntakeCore::IntakeCore(IntakeStore& store, IntakeMetrics& metrics, RoutingPeer& 
       metrics_(metrics),
       routing_(routing),
       clock_(clock),
-      ids_(clock, last_id) {}
+      ids_(clock, last_id, store.partition()) {}
 
 absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IntakeStore& store,
                                                                IntakeMetrics& metrics,
@@ -192,7 +192,7 @@ void IntakeCore::Submit(const v1::SubmitIssueRequest& request, const Caller& cal
       rocksdb::WriteBatch batch;
       issues_.AddNewIssue(issue, request_id, fingerprint, batch);
       store_.route_tasks().Append(IssueIdFromName(issue.name()), batch);
-      store_.events().Append(received.SerializeAsString(), batch);
+      store_.AppendEvent(received, batch);
       in_flight_[request_id] = InFlight{fingerprint, {}};
       in_flight_[request_id].waiters.push_back(std::move(done));
       // Queued under the lock: batches are stored in the order of their sequences.
@@ -216,7 +216,7 @@ void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status&
   if (status.ok()) {
     metrics_.CountSubmitted(issue.source(), issue::v1::Severity_Name(issue.severity()));
     store_.route_tasks().doorbell().Ring();
-    store_.events().doorbell().Ring();
+    store_.RingEvents();
   }
   for (IssueDone& waiter : waiters) {
     if (status.ok()) {
@@ -237,8 +237,6 @@ absl::StatusOr<Issue> IntakeCore::Get(const v1::GetIssueRequest& request,
 
 absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(const v1::ListIssuesRequest& request,
                                                         const Caller& caller) const {
-  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
-  ASSIGN_OR_RETURN(const std::vector<FilterTerm> terms, ParseIssueFilter(request.filter()));
   std::string before;
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(before, DecodePageToken(request.page_token(), "issues", request.filter()));
@@ -247,16 +245,29 @@ absl::StatusOr<v1::ListIssuesResponse> IntakeCore::List(const v1::ListIssuesRequ
                                            {{"page_token", "not a page token"}});
     }
   }
-  std::string resume;
-  ASSIGN_OR_RETURN(
-      std::vector<Issue> page,
-      issues_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &resume,
-                   [&caller](const Issue& issue) { return MaySee(caller, issue); }));
+  ASSIGN_OR_RETURN(PartitionPage page, ListBefore(request, before, caller));
   v1::ListIssuesResponse response;
-  for (Issue& issue : page) *response.add_issues() = std::move(issue);
-  if (!resume.empty())
-    response.set_next_page_token(EncodePageToken("issues", request.filter(), resume));
+  for (Issue& issue : page.issues) *response.add_issues() = std::move(issue);
+  if (!page.resume.empty())
+    response.set_next_page_token(EncodePageToken("issues", request.filter(), page.resume));
   return response;
+}
+
+absl::StatusOr<PartitionPage> IntakeCore::ListBefore(const v1::ListIssuesRequest& request,
+                                                     absl::string_view before,
+                                                     const Caller& caller) const {
+  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size(), 100, 1000));
+  ASSIGN_OR_RETURN(const std::vector<FilterTerm> terms, ParseIssueFilter(request.filter()));
+  if (!before.empty() && !IsValidIssueId(before)) {
+    return InvalidArgumentWithViolations("invalid page_token",
+                                         {{"page_token", "not a page token"}});
+  }
+  PartitionPage page;
+  ASSIGN_OR_RETURN(
+      page.issues,
+      issues_.List(terms, before, page_size, std::max(kScanBudget, 10 * page_size), &page.resume,
+                   [&caller](const Issue& issue) { return MaySee(caller, issue); }));
+  return page;
 }
 
 absl::StatusOr<Issue> IntakeCore::Current(absl::string_view id) {
@@ -296,7 +307,7 @@ absl::StatusOr<IntakeCore::Prepared> IntakeCore::PrepareLocked(const std::string
         result.previous_owner != updated.assignment().target().team()) {
       record.add_recipients(TeamSubscriber(result.previous_owner));
     }
-    store_.events().Append(record.SerializeAsString(), batch);
+    store_.AppendEvent(record, batch);
   }
   pending_[id] = updated;
   return prepared;
@@ -332,7 +343,7 @@ void IntakeCore::Finish(const Prepared& prepared, const absl::Status& status) {
     default:
       break;
   }
-  if (prepared.event != issue::v1::EVENT_TYPE_UNSPECIFIED) store_.events().doorbell().Ring();
+  if (prepared.event != issue::v1::EVENT_TYPE_UNSPECIFIED) store_.RingEvents();
   if (prepared.timer_changed) store_.timers_changed().Ring();
 }
 
@@ -527,9 +538,9 @@ absl::Status IntakeCore::RecordRoutings(const std::vector<Routed>& routed) {
   return status;
 }
 
-absl::Status IntakeCore::RemovePublished(const std::vector<Outbox::Item>& events) {
+absl::Status IntakeCore::RemovePublished(Outbox& outbox, const std::vector<Outbox::Item>& events) {
   rocksdb::WriteBatch batch;
-  for (const Outbox::Item& event : events) store_.events().Remove(event, batch);
+  for (const Outbox::Item& event : events) outbox.Remove(event, batch);
   return commits_.CommitAndWait(std::move(batch));
 }
 

@@ -34,6 +34,7 @@
 #include "services/intake/intake_metrics.h"
 #include "services/intake/issue_id.h"
 #include "services/intake/issue_ledger.h"
+#include "services/intake/merged_list.h"
 #include "services/intake/peers.h"
 #include "services/intake/store.h"
 #include "switchboard/intake/v1/intake.pb.h"
@@ -77,6 +78,11 @@ class IntakeCore final : public IssueLedger {
                                        const Caller& caller) const;
   absl::StatusOr<v1::ListIssuesResponse> List(const v1::ListIssuesRequest& request,
                                               const Caller& caller) const;
+  // This partition's issues older than `before` ("" for the newest) that
+  // match the request's filter and that `caller` may see, and where the
+  // scan stopped: one partition's part of a merged list (merged_list.h).
+  absl::StatusOr<PartitionPage> ListBefore(const v1::ListIssuesRequest& request,
+                                           absl::string_view before, const Caller& caller) const;
 
   // AcknowledgeIssue, ResolveIssue, TransferIssue, by a member of the team
   // that owns the issue (else PERMISSION_DENIED). `caller` must outlive
@@ -89,7 +95,7 @@ class IntakeCore final : public IssueLedger {
   // IssueLedger, for the dispatch loops.
   absl::StatusOr<issue::v1::Issue> Current(absl::string_view id) override;
   absl::Status RecordRoutings(const std::vector<Routed>& routed) override;
-  absl::Status RemovePublished(const std::vector<Outbox::Item>& events) override;
+  absl::Status RemovePublished(Outbox& outbox, const std::vector<Outbox::Item>& events) override;
   absl::StatusOr<absl::optional<SlaTimer>> NextTimer() override;
   absl::Status RecordEscalation(const SlaTimer& timer,
                                 const routing::v1::RoutingDecision* decision) override;

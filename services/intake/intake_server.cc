@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "common/page_token.h"
 #include "common/rocks_metrics.h"
@@ -17,7 +18,20 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
   auto server = absl::WrapUnique(new IntakeServer(std::move(options)));
   const Options& opts = server->options_;
 
-  ASSIGN_OR_RETURN(server->store_, IntakeStore::Open({.path = opts.data_dir, .sync = opts.sync},
+  std::vector<NotificationPeer*> notifications = opts.notification_partitions;
+  if (notifications.empty() && opts.notification != nullptr) notifications = {opts.notification};
+  if (notifications.empty()) {
+    for (absl::string_view target : absl::StrSplit(opts.notification_target, ',')) {
+      server->grpc_notifications_.push_back(
+          MakeGrpcNotificationPeer(std::string(target), opts.peer_credentials, opts.peer_timeout));
+      notifications.push_back(server->grpc_notifications_.back().get());
+    }
+  }
+  ASSIGN_OR_RETURN(server->store_, IntakeStore::Open({.path = opts.data_dir,
+                                                      .sync = opts.sync,
+                                                      .notification_partitions =
+                                                          static_cast<int>(notifications.size()),
+                                                      .partitioning = opts.partitioning},
                                                      clock, opts.registry.get()));
   server->metrics_ = std::make_unique<IntakeMetrics>(*opts.registry);
   RoutingPeer* routing = opts.routing;
@@ -26,16 +40,18 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
         MakeGrpcRoutingPeer(opts.routing_target, opts.peer_credentials, opts.peer_timeout);
     routing = server->grpc_routing_.get();
   }
-  NotificationPeer* notification = opts.notification;
-  if (notification == nullptr) {
-    server->grpc_notification_ = MakeGrpcNotificationPeer(opts.notification_target,
-                                                          opts.peer_credentials, opts.peer_timeout);
-    notification = server->grpc_notification_.get();
-  }
   log::Info("peers",
             {{"routing_target", opts.routing != nullptr ? "in-process" : opts.routing_target},
              {"notification_target",
-              opts.notification != nullptr ? "in-process" : opts.notification_target}});
+              server->grpc_notifications_.empty() ? "in-process" : opts.notification_target},
+             {"notification_partitions", static_cast<int64_t>(notifications.size())},
+             {"partition", opts.partitioning.self},
+             {"partitions", opts.partitioning.count()}});
+  if (opts.partitioning.partitioned()) {
+    server->partitions_ = std::make_unique<PartitionPeers>(
+        "intake", opts.partitioning, opts.peer_credentials,
+        std::vector<std::string>{v1::IntakeService::service_full_name()});
+  }
   IntakeStore& store = *server->store_;
   IntakeMetrics& metrics = *server->metrics_;
   ASSIGN_OR_RETURN(server->core_, IntakeCore::Create(store, metrics, *routing, clock));
@@ -43,12 +59,14 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
 
   server->route_loop_ =
       std::make_unique<RouteLoop>(store.route_tasks(), core, *routing, metrics, clock, opts.route);
-  server->publish_loop_ = std::make_unique<PublishLoop>(store.events(), core, *notification,
-                                                        metrics, clock, opts.publish);
+  for (int partition = 0; partition < store.event_partitions(); ++partition) {
+    server->publish_loops_.push_back(std::make_unique<PublishLoop>(
+        store.events(partition), core, *notifications[partition], metrics, clock, opts.publish));
+  }
   server->sla_timer_loop_ = std::make_unique<SlaTimerLoop>(store.timers_changed(), core, *routing,
                                                            metrics, clock, opts.timers);
   server->route_loop_->Start();
-  server->publish_loop_->Start();
+  for (auto& loop : server->publish_loops_) loop->Start();
   server->sla_timer_loop_->Start();
   server->census_ =
       std::make_unique<OpenIssueCensus>(store.issues(), metrics, clock, opts.census_interval);
@@ -58,7 +76,8 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
     log::Warning("--noop_submit: SubmitIssue stores nothing (benchmark baseline)");
   server->service_ = std::make_unique<IntakeService>(
       core, IntakeService::Options{.noop_submit = opts.noop_submit,
-                                   .gate = opts.gate != nullptr ? opts.gate : &CallGate::Open()});
+                                   .gate = opts.gate != nullptr ? opts.gate : &CallGate::Open(),
+                                   .peers = server->partitions_.get()});
   ASSIGN_OR_RETURN(
       server->host_,
       ServiceHost::Start(opts.server,
@@ -81,7 +100,7 @@ void IntakeServer::Shutdown() {
   if (host_ != nullptr) host_->Shutdown();
   if (census_ != nullptr) census_->Stop();
   if (route_loop_ != nullptr) route_loop_->Stop();
-  if (publish_loop_ != nullptr) publish_loop_->Stop();
+  for (auto& loop : publish_loops_) loop->Stop();
   if (sla_timer_loop_ != nullptr) sla_timer_loop_->Stop();
   if (store_ != nullptr) store_->commits().Stop();
 }

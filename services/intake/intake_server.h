@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/security/credentials.h>
 #include <prometheus/registry.h>
@@ -19,6 +20,8 @@
 #include "absl/time/time.h"
 #include "common/call_gate.h"
 #include "common/clock.h"
+#include "common/forwarding.h"
+#include "common/partition.h"
 #include "common/server.h"
 #include "services/intake/census.h"
 #include "services/intake/intake_core.h"
@@ -40,14 +43,21 @@ class IntakeServer {
     ServerConfig server;
     // Admits callers (common/call_gate.h); null: everyone, as Caller::Local().
     CallGate* gate = nullptr;
-    // The peers over gRPC, each call with `peer_timeout`...
+    // This process's partition of intake, and every partition's address
+    // (common/partition.h); one partition by default.
+    Partitioning partitioning;
+    // The peers over gRPC, each call with `peer_timeout`. Routing replicas
+    // are balanced over; notification_target lists every notification
+    // partition's address in partition order, comma-separated...
     std::string routing_target = "127.0.0.1:50052";
     std::string notification_target = "127.0.0.1:50053";
     std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
     absl::Duration peer_timeout = absl::Seconds(5);
-    // ...or these, when set (tests' in-process fakes).
+    // ...or these, when set (tests' in-process fakes): one notification
+    // peer, or one per notification partition.
     RoutingPeer* routing = nullptr;
     NotificationPeer* notification = nullptr;
+    std::vector<NotificationPeer*> notification_partitions;
     absl::Duration census_interval = absl::Seconds(15);
     // Benchmarks only: SubmitIssue stores nothing (IntakeService::Options).
     bool noop_submit = false;
@@ -90,10 +100,11 @@ class IntakeServer {
   std::unique_ptr<IntakeStore> store_;
   std::unique_ptr<IntakeMetrics> metrics_;
   std::unique_ptr<RoutingPeer> grpc_routing_;
-  std::unique_ptr<NotificationPeer> grpc_notification_;
+  std::vector<std::unique_ptr<NotificationPeer>> grpc_notifications_;
+  std::unique_ptr<PartitionPeers> partitions_;
   std::unique_ptr<IntakeCore> core_;
   std::unique_ptr<RouteLoop> route_loop_;
-  std::unique_ptr<PublishLoop> publish_loop_;
+  std::vector<std::unique_ptr<PublishLoop>> publish_loops_;
   std::unique_ptr<SlaTimerLoop> sla_timer_loop_;
   std::unique_ptr<OpenIssueCensus> census_;
   std::unique_ptr<IntakeService> service_;

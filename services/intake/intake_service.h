@@ -2,10 +2,18 @@
 // request itself (malformed bytes are INVALID_ARGUMENT), calls IntakeCore and
 // converts the outcome. Every write finishes in the commit queue's callback,
 // after the fsync; no handler waits on disk or on another service.
+//
+// Partitioned (docs/scale-out.md), a SubmitIssue belongs to the partition its
+// request_id hashes to, an issue's calls to the partition its id names; they
+// are forwarded there. ListIssues asks every partition for its part and
+// merges them (merged_list.h); its page tokens name the partition that made
+// them, which serves the next page.
 #ifndef SWITCHBOARD_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define SWITCHBOARD_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
 #include "common/call_gate.h"
+#include "common/forwarding.h"
+#include "common/handler.h"
 #include "services/intake/intake_core.h"
 #include "switchboard/intake/v1/intake.grpc.pb.h"
 
@@ -27,6 +35,10 @@ struct IntakeServiceOptions {
   // Admits every call (common/call_gate.h); the default lets everyone in
   // as Caller::Local().
   CallGate* gate = &CallGate::Open();
+  // The other intake partitions (common/forwarding.h); null when intake is
+  // one partition. Calls another partition owns are forwarded there, and
+  // ListIssues merges every partition's issues.
+  PartitionPeers* peers = nullptr;
 };
 
 class IntakeService final : public RawIntakeService {
@@ -55,6 +67,13 @@ class IntakeService final : public RawIntakeService {
                                           grpc::ByteBuffer* response) override;
 
  private:
+  // ListIssues of a partitioned intake: every partition's issues, merged.
+  void ListMerged(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+                  const Caller& caller, const v1::ListIssuesRequest& request,
+                  UnaryResponder responder);
+
+  Placement At(const char* method) const { return {options_.peers, method}; }
+
   IntakeCore& core_;
   const Options options_;
 };

@@ -35,7 +35,18 @@ absl::string_view IssueIdFromName(absl::string_view name) {
 
 std::string IssueName(absl::string_view id) { return absl::StrCat(kNamePrefix, id); }
 
-IssueIdGenerator::IssueIdGenerator(Clock& clock, absl::string_view floor) : clock_(clock) {
+int IssueIdPartition(absl::string_view id) { return DigitValue(id[10]) * 32 + DigitValue(id[11]); }
+
+int IssuePartitionOf(absl::string_view name, int count) {
+  const absl::string_view id = IssueIdFromName(name);
+  if (id.empty()) return -1;
+  if (count <= 1) return 0;
+  const int partition = IssueIdPartition(id);
+  return partition < count ? partition : -1;
+}
+
+IssueIdGenerator::IssueIdGenerator(Clock& clock, absl::string_view floor, int partition)
+    : clock_(clock), partition_(partition) {
   if (!IsValidIssueId(floor)) return;
   // Decode the floor's 130 bits (2 leading zero bits) into last_.
   Bits bits{};
@@ -57,7 +68,11 @@ std::string IssueIdGenerator::Next() {
   MutexLock lock(mu_);
   Bits next{};
   for (int i = 0; i < 6; ++i) next[i] = static_cast<uint8_t>(millis >> (8 * (5 - i)));
-  for (int i = 6; i < 16; ++i) next[i] = absl::Uniform<uint8_t>(random_);
+  // Bits 79..70 (byte 6 and the top of byte 7): the partition.
+  next[6] = static_cast<uint8_t>(partition_ >> 2);
+  next[7] =
+      static_cast<uint8_t>(((partition_ & 3) << 6) | (absl::Uniform<uint8_t>(random_) & 0x3f));
+  for (int i = 8; i < 16; ++i) next[i] = absl::Uniform<uint8_t>(random_);
   if (next <= last_) {
     // Same millisecond, or the clock went back: one more than the last id.
     next = last_;

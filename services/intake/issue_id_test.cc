@@ -66,6 +66,46 @@ TEST(IssueIdTest, ConcurrentCallersGetDistinctIds) {
   EXPECT_EQ(all.size(), 20000u);
 }
 
+TEST(IssueIdTest, TheIdSaysWhichPartitionMadeIt) {
+  FakeClock clock(absl::FromUnixMillis(1'800'000'000'000));
+  absl::flat_hash_set<std::string> all;
+  for (int partition : {0, 1, 2, 37, kMaxIdPartitions - 1}) {
+    IssueIdGenerator generator(clock, "", partition);
+    for (int i = 0; i < 100; ++i) {
+      const std::string id = generator.Next();
+      ASSERT_TRUE(IsValidIssueId(id)) << id;
+      EXPECT_EQ(IssueIdPartition(id), partition) << id;
+      EXPECT_TRUE(all.insert(id).second) << id;  // unique across partitions, same millisecond
+    }
+  }
+  // Characters 11 and 12 are the partition in base32: partition 37 is "15".
+  IssueIdGenerator p37(clock, "", 37);
+  EXPECT_EQ(p37.Next().substr(10, 2), "15");
+}
+
+TEST(IssueIdTest, IdsKeepTheirPartitionWhenTheClockStepsBack) {
+  FakeClock clock(absl::FromUnixMillis(1'800'000'000'000));
+  IssueIdGenerator generator(clock, "", 5);
+  std::string last = generator.Next();
+  clock.Advance(-absl::Seconds(10));
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = generator.Next();
+    EXPECT_GT(id, last);
+    EXPECT_EQ(IssueIdPartition(id), 5);
+    last = id;
+  }
+}
+
+TEST(IssueNameTest, ThePartitionOfANameIsItsIdsWithinTheCount) {
+  FakeClock clock(absl::FromUnixMillis(1'800'000'000'000));
+  const std::string in_two = IssueName(IssueIdGenerator(clock, "", 2).Next());
+  EXPECT_EQ(IssuePartitionOf(in_two, 3), 2);
+  EXPECT_EQ(IssuePartitionOf(in_two, 1), 0);   // one partition holds everything
+  EXPECT_EQ(IssuePartitionOf(in_two, 2), -1);  // no partition 2 of 2
+  EXPECT_EQ(IssuePartitionOf("issues/nope", 3), -1);
+  EXPECT_EQ(IssuePartitionOf("", 1), -1);
+}
+
 TEST(IssueNameTest, ParsesOnlyWellFormedNames) {
   const std::string id = "01hzzzzzzzzzzzzzzzzzzzzzzz";
   ASSERT_TRUE(IsValidIssueId(id));

@@ -3,13 +3,17 @@
 #include "absl/flags/flag.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/partition.h"
 #include "common/security.h"
 #include "common/server.h"
 #include "services/intake/intake_server.h"
 
-ABSL_FLAG(std::string, routing_target, "127.0.0.1:50052", "RoutingService address, host:port");
+ABSL_FLAG(std::string, routing_target, "127.0.0.1:50052",
+          "RoutingService address, host:port; or the replicas' addresses, comma-separated, or a "
+          "dns:/// name with one address per replica, balanced round robin");
 ABSL_FLAG(std::string, notification_target, "127.0.0.1:50053",
-          "NotificationService address, host:port");
+          "NotificationService address, host:port; with notification partitions, every "
+          "partition's address in partition order, comma-separated");
 ABSL_FLAG(absl::Duration, census_interval, absl::Seconds(15),
           "how often the open issues are counted for the metrics");
 ABSL_FLAG(bool, noop_submit, false,
@@ -27,10 +31,13 @@ int Run() {
   auto registry = std::make_shared<prometheus::Registry>();
   auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
   if (!security.ok()) return ExitWithError(security.status());
+  auto partitioning = PartitioningFromFlags();
+  if (!partitioning.ok()) return ExitWithError(partitioning.status());
   auto server = IntakeServer::Start({
       .data_dir = *data_dir,
       .server = SecureServerConfigFromFlags(*security),
       .gate = security->gate.get(),
+      .partitioning = *partitioning,
       .routing_target = absl::GetFlag(FLAGS_routing_target),
       .notification_target = absl::GetFlag(FLAGS_notification_target),
       .peer_credentials = security->peer_credentials,
@@ -51,6 +58,7 @@ int main(int argc, char** argv) {
       argc, argv, "switchboard-intake",
       "Accepts customer issues durably and drives them to closure.\n"
       "Usage: switchboard-intake --grpc_listen=HOST:PORT --metrics_listen=HOST:PORT "
-      "--data_dir=DIR --routing_target=HOST:PORT --notification_target=HOST:PORT");
+      "--data_dir=DIR --routing_target=HOST:PORT --notification_target=HOST:PORT\n"
+      "       [--partition=I --partition_addresses=A0,A1,...]");
   return switchboard::intake::Run();
 }

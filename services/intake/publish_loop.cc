@@ -2,19 +2,31 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/logging.h"
 
 namespace switchboard::intake {
+namespace {
+
+std::string LoopName(const Outbox& events) {
+  absl::string_view suffix = events.name();
+  absl::ConsumePrefix(&suffix, "event_queue");
+  return absl::StrCat("publish", suffix);
+}
+
+}  // namespace
 
 PublishLoop::PublishLoop(Outbox& events, IssueLedger& ledger, NotificationPeer& notification,
                          IntakeMetrics& metrics, Clock& clock, Options options)
     : events_(events),
+      name_(LoopName(events)),
       ledger_(ledger),
       notification_(notification),
       metrics_(metrics),
       clock_(clock),
       options_(options),
-      loop_("publish", clock, events.doorbell(), options.loop, [this] { return RunOnce(); }) {}
+      loop_(name_, clock, events.doorbell(), options.loop, [this] { return RunOnce(); }) {}
 
 WorkerLoop::Step PublishLoop::RunOnce() {
   absl::StatusOr<std::vector<Outbox::Item>> items = events_.Peek(options_.batch);
@@ -23,14 +35,14 @@ WorkerLoop::Step PublishLoop::RunOnce() {
     return WorkerLoop::Step::Failed();
   }
   if (items->empty()) {
-    metrics_.SetBacklog("publish", 0, absl::ZeroDuration());
+    metrics_.SetBacklog(name_, 0, absl::ZeroDuration());
     return WorkerLoop::Step::Idle();
   }
   const int64_t size = static_cast<int64_t>(items->size());
   if (size < options_.batch) {
-    metrics_.SetBacklog("publish", size, clock_.Now() - items->front().append_time);
+    metrics_.SetBacklog(name_, size, clock_.Now() - items->front().append_time);
   } else if (absl::StatusOr<Outbox::Backlog> backlog = events_.Measure(); backlog.ok()) {
-    metrics_.SetBacklog("publish", std::max<int64_t>(backlog->size, size), backlog->oldest_age);
+    metrics_.SetBacklog(name_, std::max<int64_t>(backlog->size, size), backlog->oldest_age);
   }
 
   notification::v1::PublishRequest request;
@@ -48,7 +60,7 @@ WorkerLoop::Step PublishLoop::RunOnce() {
       return WorkerLoop::Step::Failed();
     }
   }
-  if (absl::Status removed = ledger_.RemovePublished(*items); !removed.ok()) {
+  if (absl::Status removed = ledger_.RemovePublished(events_, *items); !removed.ok()) {
     log::Error("cannot remove published events", {{"status", removed}});
     return WorkerLoop::Step::Failed();
   }

@@ -1,13 +1,17 @@
-// The publish loop: takes events from the event_queue outbox in order, in
-// batches, publishes them to notification (Publish), and then removes them
-// through the IssueLedger. An event published again after a crash carries
-// the same id, which notification recognises: at least once becomes exactly
-// once per subscriber log.
+// The publish loop: takes events from one event outbox in order, in
+// batches, publishes them to its notification partition (Publish), and then
+// removes them through the IssueLedger. An event published again after a
+// crash carries the same id, which notification recognises: at least once
+// becomes exactly once per subscriber log. There is one loop per
+// notification partition, so a partition that is down holds up only its own
+// subscribers' events.
 //
-//   event_queue ──▶ PublishLoop ──Publish──▶ notification
-//                      └──RemovePublished──▶ IssueLedger (IntakeCore)
+//   event_queue[_k] ──▶ PublishLoop ──Publish──▶ notification partition k
+//                          └──RemovePublished──▶ IssueLedger (IntakeCore)
 #ifndef SWITCHBOARD_SERVICES_INTAKE_PUBLISH_LOOP_H_
 #define SWITCHBOARD_SERVICES_INTAKE_PUBLISH_LOOP_H_
+
+#include <string>
 
 #include "common/clock.h"
 #include "common/outbox.h"
@@ -36,6 +40,9 @@ class PublishLoop {
 
  private:
   Outbox& events_;
+  // "publish" for event_queue, "publish_k" for event_queue_k: the loop's
+  // name in logs and the backlog metric's queue label.
+  const std::string name_;
   IssueLedger& ledger_;
   NotificationPeer& notification_;
   IntakeMetrics& metrics_;

@@ -2,8 +2,11 @@
 // outboxes of work that leaves intake, the doorbell of the SLA timers, and
 // the commit queue every write goes through.
 //
-//   route_queue  outbox: issue ids accepted and waiting to be routed
-//   event_queue  outbox: IssueEvents waiting to be published
+//   route_queue    outbox: issue ids accepted and waiting to be routed
+//   event_queue    outbox: IssueEvents waiting to be published to
+//                  notification partition 0; event_queue_1, _2... for the
+//                  others, each event holding only that partition's
+//                  recipients (AppendEvent)
 //   (and the families of IssueStore: issues, requests, index, timers)
 //
 // A new issue is one batch: the issue, its request record, its index
@@ -23,6 +26,7 @@
 #include "common/clock.h"
 #include "common/commit_queue.h"
 #include "common/outbox.h"
+#include "common/partition.h"
 #include "common/rocks.h"
 #include "common/worker_loop.h"
 #include "services/intake/issue_store.h"
@@ -35,13 +39,21 @@ class IntakeStore {
     std::string path;  // the data directory
     // fsync each group commit; only tests turn it off.
     bool sync = true;
+    // How many notification partitions events are published to: one event
+    // outbox each.
+    int notification_partitions = 1;
+    // Which intake partition this store holds (common/partition.h); checked
+    // against, or recorded as, what the store was first opened as.
+    Partitioning partitioning;
   };
 
   static constexpr char kRouteQueue[] = "route_queue";
   static constexpr char kEventQueue[] = "event_queue";
 
   // Every column family of intake's database.
-  static std::vector<ColumnFamily> ColumnFamilies();
+  static std::vector<ColumnFamily> ColumnFamilies(int notification_partitions = 1);
+  // The event outbox of notification partition `partition`.
+  static std::string EventQueueName(int partition);
 
   // Opens (creating if needed) the database and reads where the outboxes
   // stand. `registry` (may be null) gets the commit queue's and RocksDB's
@@ -53,21 +65,31 @@ class IntakeStore {
   ~IntakeStore();
 
   Database& db() { return *db_; }
+  // The intake partition this store holds.
+  int partition() const { return partition_; }
   CommitQueue& commits() { return *commits_; }
   IssueStore& issues() { return *issues_; }
   Outbox& route_tasks() { return *route_tasks_; }
-  Outbox& events() { return *events_; }
+  // The events waiting for notification partition `partition`.
+  Outbox& events(int partition = 0) { return *events_[partition]; }
+  int event_partitions() const { return static_cast<int>(events_.size()); }
+  // Adds `event` to `batch`: into the outbox of each notification partition
+  // that owns some of its recipients, with just those recipients.
+  void AppendEvent(const issue::v1::IssueEvent& event, rocksdb::WriteBatch& batch);
+  // Rings every event outbox's doorbell (after a batch with events is durable).
+  void RingEvents();
   // Rung when a durable batch armed or moved an SLA timer.
   Doorbell& timers_changed() { return timers_changed_; }
 
  private:
   IntakeStore() = default;
 
+  int partition_ = 0;
   std::unique_ptr<Database> db_;
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<IssueStore> issues_;
   std::unique_ptr<Outbox> route_tasks_;
-  std::unique_ptr<Outbox> events_;
+  std::vector<std::unique_ptr<Outbox>> events_;
   Doorbell timers_changed_;
 };
 

@@ -2,6 +2,7 @@
 // Flags in, then NotificationServer (notification_server.h) does the rest.
 #include "absl/flags/flag.h"
 #include "common/clock.h"
+#include "common/partition.h"
 #include "common/security.h"
 #include "common/server.h"
 #include "services/notification/notification_server.h"
@@ -25,10 +26,14 @@ int Run() {
   auto registry = std::make_shared<prometheus::Registry>();
   auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
   if (!security.ok()) return ExitWithError(security.status());
+  auto partitioning = PartitioningFromFlags();
+  if (!partitioning.ok()) return ExitWithError(partitioning.status());
   auto server = NotificationServer::Start({
       .data_dir = *data_dir,
       .server = SecureServerConfigFromFlags(*security),
       .gate = security->gate.get(),
+      .partitioning = *partitioning,
+      .peer_credentials = security->peer_credentials,
       .push = {.timeout = absl::GetFlag(FLAGS_push_timeout),
                .initial_backoff = absl::GetFlag(FLAGS_push_initial_backoff),
                .max_backoff = absl::GetFlag(FLAGS_push_max_backoff),

@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(Op
   for (ColumnFamily& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
   ASSIGN_OR_RETURN(server->db_,
                    Database::Open({.path = opts.data_dir, .column_families = families}));
+  RETURN_IF_ERROR(CheckPartitionRecord(*server->db_, opts.partitioning, "notification"));
   server->commits_ = std::make_unique<CommitQueue>(
       server->db_->db(), CommitQueue::Options{.name = "notification", .sync = opts.sync},
       opts.registry.get());
@@ -48,8 +49,14 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(Op
       std::make_unique<Maintenance>(*server->logs_, *server->pushes_, *server->commits_,
                                     *server->metrics_, clock, opts.maintenance);
   server->maintenance_->Start();
+  if (opts.partitioning.partitioned()) {
+    server->partitions_ = std::make_unique<PartitionPeers>(
+        "notification", opts.partitioning, opts.peer_credentials,
+        std::vector<std::string>{v1::NotificationService::service_full_name()});
+  }
   server->service_ = std::make_unique<NotificationService>(
-      *server->core_, *server->deliverer_, opts.gate != nullptr ? *opts.gate : CallGate::Open());
+      *server->core_, *server->deliverer_, opts.gate != nullptr ? *opts.gate : CallGate::Open(),
+      server->partitions_.get());
   std::vector<HostedService> services = {
       {server->service_.get(), v1::NotificationService::service_full_name()}};
   services.insert(services.end(), opts.extra_services.begin(), opts.extra_services.end());

@@ -15,6 +15,8 @@
 #include "common/call_gate.h"
 #include "common/clock.h"
 #include "common/commit_queue.h"
+#include "common/forwarding.h"
+#include "common/partition.h"
 #include "common/rocks.h"
 #include "common/server.h"
 #include "services/notification/log_store.h"
@@ -34,6 +36,11 @@ class NotificationServer {
     ServerConfig server;
     // Admits callers (common/call_gate.h); null: everyone, as Caller::Local().
     CallGate* gate = nullptr;
+    // This process's partition of notification, and every partition's
+    // address (common/partition.h); one partition by default. Calls to the
+    // other partitions use `peer_credentials`.
+    Partitioning partitioning;
+    std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
     PushDeliverer::Options push;
     Maintenance::Options maintenance;
     // Extra services served on the same port (e.g. a benchmark's baseline).
@@ -77,6 +84,7 @@ class NotificationServer {
   std::unique_ptr<NotificationCore> core_;
   std::unique_ptr<PushDeliverer> deliverer_;
   std::unique_ptr<Maintenance> maintenance_;
+  std::unique_ptr<PartitionPeers> partitions_;
   std::unique_ptr<NotificationService> service_;
   std::unique_ptr<ServiceHost> host_;
   bool stopped_ = false;

@@ -68,14 +68,14 @@ class FakeLedger final : public IssueLedger {
     return commits_.CommitAndWait(std::move(batch));
   }
 
-  absl::Status RemovePublished(const std::vector<Outbox::Item>& events) override {
+  absl::Status RemovePublished(Outbox& outbox, const std::vector<Outbox::Item>& events) override {
     {
       MutexLock lock(mu_);
       RETURN_IF_ERROR(fail_);
       for (const Outbox::Item& event : events) removed_events_.push_back(event.sequence);
     }
     rocksdb::WriteBatch batch;
-    for (const Outbox::Item& event : events) events_.Remove(event, batch);
+    for (const Outbox::Item& event : events) outbox.Remove(event, batch);
     return commits_.CommitAndWait(std::move(batch));
   }
 
