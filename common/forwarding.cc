@@ -33,8 +33,11 @@ grpc::ByteBuffer ToByteBuffer(const google::protobuf::Message& message) {
 
 PartitionPeers::PartitionPeers(std::string service, Partitioning partitioning,
                                const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-                               const std::vector<std::string>& grpc_services)
-    : service_(std::move(service)), partitioning_(std::move(partitioning)) {
+                               const std::vector<std::string>& grpc_services,
+                               std::vector<std::string> names)
+    : service_(std::move(service)),
+      partitioning_(std::move(partitioning)),
+      names_(std::move(names)) {
   stubs_.resize(partitioning_.addresses.size());
   for (int partition = 0; partition < static_cast<int>(stubs_.size()); ++partition) {
     if (partition == partitioning_.self) continue;
@@ -55,11 +58,15 @@ std::unique_ptr<grpc::ClientContext> PartitionPeers::ContextFor(
   return client;
 }
 
+std::string PartitionPeers::Name(int partition) const {
+  if (partition < static_cast<int>(names_.size())) return names_[partition];
+  return absl::StrCat(service_, " partition ", partition);
+}
+
 grpc::Status PartitionPeers::Unreachable(int partition, absl::string_view detail) const {
-  return grpc::Status(
-      grpc::StatusCode::UNAVAILABLE,
-      absl::StrCat(service_, " partition ", partition, " (", partitioning_.addresses[partition],
-                   ") is unavailable: ", detail));
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat(Name(partition), " (", partitioning_.addresses[partition],
+                                   ") is unavailable: ", detail));
 }
 
 grpc::Status PartitionPeers::NotOwned(int partition) const {

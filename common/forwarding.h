@@ -63,9 +63,12 @@ class PartitionPeers {
 
   // `service` names the service in messages ("intake"); `grpc_services` are
   // the full names of its gRPC services (for the channels' retry policy).
+  // `names`, when given, name each partition in messages instead of
+  // "<service> partition <p>".
   PartitionPeers(std::string service, Partitioning partitioning,
                  const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-                 const std::vector<std::string>& grpc_services);
+                 const std::vector<std::string>& grpc_services,
+                 std::vector<std::string> names = {});
 
   const Partitioning& partitioning() const { return partitioning_; }
   int self() const { return partitioning_.self; }
@@ -103,8 +106,11 @@ class PartitionPeers {
                                                   grpc::CallbackServerContext* context,
                                                   const Caller& caller) const;
 
+  std::string Name(int partition) const;
+
   const std::string service_;
   const Partitioning partitioning_;
+  const std::vector<std::string> names_;
   // Indexed by partition; null for self.
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
 };

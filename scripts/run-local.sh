@@ -47,48 +47,16 @@ services=(
   "intake $base $metrics_base --routing_target=$host:$((base + 1)) --notification_target=$host:$((base + 2))"
 )
 
-pids=()
-stop() {
-  trap - INT TERM
-  echo
-  echo "stopping..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  status=0
-  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
-  echo "stopped (data kept in $data_dir)"
-  exit "$status"
-}
-trap stop INT TERM
+source scripts/lib/services.sh
+trap stop_services INT TERM
 
 for spec in "${services[@]}"; do
   read -r name grpc_port metrics_port extra <<<"$spec"
-  log="$data_dir/log/$name.log"
-  # Logs are appended across runs: look for "serving" only in this run's part.
-  offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
   # shellcheck disable=SC2086
-  "$bin/switchboard-$name" --grpc_listen="$host:$grpc_port" --metrics_listen="$host:$metrics_port" \
-    --data_dir="$data_dir/$name" $extra >>"$log" 2>&1 &
-  pids+=($!)
-  # Wait for the "serving" line, or for the process to die.
-  ready=0
-  for _ in $(seq 1 300); do
-    if ! kill -0 "${pids[-1]}" 2>/dev/null; then
-      echo "switchboard-$name failed to start; the end of $log:" >&2
-      tail -n 5 "$log" >&2
-      stop
-    fi
-    if tail -c "+$((offset + 1))" "$log" 2>/dev/null |
-      grep -q "\"msg\":\"serving\".*\"grpc_port\":$grpc_port"; then
-      ready=1
-      break
-    fi
-    sleep 0.1
-  done
-  if [ "$ready" != 1 ]; then
-    echo "switchboard-$name is not serving after 30s; the end of $log:" >&2
-    tail -n 5 "$log" >&2
-    stop
-  fi
+  start_service "switchboard-$name" "$data_dir/log/$name.log" "$grpc_port" \
+    "$bin/switchboard-$name" --grpc_listen="$host:$grpc_port" \
+    --metrics_listen="$host:$metrics_port" --data_dir="$data_dir/$name" $extra
+  log="$data_dir/log/$name.log"
   printf '  %-13s gRPC %s:%s   metrics http://%s:%s/metrics   log %s\n' \
     "$name" "$host" "$grpc_port" "$host" "$metrics_port" "$log"
 done
@@ -120,4 +88,4 @@ EOT
 
 wait -n "${pids[@]}" || true
 echo "a service exited unexpectedly; see $data_dir/log/" >&2
-stop
+stop_services

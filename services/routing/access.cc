@@ -14,6 +14,13 @@ absl::Status MayReadRulesets(const Caller& caller, absl::string_view verb) {
   return caller.Deny(verb);
 }
 
+absl::Status MayWatchRulesets(const Caller& caller) {
+  if (caller.HasAny({Role::kService, Role::kOperator, Role::kRulesetAdmin})) {
+    return absl::OkStatus();
+  }
+  return caller.Deny("watch the active ruleset");
+}
+
 absl::Status MayApplyRulesets(const Caller& caller) {
   if (caller.Has(Role::kRulesetAdmin)) return absl::OkStatus();
   return caller.Deny("apply rulesets");

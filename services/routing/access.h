@@ -21,6 +21,10 @@ absl::Status MayReadRulesets(const Caller& caller, absl::string_view verb);
 // ApplyRuleset.
 absl::Status MayApplyRulesets(const Caller& caller);
 
+// WatchActiveRuleset: routing replicas (service), operators and ruleset
+// admins.
+absl::Status MayWatchRulesets(const Caller& caller);
+
 }  // namespace switchboard::routing
 
 #endif  // SWITCHBOARD_SERVICES_ROUTING_ACCESS_H_

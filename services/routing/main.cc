@@ -9,12 +9,18 @@
 ABSL_FLAG(
     std::string, ruleset_file, "",
     "a Ruleset in protobuf JSON or YAML, applied at start when it differs from the active one");
+ABSL_FLAG(std::string, ruleset_source, "",
+          "host:port of the routing writer to follow: this replica keeps no revision store, "
+          "decides on the writer's active ruleset and forwards ApplyRuleset to it (--data_dir "
+          "is then not needed)");
 
 namespace switchboard::routing {
 namespace {
 
 int Run() {
-  auto data_dir = DataDirFromFlags();
+  const std::string ruleset_source = absl::GetFlag(FLAGS_ruleset_source);
+  absl::StatusOr<std::string> data_dir = std::string();
+  if (ruleset_source.empty()) data_dir = DataDirFromFlags();
   if (!data_dir.ok()) return ExitWithError(data_dir.status());
   auto registry = std::make_shared<prometheus::Registry>();
   auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
@@ -23,6 +29,8 @@ int Run() {
                                       .server = SecureServerConfigFromFlags(*security),
                                       .gate = security->gate.get(),
                                       .ruleset_file = absl::GetFlag(FLAGS_ruleset_file),
+                                      .ruleset_source = ruleset_source,
+                                      .peer_credentials = security->peer_credentials,
                                       .registry = registry});
   if (!server.ok()) return ExitWithError(server.status());
   return (*server)->RunUntilSignal();
@@ -35,6 +43,8 @@ int main(int argc, char** argv) {
   switchboard::InitProcess(argc, argv, "switchboard-routing",
                            "Routes issues to the team that owns them.\n"
                            "Usage: switchboard-routing --grpc_listen=HOST:PORT "
-                           "--metrics_listen=HOST:PORT --data_dir=DIR [--ruleset_file=FILE]");
+                           "--metrics_listen=HOST:PORT --data_dir=DIR [--ruleset_file=FILE]\n"
+                           "   or: switchboard-routing --grpc_listen=HOST:PORT "
+                           "--ruleset_source=WRITER_HOST:PORT (a replica)");
   return switchboard::routing::Run();
 }

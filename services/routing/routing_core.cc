@@ -35,15 +35,30 @@ bool SameOutcome(const RoutingDecision& a, const RoutingDecision& b) {
   return google::protobuf::util::MessageDifferencer::Equals(left, right);
 }
 
+// What a follower's core says when asked for what only the writer has (the
+// service forwards those calls to the writer instead).
+absl::Status FollowerHasNoStore() {
+  return absl::FailedPreconditionError(
+      "this routing replica follows a writer (--ruleset_source) and keeps no revisions; ask the "
+      "writer");
+}
+
 }  // namespace
 
-RoutingCore::RoutingCore(RulesetStore& store, prometheus::Registry& registry, Clock& clock)
+RoutingCore::RoutingCore(RulesetStore* store, prometheus::Registry& registry, Clock& clock)
     : store_(store), clock_(clock), metrics_(registry) {}
+
+std::unique_ptr<RoutingCore> RoutingCore::CreateFollower(prometheus::Registry& registry,
+                                                         Clock& clock) {
+  auto core = absl::WrapUnique(new RoutingCore(nullptr, registry, clock));
+  core->applier_ = std::thread([raw = core.get()] { raw->RunApplier(); });
+  return core;
+}
 
 absl::StatusOr<std::unique_ptr<RoutingCore>> RoutingCore::Create(RulesetStore& store,
                                                                  prometheus::Registry& registry,
                                                                  Clock& clock) {
-  auto core = absl::WrapUnique(new RoutingCore(store, registry, clock));
+  auto core = absl::WrapUnique(new RoutingCore(&store, registry, clock));
   ASSIGN_OR_RETURN(absl::optional<Ruleset> active, store.LoadActive());
   if (active.has_value()) {
     auto compiled = CompiledRuleset::Compile(*std::move(active), &core->metrics_);
@@ -83,11 +98,41 @@ absl::StatusOr<std::shared_ptr<const CompiledRuleset>> RoutingCore::ActiveOrFail
   return compiled;
 }
 
-void RoutingCore::Activate(std::shared_ptr<const CompiledRuleset> compiled) {
+void RoutingCore::Activate(const std::shared_ptr<const CompiledRuleset>& compiled) {
   metrics_.active_revision.Set(static_cast<double>(compiled->revision()));
   metrics_.active_rules.Set(compiled->ruleset().rules_size());
-  MutexLock lock(active_mu_);
-  active_ = std::move(compiled);
+  {
+    MutexLock lock(active_mu_);
+    active_ = compiled;
+  }
+  MutexLock lock(watch_mu_);
+  for (RulesetWatcher* watcher : watchers_) watcher->OnActivated(compiled);
+}
+
+void RoutingCore::Watch(RulesetWatcher* watcher) {
+  MutexLock lock(watch_mu_);
+  watchers_.insert(watcher);
+}
+
+void RoutingCore::Unwatch(RulesetWatcher* watcher) {
+  MutexLock lock(watch_mu_);
+  watchers_.erase(watcher);
+}
+
+void RoutingCore::EndWatches() {
+  MutexLock lock(watch_mu_);
+  for (RulesetWatcher* watcher : watchers_) watcher->OnShutdown();
+}
+
+absl::Status RoutingCore::Follow(const Ruleset& ruleset) {
+  std::shared_ptr<const CompiledRuleset> current = active();
+  if (current != nullptr && ruleset.revision() <= current->revision()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompiledRuleset> compiled,
+                   CompiledRuleset::Compile(ruleset, &metrics_));
+  Activate(std::move(compiled));
+  log::Info("followed the writer's ruleset",
+            {{"revision", ruleset.revision()}, {"rules", ruleset.rules_size()}});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RoutingDecision> RoutingCore::Route(const v1::RouteIssueRequest& request) const {
@@ -137,7 +182,8 @@ absl::StatusOr<Ruleset> RoutingCore::GetRuleset(const v1::GetRulesetRequest& req
     if (compiled == nullptr) return absl::NotFoundError("no ruleset was ever applied");
     return compiled->ruleset();
   }
-  return store_.Get(request.revision());
+  if (store_ == nullptr) return FollowerHasNoStore();
+  return store_->Get(request.revision());
 }
 
 absl::StatusOr<v1::ListRulesetRevisionsResponse> RoutingCore::ListRevisions(
@@ -151,7 +197,8 @@ absl::StatusOr<v1::ListRulesetRevisionsResponse> RoutingCore::ListRevisions(
                                            {{"page_token", "not a page token"}});
     }
   }
-  ASSIGN_OR_RETURN(std::vector<Ruleset> page, store_.ListBefore(before, page_size));
+  if (store_ == nullptr) return FollowerHasNoStore();
+  ASSIGN_OR_RETURN(std::vector<Ruleset> page, store_->ListBefore(before, page_size));
   v1::ListRulesetRevisionsResponse response;
   for (Ruleset& ruleset : page) *response.add_rulesets() = std::move(ruleset);
   if (static_cast<int>(page.size()) == page_size &&
@@ -258,7 +305,8 @@ absl::StatusOr<Ruleset> RoutingCore::Apply(const v1::ApplyRulesetRequest& reques
   }
   if (request.validate_only()) return ruleset;
 
-  if (absl::Status status = store_.SaveActive(ruleset); !status.ok()) {
+  if (store_ == nullptr) return FollowerHasNoStore();
+  if (absl::Status status = store_->SaveActive(ruleset); !status.ok()) {
     count("error");
     log::Error("cannot store the ruleset", {{"revision", ruleset.revision()}, {"status", status}});
     return status;

@@ -16,6 +16,7 @@
 
 #include <prometheus/registry.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
@@ -27,6 +28,16 @@
 
 namespace switchboard::routing {
 
+// Something told of each ruleset the core activates: a WatchActiveRuleset
+// stream. Called under the core's watch lock; must not block.
+class RulesetWatcher {
+ public:
+  virtual ~RulesetWatcher() = default;
+  virtual void OnActivated(std::shared_ptr<const CompiledRuleset> ruleset) = 0;
+  // The service is draining: end the stream.
+  virtual void OnShutdown() = 0;
+};
+
 class RoutingCore {
  public:
   // Loads and compiles the active ruleset, if one was ever applied, and
@@ -36,8 +47,23 @@ class RoutingCore {
                                                              prometheus::Registry& registry,
                                                              Clock& clock);
 
+  // A core that keeps no revisions and follows a writer's (Follow()): the
+  // routing replicas of docs/scale-out.md. Applies, GetRuleset of a revision
+  // and ListRulesetRevisions are the writer's to answer.
+  static std::unique_ptr<RoutingCore> CreateFollower(prometheus::Registry& registry, Clock& clock);
+
   // Stops the apply thread; queued applies finish with UNAVAILABLE.
   ~RoutingCore();
+
+  // A follower activates `ruleset`, read from its writer, when it is newer
+  // than the active one. INVALID_ARGUMENT if it does not compile here.
+  absl::Status Follow(const v1::Ruleset& ruleset);
+
+  // Tells `watcher` of every ruleset activated from now until Unwatch().
+  void Watch(RulesetWatcher* watcher);
+  void Unwatch(RulesetWatcher* watcher);
+  // OnShutdown() to every watcher, as the service starts to drain.
+  void EndWatches();
 
   // RouteIssue: INVALID_ARGUMENT for an invalid issue, FAILED_PRECONDITION
   // before the first apply.
@@ -82,15 +108,15 @@ class RoutingCore {
     ApplyDone done;
   };
 
-  RoutingCore(RulesetStore& store, prometheus::Registry& registry, Clock& clock);
+  RoutingCore(RulesetStore* store, prometheus::Registry& registry, Clock& clock);
 
   absl::StatusOr<std::shared_ptr<const CompiledRuleset>> ActiveOrFailed() const;
-  void Activate(std::shared_ptr<const CompiledRuleset> compiled);
+  void Activate(const std::shared_ptr<const CompiledRuleset>& compiled);
   void RunApplier();
   absl::StatusOr<v1::Ruleset> Apply(const v1::ApplyRulesetRequest& request,
                                     const std::string& author);
 
-  RulesetStore& store_;
+  RulesetStore* const store_;  // null for a follower
   Clock& clock_;
   mutable RoutingMetrics metrics_;
 
@@ -102,6 +128,9 @@ class RoutingCore {
   std::deque<PendingApply> applies_ ABSL_GUARDED_BY(apply_mu_);
   bool stopping_ ABSL_GUARDED_BY(apply_mu_) = false;
   std::thread applier_;
+
+  Mutex watch_mu_;
+  absl::flat_hash_set<RulesetWatcher*> watchers_ ABSL_GUARDED_BY(watch_mu_);
 };
 
 }  // namespace switchboard::routing

@@ -39,29 +39,55 @@ absl::Status ApplyRulesetFile(RoutingCore& core, const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RoutingServer>> RoutingServer::Start(Options options) {
-  if (options.data_dir.empty()) return absl::InvalidArgumentError("a data directory is required");
+  const bool follower = !options.ruleset_source.empty();
+  if (follower && !options.ruleset_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--ruleset_file goes to the writer: a replica that follows one (--ruleset_source) takes "
+        "its rulesets from it");
+  }
+  if (!follower && options.data_dir.empty()) {
+    return absl::InvalidArgumentError("a data directory is required");
+  }
   if (options.registry == nullptr) options.registry = std::make_shared<prometheus::Registry>();
-  RETURN_IF_ERROR(LoadPageTokenKey(options.data_dir));
+  if (!follower) RETURN_IF_ERROR(LoadPageTokenKey(options.data_dir));
   auto server = absl::WrapUnique(new RoutingServer(std::move(options)));
   const Options& opts = server->options_;
-  ASSIGN_OR_RETURN(
-      server->db_,
-      Database::Open({.path = opts.data_dir, .column_families = RulesetStore::ColumnFamilies()}));
-  server->commits_ = std::make_unique<CommitQueue>(
-      server->db_->db(), CommitQueue::Options{.name = "routing"}, opts.registry.get());
-  server->store_ = std::make_unique<RulesetStore>(*server->db_, *server->commits_);
-  ASSIGN_OR_RETURN(server->core_,
-                   RoutingCore::Create(*server->store_, *opts.registry, *opts.clock));
-  if (!opts.ruleset_file.empty()) {
-    RETURN_IF_ERROR(ApplyRulesetFile(*server->core_, opts.ruleset_file));
+  std::vector<std::shared_ptr<prometheus::Collectable>> more_metrics;
+  if (follower) {
+    server->core_ = RoutingCore::CreateFollower(*opts.registry, *opts.clock);
+    server->writer_ = std::make_unique<PartitionPeers>(
+        "routing",
+        Partitioning{.self = 1, .addresses = {opts.ruleset_source, opts.server.grpc_listen}},
+        opts.peer_credentials, std::vector<std::string>{v1::RoutingService::service_full_name()},
+        std::vector<std::string>{"the routing writer", "this replica"});
+    server->follower_ = std::make_unique<RulesetFollower>(*server->core_, opts.ruleset_source,
+                                                          opts.peer_credentials);
+    server->follower_->Start();
+    log::Info("following the routing writer", {{"ruleset_source", opts.ruleset_source}});
+  } else {
+    ASSIGN_OR_RETURN(
+        server->db_,
+        Database::Open({.path = opts.data_dir, .column_families = RulesetStore::ColumnFamilies()}));
+    server->commits_ = std::make_unique<CommitQueue>(
+        server->db_->db(), CommitQueue::Options{.name = "routing"}, opts.registry.get());
+    server->store_ = std::make_unique<RulesetStore>(*server->db_, *server->commits_);
+    ASSIGN_OR_RETURN(server->core_,
+                     RoutingCore::Create(*server->store_, *opts.registry, *opts.clock));
+    if (!opts.ruleset_file.empty()) {
+      RETURN_IF_ERROR(ApplyRulesetFile(*server->core_, opts.ruleset_file));
+    }
+    more_metrics.push_back(std::make_shared<DatabaseMetrics>(*server->db_));
   }
   server->service_ = std::make_unique<RoutingService>(
-      *server->core_, opts.gate != nullptr ? *opts.gate : CallGate::Open());
+      *server->core_, opts.gate != nullptr ? *opts.gate : CallGate::Open(), server->writer_.get());
   ASSIGN_OR_RETURN(
       server->host_,
       ServiceHost::Start(opts.server,
                          {{server->service_.get(), v1::RoutingService::service_full_name()}},
-                         opts.registry, {std::make_shared<DatabaseMetrics>(*server->db_)}));
+                         opts.registry, std::move(more_metrics)));
+  // Watch streams never end on their own: end them as the drain starts.
+  RoutingCore* core = server->core_.get();
+  server->host_->SetDrainHook([core] { core->EndWatches(); });
   return server;
 }
 
@@ -77,6 +103,7 @@ void RoutingServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   if (host_ != nullptr) host_->Shutdown();
+  if (follower_ != nullptr) follower_->Stop();
   if (commits_ != nullptr) commits_->Stop();
 }
 
