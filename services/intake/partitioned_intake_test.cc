@@ -42,7 +42,7 @@ class PartitionedIntakeTest : public ::testing::Test {
       dirs_.push_back(switchboard::testing::MakeTempDir(absl::StrCat("partitioned_intake_", p)));
     }
     servers_.resize(kPartitions);
-    for (int p = 0; p < kPartitions; ++p) Start(p);
+    for (int p = 0; p < kPartitions; ++p) ASSERT_TRUE(Start(p).ok());
   }
 
   void TearDown() override {
