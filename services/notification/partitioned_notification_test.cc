@@ -129,7 +129,9 @@ TEST_F(PartitionedNotificationTest, APublishIsSplitAndEachLogLivesInItsPartition
     own.set_subscriber(subscriber);
     EXPECT_EQ(servers_[owner]->core().List(own)->notifications_size(), 2) << subscriber;
     for (int p = 0; p < kPartitions; ++p) {
-      if (p != owner) EXPECT_EQ(servers_[p]->core().List(own)->notifications_size(), 0);
+      if (p != owner) {
+        EXPECT_EQ(servers_[p]->core().List(own)->notifications_size(), 0);
+      }
     }
   }
 }
