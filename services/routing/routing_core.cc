@@ -129,7 +129,7 @@ absl::Status RoutingCore::Follow(const Ruleset& ruleset) {
   if (current != nullptr && ruleset.revision() <= current->revision()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::shared_ptr<const CompiledRuleset> compiled,
                    CompiledRuleset::Compile(ruleset, &metrics_));
-  Activate(std::move(compiled));
+  Activate(compiled);
   log::Info("followed the writer's ruleset",
             {{"revision", ruleset.revision()}, {"rules", ruleset.rules_size()}});
   return absl::OkStatus();
