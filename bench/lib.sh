@@ -1,6 +1,7 @@
 # Shared by the bench/*.sh scripts: the stack on loopback ports
-# 46051-46053 (metrics 46091-46093) on fresh data directories, the disk
-# probe, per-process CPU and memory, and medians over JSON result lines.
+# 46051-46053 (metrics 46091-46093), or a partitioned cluster on 46052 and
+# 46054-46059 (metrics 4609x), on fresh data directories; the disk probe,
+# per-process CPU and memory, and medians over JSON result lines.
 # Source it after `cd` to the repository root; set `out` to the results file.
 
 bin="$PWD/build/bin"
@@ -30,10 +31,15 @@ fsync_probe() {
   awk -v s="$seconds" 'BEGIN { printf "%.3f", s * 1000 / 2000 }'
 }
 
+# The intake address(es) measure() sends to.
+target=127.0.0.1:46051
+
+# NAME is the service, with a partition number after it in a cluster
+# (intake0, intake1, …); gRPC on 4605<PORT-SUFFIX>, metrics on 4609<…>.
 start_service() {  # NAME PORT-SUFFIX flags...
   local name=$1 port=$2
   shift 2
-  "$bin/switchboard-$name" --grpc_listen="127.0.0.1:4605$port" --metrics_listen="127.0.0.1:4609$port" \
+  "$bin/switchboard-${name%%[0-9]*}" --grpc_listen="127.0.0.1:4605$port" --metrics_listen="127.0.0.1:4609$port" \
     "$@" 2>>"$work/$name.log" &
   pids+=($!)
   pid_of[$name]=$!
@@ -50,6 +56,7 @@ start_stack() {  # MODE: full | noop
   [ "$1" = noop ] && noop=(--noop_submit)
   start_service intake 1 --data_dir="$data/intake" --routing_target=127.0.0.1:46052 \
     --notification_target=127.0.0.1:46053 "${noop[@]}"
+  target=127.0.0.1:46051
   for _ in $(seq 1 300); do
     if "$bin/switchboard" health --intake=127.0.0.1:46051 --routing=127.0.0.1:46052 \
         --notification=127.0.0.1:46053 >/dev/null 2>&1; then
@@ -58,6 +65,44 @@ start_stack() {  # MODE: full | noop
     sleep 0.1
   done
   echo "bench: the stack did not start; see $work/*.log" >&2
+  exit 1
+}
+
+# Starts routing on 46052, P intake partitions on 46054… and P notification
+# partitions after them (P ≤ 3), as docs/scale-out.md wires them, on a fresh
+# data directory, and waits until every process serves. measure() then
+# balances over the intake partitions; the subscriber connects to
+# notification partition 0, which relays the stream from its owner.
+start_cluster() {  # P
+  local p=$1 data="$work/data-$RANDOM$RANDOM" i
+  mkdir -p "$data"
+  local intakes=() notifications=()
+  for ((i = 0; i < p; ++i)); do
+    intakes+=("127.0.0.1:4605$((4 + i))")
+    notifications+=("127.0.0.1:4605$((4 + p + i))")
+  done
+  local intake_list notification_list
+  intake_list=$(IFS=,; echo "${intakes[*]}")
+  notification_list=$(IFS=,; echo "${notifications[*]}")
+  start_service routing 2 --data_dir="$data/routing" --ruleset_file=config/sample-ruleset.yaml
+  for ((i = 0; i < p; ++i)); do
+    start_service "notification$i" "$((4 + p + i))" --data_dir="$data/notification$i" \
+      --partition="$i" --partition_addresses="$notification_list"
+    start_service "intake$i" "$((4 + i))" --data_dir="$data/intake$i" \
+      --partition="$i" --partition_addresses="$intake_list" \
+      --routing_target=127.0.0.1:46052 --notification_target="$notification_list"
+  done
+  target=$intake_list
+  for _ in $(seq 1 300); do
+    local up=0
+    for ((i = 0; i < p; ++i)); do
+      "$bin/switchboard" health --intake="${intakes[$i]}" --routing=127.0.0.1:46052 \
+        --notification="${notifications[$i]}" >/dev/null 2>&1 && up=$((up + 1))
+    done
+    [ "$up" = "$p" ] && return 0
+    sleep 0.1
+  done
+  echo "bench: the cluster did not start; see $work/*.log" >&2
   exit 1
 }
 
@@ -72,13 +117,14 @@ peak_rss_mib() {  # PID
 }
 
 # Runs submit_load against the stack; while it measures (after its warm-up)
-# samples each service's CPU, and after it appends to its JSON line the CPU
-# microseconds each service spent per accepted call and each one's peak RSS
-# (submit_load reports its own CPU per call).
+# samples each process's CPU, and after it appends to its JSON line the CPU
+# microseconds each service spent per accepted call (summed over its
+# partitions), all services together, and each service's peak RSS (the
+# largest of its partitions); submit_load reports its own CPU per call.
 measure() {  # LABEL WARMUP DURATION submit_load-flags...
   local label=$1 warm=$2 duration=$3
   shift 3
-  "$bin/submit_load" --target=127.0.0.1:46051 --warmup="$warm" --duration="$duration" \
+  "$bin/submit_load" --target="$target" --warmup="$warm" --duration="$duration" \
     --label="$label" "$@" >"$work/line" &
   local load=$!
   sleep "$(awk -v w="$warm" 'BEGIN { sub(/s$/, "", w); print w + 0 }')"
@@ -94,11 +140,22 @@ measure() {  # LABEL WARMUP DURATION submit_load-flags...
   local line ok extra=""
   line=$(cat "$work/line")
   ok=$(sed -E 's/.*"ok":([0-9]+).*/\1/' <<<"$line")
-  for name in intake routing notification; do
-    extra+=$(awk -v n="$name" -v c="${used[$name]}" -v ok="$ok" \
+  local service total=0
+  for service in intake routing notification; do
+    local cpu=0 rss=0 this
+    for name in "${!pid_of[@]}"; do
+      [ "${name%%[0-9]*}" = "$service" ] || continue
+      cpu=$(awk -v a="$cpu" -v b="${used[$name]}" 'BEGIN { print a + b }')
+      this=$(peak_rss_mib "${pid_of[$name]}")
+      ((this > rss)) && rss=$this
+    done
+    total=$(awk -v a="$total" -v b="$cpu" 'BEGIN { print a + b }')
+    extra+=$(awk -v n="$service" -v c="$cpu" -v ok="$ok" \
       'BEGIN { printf ",\"%s_cpu_us_per_call\":%.0f", n, (ok > 0 ? c * 1e6 / ok : 0) }')
-    extra+=",\"${name}_peak_rss_mib\":$(peak_rss_mib "${pid_of[$name]}")"
+    extra+=",\"${service}_peak_rss_mib\":$rss"
   done
+  extra+=$(awk -v c="$total" -v ok="$ok" \
+    'BEGIN { printf ",\"services_cpu_us_per_call\":%.0f", (ok > 0 ? c * 1e6 / ok : 0) }')
   echo "${line%\}}$extra}" | tee -a "$out"
 }
 

@@ -12,7 +12,9 @@
 //                         --warmup=5s --duration=30s [--rate=15000] [--label=full]
 //
 // Prints one JSON line: calls that completed after the warm-up, OK and
-// error counts by code, throughput and latency percentiles.
+// error counts by code, throughput and latency percentiles (of accepted
+// calls), and the calls refused for load (RESOURCE_EXHAUSTED): how many,
+// how many of them without a RetryInfo, and their p99.
 //
 // Pipeline mode (--subscribe=teams/storage-oncall --notification=ADDR): a
 // Subscribe stream is open on the owning team's log before the load starts,
@@ -45,12 +47,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/channel.h"
 #include "common/status.h"
 #include "common/sync.h"
 #include "switchboard/intake/v1/intake.grpc.pb.h"
 #include "switchboard/notification/v1/notification.grpc.pb.h"
 
-ABSL_FLAG(std::string, target, "127.0.0.1:50051", "intake address");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051",
+          "intake address, or a comma-separated list of intake partitions to balance over");
 ABSL_FLAG(int, connections, 4, "HTTP/2 connections");
 ABSL_FLAG(int, streams, 16, "calls in flight per connection (closed loop)");
 ABSL_FLAG(double, rate, 0, "open loop: calls started per second over all connections; 0: closed");
@@ -218,8 +222,13 @@ class Load {
     for (int i = 0; i < absl::GetFlag(FLAGS_connections); ++i) {
       grpc::ChannelArguments args;
       args.SetInt("switchboard.bench.connection", i);  // a connection of its own
+      // A list of intake partitions: round robin over them, as a client
+      // balancing over a headless Service does.
+      if (IsBalancedTarget(absl::GetFlag(FLAGS_target))) {
+        args.SetLoadBalancingPolicyName("round_robin");
+      }
       stubs_.push_back(iv1::IntakeService::NewStub(grpc::CreateCustomChannel(
-          absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args)));
+          ChannelTarget(absl::GetFlag(FLAGS_target)), grpc::InsecureChannelCredentials(), args)));
     }
     if (!absl::GetFlag(FLAGS_subscribe).empty()) {
       deliveries_ = std::make_unique<Deliveries>(absl::GetFlag(FLAGS_notification),
@@ -309,17 +318,25 @@ class Load {
   }
 
   void Record(const grpc::Status& status, absl::Duration latency) {
+    // Outside the lock: parsing the details costs.
+    const bool shed = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    const bool retry_hint = shed && GetRetryDelay(FromGrpcStatus(status)).has_value();
     MutexLock lock(mu_);
     if (status.ok()) {
       latencies_.push_back(absl::ToDoubleMilliseconds(latency));
     } else {
       ++errors_[status.error_code()];
     }
+    if (shed) {
+      refused_latencies_.push_back(absl::ToDoubleMilliseconds(latency));
+      if (!retry_hint) ++refused_without_retry_;
+    }
   }
 
   void Report(double rate, double cpu_seconds) {
     MutexLock lock(mu_);
     std::sort(latencies_.begin(), latencies_.end());
+    std::sort(refused_latencies_.begin(), refused_latencies_.end());
     const auto percentile = [&](double p) { return Percentile(latencies_, p); };
     const double seconds = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration));
     std::vector<std::string> errors;
@@ -333,13 +350,15 @@ class Load {
         "{\"label\":\"%s\",\"connections\":%d,\"streams\":%d,\"rate\":%.0f,\"seconds\":%.0f,"
         "\"ok\":%zu,\"errors\":%lld,\"error_codes\":{%s},\"dropped\":%lld,\"throughput\":%.0f,"
         "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+        "\"refused\":%zu,\"refused_without_retry_info\":%lld,\"refused_p99_ms\":%.3f,"
         "\"client_cpu_us_per_call\":%.0f%s}\n",
         absl::GetFlag(FLAGS_label).c_str(), absl::GetFlag(FLAGS_connections),
         rate > 0 ? 0 : absl::GetFlag(FLAGS_streams), rate, seconds, latencies_.size(),
         static_cast<long long>(error_count), absl::StrJoin(errors, ",").c_str(),
         static_cast<long long>(dropped_.load()), static_cast<double>(latencies_.size()) / seconds,
         percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999),
-        latencies_.empty() ? 0.0 : cpu_seconds * 1e6 / static_cast<double>(latencies_.size()),
+        refused_latencies_.size(), static_cast<long long>(refused_without_retry_),
+        Percentile(refused_latencies_, 0.99), latencies_.empty() ? 0.0 : cpu_seconds * 1e6 / static_cast<double>(latencies_.size()),
         deliveries_ != nullptr ? deliveries_->Report(measure_from_).c_str() : "");
   }
 
@@ -356,6 +375,10 @@ class Load {
   Mutex mu_;
   std::vector<double> latencies_ ABSL_GUARDED_BY(mu_);
   std::map<int, int64_t> errors_ ABSL_GUARDED_BY(mu_);
+  // Calls refused with RESOURCE_EXHAUSTED (load shed): how fast, and how
+  // many came without a RetryInfo.
+  std::vector<double> refused_latencies_ ABSL_GUARDED_BY(mu_);
+  int64_t refused_without_retry_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace

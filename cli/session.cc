@@ -10,6 +10,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -176,7 +177,9 @@ int Session::Fail(absl::string_view what, const grpc::Status& status, absl::stri
     err_ << "  " << violation.field << ": " << violation.description << "\n";
   }
   if (absl::optional<absl::Duration> retry = GetRetryDelay(converted); retry.has_value()) {
-    err_ << "hint: over the rate limit; retry in " << absl::FormatDuration(*retry) << ".\n";
+    const bool busy = absl::StrContains(converted.message(), "at capacity");
+    err_ << "hint: " << (busy ? "the service is at capacity" : "over the rate limit")
+         << "; retry in " << absl::FormatDuration(*retry) << ".\n";
   }
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
     err_ << "hint: give credentials: --cert/--key (mutual TLS) or --token-file, with --ca.\n";

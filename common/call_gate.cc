@@ -89,6 +89,11 @@ void CallGate::CountRefused(absl::string_view caller_class, absl::string_view re
   if (found != refused_by_class_.end()) found->second->Increment();
 }
 
+void CallGate::LimitCapacity(const Capacity::Limits& limits, absl::string_view service,
+                             prometheus::Registry& registry) {
+  capacity_ = std::make_unique<Capacity>(limits, service, registry);
+}
+
 absl::StatusOr<const Caller*> CallGate::Admit(const grpc::ServerContextBase& context) {
   if (admitted_ == nullptr) return &LocalCaller();
   if (authenticator_ == nullptr) {

@@ -1,6 +1,8 @@
 // The door every call to a Switchboard service passes before its request is
-// parsed: who is calling (common/authenticator.h), and whether that caller
-// is within its rate limit (common/rate_limiter.h). Counted by caller class:
+// parsed: who is calling (common/authenticator.h), whether that caller is
+// within its rate limit (common/rate_limiter.h), and whether the service has
+// room for the call (common/capacity.h; the handler layer takes and gives
+// back the room). Counted by caller class:
 //
 //   switchboard_calls_admitted_total{caller_class}
 //   switchboard_calls_refused_total{caller_class, reason}
@@ -26,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "common/authenticator.h"
 #include "common/caller.h"
+#include "common/capacity.h"
 #include "common/clock.h"
 #include "common/rate_limiter.h"
 
@@ -59,6 +62,12 @@ class CallGate {
 
   bool authenticates() const { return authenticator_ != nullptr; }
 
+  // Bounds the work the service takes on (unlimited until called). Call it
+  // before the service serves; `service` names it in refusals.
+  void LimitCapacity(const Capacity::Limits& limits, absl::string_view service,
+                     prometheus::Registry& registry);
+  Capacity& capacity() { return *capacity_; }
+
  private:
   CallGate() = default;
 
@@ -70,6 +79,7 @@ class CallGate {
 
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<Capacity> capacity_ = std::make_unique<Capacity>();
   prometheus::Family<prometheus::Counter>* admitted_ = nullptr;
   prometheus::Family<prometheus::Counter>* refused_ = nullptr;
   // Every series made up front (so dashboards see zeros, not gaps) and read

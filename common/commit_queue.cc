@@ -84,8 +84,10 @@ CommitQueue::~CommitQueue() {
 }
 
 void CommitQueue::Commit(rocksdb::WriteBatch batch, Done done) {
+  const auto bytes = static_cast<int64_t>(batch.GetDataSize());
+  if (options_.capacity != nullptr) options_.capacity->AddCommitBytes(bytes);
   MutexLock lock(mu_);
-  queue_.push_back({std::move(batch), std::move(done), /*refused=*/stopped_});
+  queue_.push_back({std::move(batch), std::move(done), /*refused=*/stopped_, bytes});
   if (!stopped_) ++accepted_;
   queued_.Signal();
 }
@@ -179,6 +181,7 @@ void CommitQueue::WriteGroup(std::vector<Pending>& group) {
 }
 
 void CommitQueue::Complete(Pending& pending, absl::Status status) {
+  if (options_.capacity != nullptr) options_.capacity->AddCommitBytes(-pending.bytes);
   writes_.fetch_add(1, std::memory_order_relaxed);
   if (!status.ok()) {
     failed_writes_.fetch_add(1, std::memory_order_relaxed);

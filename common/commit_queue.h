@@ -44,6 +44,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "common/capacity.h"
 #include "common/sync.h"
 
 namespace switchboard {
@@ -61,6 +62,10 @@ class CommitQueue {
     size_t max_group_bytes = size_t{8} << 20;
     // fsync the WAL before completing callers. Only tests turn it off.
     bool sync = true;
+    // Told of the bytes queued and not yet completed (common/capacity.h),
+    // so that the service refuses writes while the disk is behind. Null:
+    // told to nobody.
+    Capacity* capacity = nullptr;
   };
 
   struct Stats {
@@ -102,6 +107,7 @@ class CommitQueue {
     rocksdb::WriteBatch batch;
     Done done;
     bool refused = false;  // queued after Stop(): completed, never written
+    int64_t bytes = 0;     // the batch's size, as told to options_.capacity
   };
 
   struct Metrics {

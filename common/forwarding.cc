@@ -116,8 +116,8 @@ class PartitionPeers::Relayed final : public grpc::ServerWriteReactor<grpc::Byte
  public:
   Relayed(const PartitionPeers& peers, int partition, const char* method,
           grpc::CallbackServerContext* context, const Caller& caller,
-          const grpc::ByteBuffer& request)
-      : peers_(peers), partition_(partition), upstream_(this, request) {
+          const grpc::ByteBuffer& request, StreamSlot slot)
+      : peers_(peers), partition_(partition), slot_(std::move(slot)), upstream_(this, request) {
     upstream_.context = peers.ContextFor(partition, context, caller);
     peers.stubs_[partition]->PrepareBidiStreamingCall(upstream_.context.get(), method,
                                                       grpc::StubOptions(), &upstream_);
@@ -220,6 +220,7 @@ class PartitionPeers::Relayed final : public grpc::ServerWriteReactor<grpc::Byte
 
   const PartitionPeers& peers_;
   const int partition_;
+  StreamSlot slot_;  // room for this stream in the gate's capacity, until done
   Upstream upstream_;
   Mutex mu_;
   grpc::ByteBuffer outgoing_;
@@ -231,8 +232,8 @@ class PartitionPeers::Relayed final : public grpc::ServerWriteReactor<grpc::Byte
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* PartitionPeers::Relay(
     int partition, const char* method, grpc::CallbackServerContext* context, const Caller& caller,
-    const grpc::ByteBuffer& request) {
-  return new Relayed(*this, partition, method, context, caller, request);
+    const grpc::ByteBuffer& request, StreamSlot slot) {
+  return new Relayed(*this, partition, method, context, caller, request, std::move(slot));
 }
 
 }  // namespace switchboard

@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "common/caller.h"
+#include "common/capacity.h"
 #include "common/partition.h"
 
 namespace switchboard {
@@ -87,11 +88,12 @@ class PartitionPeers {
 
   // A reactor that serves a server-streaming call by relaying `method` from
   // `partition`: each message it sends, its status, and the caller's
-  // cancellation back to it.
+  // cancellation back to it. The reactor keeps `slot` until it is done.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Relay(int partition, const char* method,
                                                     grpc::CallbackServerContext* context,
                                                     const Caller& caller,
-                                                    const grpc::ByteBuffer& request);
+                                                    const grpc::ByteBuffer& request,
+                                                    StreamSlot slot = {});
 
   // UNAVAILABLE: "<service> partition <p> (<address>) is unavailable: <detail>".
   grpc::Status Unreachable(int partition, absl::string_view detail) const;

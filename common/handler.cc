@@ -20,7 +20,12 @@ absl::Status ParseMessage(const grpc::ByteBuffer& bytes, google::protobuf::Messa
   return absl::OkStatus();
 }
 
+void UnaryResponder::Release() const {
+  if (gate_ != nullptr) gate_->capacity().Release(work_, bytes_);
+}
+
 void UnaryResponder::Finish(const google::protobuf::Message& response) const {
+  Release();
   bool own_buffer;
   grpc::Status serialized =
       grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(
@@ -32,6 +37,7 @@ void UnaryResponder::Finish(const absl::Status& status) const {
   if (gate_ != nullptr && status.code() == absl::StatusCode::kPermissionDenied) {
     gate_->CountDenied(caller_class_);
   }
+  Release();
   reactor_->Finish(
       ToGrpcStatus(status.ok() ? absl::InternalError("finished OK without a response") : status));
 }
@@ -39,6 +45,7 @@ void UnaryResponder::Finish(const absl::Status& status) const {
 void UnaryResponder::FinishRelayed(const grpc::Status& status,
                                    const grpc::ByteBuffer& response) const {
   if (status.ok()) *response_ = response;
+  Release();
   reactor_->Finish(status);
 }
 

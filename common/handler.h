@@ -47,13 +47,20 @@ absl::Status ParseMessage(const grpc::ByteBuffer& bytes, google::protobuf::Messa
 
 // Finishes one unary call, exactly once: with a response, or with an error
 // (converted by ToGrpcStatus, field violations included). A
-// PERMISSION_DENIED is counted by `gate` (if any) for `caller_class`. Cheap
-// to copy or move into an asynchronous completion.
+// PERMISSION_DENIED is counted by `gate` (if any) for `caller_class`, and
+// the room the call took in the gate's capacity (`work`, `bytes`) is given
+// back. Cheap to copy or move into an asynchronous completion.
 class UnaryResponder {
  public:
   UnaryResponder(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* response,
-                 CallGate* gate = nullptr, absl::string_view caller_class = "")
-      : reactor_(reactor), response_(response), gate_(gate), caller_class_(caller_class) {}
+                 CallGate* gate = nullptr, absl::string_view caller_class = "",
+                 Capacity::Work work = Capacity::Work::kRead, int64_t bytes = 0)
+      : reactor_(reactor),
+        response_(response),
+        gate_(gate),
+        caller_class_(caller_class),
+        work_(work),
+        bytes_(bytes) {}
 
   void Finish(const google::protobuf::Message& response) const;
   void Finish(const absl::Status& status) const;
@@ -70,29 +77,43 @@ class UnaryResponder {
   }
 
  private:
+  // Gives back the call's room in the gate's capacity.
+  void Release() const;
+
   grpc::ServerUnaryReactor* reactor_;
   grpc::ByteBuffer* response_;
   CallGate* gate_;
   absl::string_view caller_class_;  // owned by the gate's Authenticator
+  Capacity::Work work_;
+  int64_t bytes_;
 };
 
-// Admits the caller through `gate`, parses the request as `Request` and
-// calls `handler(caller, request, responder)`, which must finish the
-// responder, now or later; the request lives only until the handler
-// returns (the caller as long as the gate). A caller the gate refuses gets
-// its status, and a request that does not parse INVALID_ARGUMENT, without
-// calling the handler.
+// Admits the caller through `gate`, takes room for the call (a `work`, of
+// the request's size) in the gate's capacity, parses the request as
+// `Request` and calls `handler(caller, request, responder)`, which must
+// finish the responder, now or later; the request lives only until the
+// handler returns (the caller as long as the gate). A caller the gate
+// refuses gets its status, a call there is no room for RESOURCE_EXHAUSTED
+// with RetryInfo, and a request that does not parse INVALID_ARGUMENT,
+// without calling the handler.
 template <typename Request, typename Handler>
 grpc::ServerUnaryReactor* ServeUnary(CallGate& gate, grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* request_bytes,
-                                     grpc::ByteBuffer* response_bytes, Handler&& handler) {
+                                     grpc::ByteBuffer* response_bytes, Handler&& handler,
+                                     Capacity::Work work = Capacity::Work::kRead) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<const Caller*> caller = gate.Admit(*context);
   if (!caller.ok()) {
     UnaryResponder(reactor, response_bytes).Finish(caller.status());
     return reactor;
   }
-  UnaryResponder responder(reactor, response_bytes, &gate, (*caller)->caller_class());
+  const auto bytes = static_cast<int64_t>(request_bytes->Length());
+  if (absl::Status room = gate.capacity().Take(work, bytes); !room.ok()) {
+    UnaryResponder(reactor, response_bytes).Finish(room);
+    return reactor;
+  }
+  UnaryResponder responder(reactor, response_bytes, &gate, (*caller)->caller_class(), work,
+                           bytes);
   Request request;
   if (absl::Status parsed = ParseMessage(*request_bytes, &request); !parsed.ok()) {
     responder.Finish(parsed);
@@ -143,7 +164,8 @@ grpc::ServerUnaryReactor* ServeLater(CallGate& gate, grpc::CallbackServerContext
         }
         start(caller, request,
               [responder](const absl::StatusOr<Response>& result) { responder.Finish(result); });
-      });
+      },
+      Capacity::Work::kWrite);
 }
 
 // Where a call of a partitioned service is served (common/forwarding.h):
@@ -162,7 +184,8 @@ template <typename Request, typename Owner, typename Handler>
 grpc::ServerUnaryReactor* ServeUnaryAt(CallGate& gate, const Placement& placement, Owner&& owner,
                                        grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request_bytes,
-                                       grpc::ByteBuffer* response_bytes, Handler&& handler) {
+                                       grpc::ByteBuffer* response_bytes, Handler&& handler,
+                                       Capacity::Work work = Capacity::Work::kRead) {
   return ServeUnary<Request>(
       gate, context, request_bytes, response_bytes,
       [&](const Caller& caller, Request& request, UnaryResponder responder) {
@@ -178,7 +201,8 @@ grpc::ServerUnaryReactor* ServeUnaryAt(CallGate& gate, const Placement& placemen
             [responder](const grpc::Status& status, const grpc::ByteBuffer& response) {
               responder.FinishRelayed(status, response);
             });
-      });
+      },
+      work);
 }
 
 // ServeNow at the owner (see ServeUnaryAt).
@@ -213,7 +237,8 @@ grpc::ServerUnaryReactor* ServeLaterAt(CallGate& gate, const Placement& placemen
         }
         start(caller, request,
               [responder](const absl::StatusOr<Response>& result) { responder.Finish(result); });
-      });
+      },
+      Capacity::Work::kWrite);
 }
 
 // On a call between partitions: "answer from your own partition only".
@@ -314,8 +339,9 @@ class FailedStream final : public grpc::ServerWriteReactor<Message> {
 };
 
 // The start of a server-streaming RPC, as ServeNow's for a unary one: admit,
-// parse, permit, then `open(caller, request)`, which returns the stream's
-// reactor. Any refusal is a FailedStream.
+// take room for a stream, parse, permit, then `open(caller, request, slot)`,
+// which returns the stream's reactor; the reactor keeps the StreamSlot until
+// it is done. Any refusal is a FailedStream.
 template <typename Request, typename Permit, typename Open>
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ServeStream(CallGate& gate,
                                                         grpc::CallbackServerContext* context,
@@ -323,6 +349,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ServeStream(CallGate& gate,
                                                         Permit&& permit, Open&& open) {
   absl::StatusOr<const Caller*> caller = gate.Admit(*context);
   if (!caller.ok()) return new FailedStream<grpc::ByteBuffer>(caller.status());
+  if (absl::Status room = gate.capacity().Take(Capacity::Work::kStream, 0); !room.ok()) {
+    return new FailedStream<grpc::ByteBuffer>(room);
+  }
+  StreamSlot slot(&gate.capacity());
   Request request;
   if (absl::Status parsed = ParseMessage(*request_bytes, &request); !parsed.ok()) {
     return new FailedStream<grpc::ByteBuffer>(parsed);
@@ -333,7 +363,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ServeStream(CallGate& gate,
     }
     return new FailedStream<grpc::ByteBuffer>(denied);
   }
-  return open(**caller, request);
+  return open(**caller, request, std::move(slot));
 }
 
 }  // namespace switchboard

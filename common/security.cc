@@ -29,6 +29,18 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(std::string, peer_token_file, "",
           "a bearer token this service presents to the services it calls");
 
+// Defaults sized for the manifests' pods (1-2 GiB): with RocksDB's memtables
+// and cache they keep a service's memory under 512 MiB at any offered load.
+ABSL_FLAG(int64_t, max_calls_in_flight, 256,
+          "unary calls served at once; beyond, calls are refused with RESOURCE_EXHAUSTED and a "
+          "retry delay (0: no limit)");
+ABSL_FLAG(int64_t, max_call_bytes_in_flight, int64_t{64} << 20,
+          "request bytes of the calls served at once (0: no limit)");
+ABSL_FLAG(int64_t, max_commit_bytes, int64_t{64} << 20,
+          "bytes waiting to be made durable; beyond, writes are refused until the disk catches "
+          "up (0: no limit)");
+ABSL_FLAG(int64_t, max_streams, 4096, "server streams open at once (0: no limit)");
+
 namespace switchboard {
 namespace {
 
@@ -171,6 +183,13 @@ ServerConfig SecureServerConfigFromFlags(const Security& security) {
   config.credentials = security.server_credentials;
   config.authenticates_callers = security.gate->authenticates();
   return config;
+}
+
+Capacity::Limits CapacityLimitsFromFlags() {
+  return {.calls = absl::GetFlag(FLAGS_max_calls_in_flight),
+          .call_bytes = absl::GetFlag(FLAGS_max_call_bytes_in_flight),
+          .commit_bytes = absl::GetFlag(FLAGS_max_commit_bytes),
+          .streams = absl::GetFlag(FLAGS_max_streams)};
 }
 
 }  // namespace switchboard

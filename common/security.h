@@ -68,6 +68,11 @@ absl::StatusOr<Security> LoadSecurity(const SecurityFiles& files, Clock& clock,
 // The common server flags (common/server.h) with `security`'s credentials.
 ServerConfig SecureServerConfigFromFlags(const Security& security);
 
+// The capacity flags (--max_calls_in_flight, --max_call_bytes_in_flight,
+// --max_commit_bytes, --max_streams): what the service's CallGate lets in
+// (common/capacity.h).
+Capacity::Limits CapacityLimitsFromFlags();
+
 }  // namespace switchboard
 
 #endif  // SWITCHBOARD_COMMON_SECURITY_H_

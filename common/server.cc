@@ -5,7 +5,10 @@
 #include <arpa/inet.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -37,6 +40,9 @@ ABSL_FLAG(bool, allow_insecure, false,
           "serve without TLS or without caller authentication on a non-loopback address");
 ABSL_FLAG(std::string, health_listen, "",
           "plaintext host:port serving only grpc.health.v1, for Kubernetes probes; empty for none");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "ask each client connection to go away after this long (calls in flight finish), so "
+          "that clients balancing over a DNS name find replicas started since; 0 for never");
 ABSL_FLAG(std::string, data_dir, "",
           "directory of this service's RocksDB database, created if missing (required)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
@@ -58,6 +64,7 @@ ServerConfig ServerConfigFromFlags() {
   config.shutdown_delay = absl::GetFlag(FLAGS_shutdown_delay);
   config.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
   config.health_listen = absl::GetFlag(FLAGS_health_listen);
+  config.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   return config;
 }
 
@@ -160,6 +167,14 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              kMinClientPingIntervalMs);
+  if (config.max_connection_age > absl::ZeroDuration()) {
+    // gRPC adds ±10% jitter, so the clients of one pod do not all reconnect
+    // at once; streams in flight are not cut (the grace is unbounded).
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(config.max_connection_age),
+                                           std::numeric_limits<int>::max())));
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(MakeGrpcServerMetrics(*registry, host_ptr->service_names_));
   builder.experimental().SetInterceptorCreators(std::move(creators));

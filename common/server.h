@@ -57,6 +57,10 @@ struct ServerConfig {
   // probes that cannot present a client certificate (the kubelet); "" for
   // none. Health says nothing about any issue, so it needs no protection.
   std::string health_listen;
+  // After this long a client connection is asked to go away (GOAWAY; calls
+  // in flight finish), so that clients balancing over a DNS name resolve it
+  // again and spread onto replicas started since. Zero: connections live on.
+  absl::Duration max_connection_age = absl::ZeroDuration();
   int max_receive_message_bytes = static_cast<int>(kMaxRequestBytes);
 };
 

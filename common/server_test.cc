@@ -225,6 +225,24 @@ TEST(ServiceHostStartTest, HealthPortServesOnlyHealthAndFollowsTheService) {
   EXPECT_FALSE(after.ok()) << "the health port stops with the server";
 }
 
+TEST(ServiceHostStartTest, ConnectionsOlderThanMaxConnectionAgeAreAskedToGoAway) {
+  testing::EchoServiceImpl echo;
+  ServerConfig config;
+  config.max_connection_age = absl::Milliseconds(500);
+  auto host =
+      ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
+  ASSERT_TRUE(host.ok()) << host.status();
+  std::shared_ptr<grpc::Channel> channel = Connect((*host)->grpc_port());
+  auto stub = EchoService::NewStub(channel);
+  ASSERT_TRUE(Echo(*stub, EchoRequest()).ok());
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  // The server's GOAWAY leaves the channel without its connection: a client
+  // balancing over DNS resolves again before it reconnects.
+  EXPECT_TRUE(channel->WaitForStateChange(GRPC_CHANNEL_READY,
+                                          absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
+  EXPECT_TRUE(Echo(*stub, EchoRequest()).ok()) << "the next call connects again";
+}
+
 TEST(ServiceHostStartTest, BusyPortIsUnavailable) {
   testing::EchoServiceImpl echo;
   ServerConfig config;

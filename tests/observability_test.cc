@@ -239,7 +239,7 @@ TEST_F(ObservabilityTest, MetricsFollowPrometheusNamingWithBoundedLabels) {
       "grpc_type", "grpc_service", "grpc_method", "grpc_code",    "store",          "queue",
       "peer",      "code",         "source",      "severity",     "business_group", "state",
       "rule",      "result",       "mode",        "outcome",      "column_family",  "condition",
-      "version",   "le",           "quantile",    "caller_class", "reason"};
+      "version",   "le",           "quantile",    "caller_class", "reason",         "resource"};
   for (Service service : kServices) {
     const std::string& page = pages_[service];
     for (const auto& [name, type] : Families(page)) {

@@ -31,7 +31,10 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
                                                       .sync = opts.sync,
                                                       .notification_partitions =
                                                           static_cast<int>(notifications.size()),
-                                                      .partitioning = opts.partitioning},
+                                                      .partitioning = opts.partitioning,
+                                                      .capacity = opts.gate != nullptr
+                                                                      ? &opts.gate->capacity()
+                                                                      : nullptr},
                                                      clock, opts.registry.get()));
   server->metrics_ = std::make_unique<IntakeMetrics>(*opts.registry);
   RoutingPeer* routing = opts.routing;

@@ -31,6 +31,7 @@ int Run() {
   auto registry = std::make_shared<prometheus::Registry>();
   auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
   if (!security.ok()) return ExitWithError(security.status());
+  security->gate->LimitCapacity(CapacityLimitsFromFlags(), "intake", *registry);
   auto partitioning = PartitioningFromFlags();
   if (!partitioning.ok()) return ExitWithError(partitioning.status());
   auto server = IntakeServer::Start({

@@ -33,7 +33,9 @@ absl::StatusOr<std::unique_ptr<IntakeStore>> IntakeStore::Open(const Options& op
   RETURN_IF_ERROR(CheckPartitionRecord(*store->db_, options.partitioning, "intake"));
   store->partition_ = options.partitioning.self;
   store->commits_ = std::make_unique<CommitQueue>(
-      store->db_->db(), CommitQueue::Options{.name = "intake", .sync = options.sync}, registry);
+      store->db_->db(),
+      CommitQueue::Options{.name = "intake", .sync = options.sync, .capacity = options.capacity},
+      registry);
   store->issues_ = std::make_unique<IssueStore>(*store->db_);
   ASSIGN_OR_RETURN(store->route_tasks_, Outbox::Open(*store->db_, kRouteQueue, clock));
   for (int partition = 0; partition < std::max(1, options.notification_partitions); ++partition) {

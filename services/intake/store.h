@@ -45,6 +45,8 @@ class IntakeStore {
     // Which intake partition this store holds (common/partition.h); checked
     // against, or recorded as, what the store was first opened as.
     Partitioning partitioning;
+    // Told of the bytes waiting for commit (CommitQueue::Options::capacity).
+    Capacity* capacity = nullptr;
   };
 
   static constexpr char kRouteQueue[] = "route_queue";

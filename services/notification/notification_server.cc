@@ -34,7 +34,10 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(Op
                    Database::Open({.path = opts.data_dir, .column_families = families}));
   RETURN_IF_ERROR(CheckPartitionRecord(*server->db_, opts.partitioning, "notification"));
   server->commits_ = std::make_unique<CommitQueue>(
-      server->db_->db(), CommitQueue::Options{.name = "notification", .sync = opts.sync},
+      server->db_->db(),
+      CommitQueue::Options{.name = "notification",
+                           .sync = opts.sync,
+                           .capacity = opts.gate != nullptr ? &opts.gate->capacity() : nullptr},
       opts.registry.get());
   server->logs_ = std::make_unique<LogStore>(*server->db_);
   server->pushes_ = std::make_unique<PushStore>(*server->db_);

@@ -113,8 +113,8 @@ struct BySubscriber {
 // One Subscribe stream; deletes itself when gRPC is done with it.
 class SubscribeStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public LogWatcher {
  public:
-  SubscribeStream(NotificationCore& core, std::string subscriber, uint64_t after)
-      : core_(core), subscriber_(std::move(subscriber)), after_(after) {
+  SubscribeStream(NotificationCore& core, std::string subscriber, uint64_t after, StreamSlot slot)
+      : core_(core), subscriber_(std::move(subscriber)), after_(after), slot_(std::move(slot)) {
     core_.metrics().open_streams.Increment();
     core_.Watch(subscriber_, this);
     MutexLock lock(mu_);
@@ -219,6 +219,7 @@ class SubscribeStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   const std::string subscriber_;
   Mutex mu_;
   uint64_t after_ ABSL_GUARDED_BY(mu_);
+  StreamSlot slot_;  // room for this stream in the gate's capacity, until done
   std::deque<v1::Notification> chunk_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer buffer_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -242,7 +243,8 @@ grpc::ServerUnaryReactor* NotificationService::Publish(grpc::CallbackServerConte
         core_.Publish(parsed, [responder](const absl::StatusOr<v1::PublishResponse>& result) {
           responder.Finish(result);
         });
-      });
+      },
+      Capacity::Work::kWrite);
 }
 
 void NotificationService::PublishSplit(grpc::CallbackServerContext* context, const Caller& caller,
@@ -403,7 +405,8 @@ grpc::ServerUnaryReactor* NotificationService::RedriveDeadLetters(
             parsed, [responder](const absl::StatusOr<v1::RedriveDeadLettersResponse>& result) {
               responder.Finish(result);
             });
-      });
+      },
+      Capacity::Work::kWrite);
 }
 
 void NotificationService::RedriveEverywhere(grpc::CallbackServerContext* context,
@@ -465,18 +468,18 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* NotificationService::Subscribe(
       [](const Caller& caller, const v1::SubscribeRequest& parsed) {
         return MayRead(caller, parsed.subscriber(), "subscribe");
       },
-      [&](const Caller& caller,
-          const v1::SubscribeRequest& parsed) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
+      [&](const Caller& caller, const v1::SubscribeRequest& parsed,
+          StreamSlot slot) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
         const int owner = peers_ == nullptr ? -1 : by_subscriber(parsed);
         if (owner >= 0 && owner != peers_->self()) {
           if (WasForwarded(*context)) {
             return new FailedStream<grpc::ByteBuffer>(FromGrpcStatus(peers_->NotOwned(owner)));
           }
-          return peers_->Relay(owner, kSubscribe, context, caller, *request);
+          return peers_->Relay(owner, kSubscribe, context, caller, *request, std::move(slot));
         }
         absl::StatusOr<uint64_t> after = core_.StartAfter(parsed);
         if (!after.ok()) return new FailedStream<grpc::ByteBuffer>(after.status());
-        return new SubscribeStream(core_, parsed.subscriber(), *after);
+        return new SubscribeStream(core_, parsed.subscriber(), *after, std::move(slot));
       });
 }
 

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/call_gate.h"
 #include "common/server.h"
 #include "common/status.h"
 #include "common/testing/subprocess.h"
@@ -200,6 +201,52 @@ TEST_F(NotificationTest, SlowSubscriberDoesNotHoldUpOthers) {
   const auto fast = Read(*stub_, "teams/fast", 0, 300);
   EXPECT_EQ(fast.size(), 300u);
   slow_context.TryCancel();
+}
+
+TEST(NotificationCapacityTest, StreamsBeyondTheLimitAreRefusedUntilOneEnds) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  CallGate gate(nullptr, Clock::Real(), *registry);
+  gate.LimitCapacity({.streams = 1}, "notification", *registry);
+  testing::NotificationHarness harness({.gate = &gate});
+  ASSERT_TRUE(harness.Start().ok());
+  const auto open = [&](grpc::ClientContext& context) {
+    v1::SubscribeRequest request;
+    request.set_subscriber("teams/a");
+    return harness.stub().Subscribe(&context, request);
+  };
+  grpc::ClientContext first_context;
+  auto first = open(first_context);
+  for (int i = 0; i < 500 && gate.capacity().streams() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(gate.capacity().streams(), 1);
+
+  grpc::ClientContext second_context;
+  auto second = open(second_context);
+  v1::Notification notification;
+  EXPECT_FALSE(second->Read(&notification));
+  const absl::Status refused = FromGrpcStatus(second->Finish());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_TRUE(GetRetryDelay(refused).has_value());
+
+  first_context.TryCancel();
+  while (first->Read(&notification)) {
+  }
+  first->Finish();
+  for (int i = 0; i < 500 && gate.capacity().streams() != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(gate.capacity().streams(), 0) << "the ended stream gave its room back";
+  grpc::ClientContext third_context;
+  auto third = open(third_context);
+  for (int i = 0; i < 500 && gate.capacity().streams() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(gate.capacity().streams(), 1) << "a new stream is let in";
+  third_context.TryCancel();
+  while (third->Read(&notification)) {
+  }
+  EXPECT_EQ(third->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
 TEST_F(NotificationTest, ShutdownEndsStreamsWithUnavailable) {

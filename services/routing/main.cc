@@ -25,6 +25,7 @@ int Run() {
   auto registry = std::make_shared<prometheus::Registry>();
   auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
   if (!security.ok()) return ExitWithError(security.status());
+  security->gate->LimitCapacity(CapacityLimitsFromFlags(), "routing", *registry);
   auto server = RoutingServer::Start({.data_dir = *data_dir,
                                       .server = SecureServerConfigFromFlags(*security),
                                       .gate = security->gate.get(),

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/testing/subprocess.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "services/routing/routing_server.h"
 #include "services/routing/ruleset_file.h"
 #include "switchboard/routing/v1/routing.grpc.pb.h"
@@ -147,6 +148,27 @@ TEST_F(RoutingReplicaTest, TheReplicaDecidesWhileTheWriterIsDownAndOnlyAppliesFa
       Eventually([&] { return Apply(*Stub(replica_->grpc_port()), "after", &applied).ok(); }));
   EXPECT_EQ(applied.revision(), 2);
   EXPECT_TRUE(Eventually([&] { return ReplicaRevision() == 2; }));
+}
+
+TEST_F(RoutingReplicaTest, AReplicaIsServingOnlyOnceItHoldsARuleset) {
+  auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", replica_->grpc_port()), grpc::InsecureChannelCredentials()));
+  const auto status = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(v1::RoutingService::service_full_name());
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status called = health->Check(&context, request, &response);
+    EXPECT_TRUE(called.ok()) << called.error_message();
+    return response.status();
+  };
+  // Nothing applied anywhere: balancers must leave the replica out.
+  EXPECT_EQ(status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  v1::Ruleset applied;
+  ASSERT_TRUE(Apply(*Stub(writer_->grpc_port()), "first", &applied).ok());
+  EXPECT_TRUE(
+      Eventually([&] { return status() == grpc::health::v1::HealthCheckResponse::SERVING; }));
 }
 
 TEST_F(RoutingReplicaTest, AReplicaTakesNoRulesetFile) {

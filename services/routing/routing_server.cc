@@ -36,6 +36,21 @@ absl::Status ApplyRulesetFile(RoutingCore& core, const std::string& path) {
   return absl::OkStatus();
 }
 
+// A replica's health is SERVING only once it holds a ruleset: until then it
+// could answer nothing but FAILED_PRECONDITION, so balancers (intake's, the
+// kubelet's readiness probe) leave it out.
+class ServingOnceRuled : public RulesetWatcher {
+ public:
+  explicit ServingOnceRuled(ServiceHost& host) : host_(host) {}
+  void OnActivated(std::shared_ptr<const CompiledRuleset> /*ruleset*/) override {
+    host_.SetServing(true);
+  }
+  void OnShutdown() override {}
+
+ private:
+  ServiceHost& host_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RoutingServer>> RoutingServer::Start(Options options) {
@@ -69,7 +84,10 @@ absl::StatusOr<std::unique_ptr<RoutingServer>> RoutingServer::Start(Options opti
         server->db_,
         Database::Open({.path = opts.data_dir, .column_families = RulesetStore::ColumnFamilies()}));
     server->commits_ = std::make_unique<CommitQueue>(
-        server->db_->db(), CommitQueue::Options{.name = "routing"}, opts.registry.get());
+        server->db_->db(),
+        CommitQueue::Options{.name = "routing",
+                             .capacity = opts.gate != nullptr ? &opts.gate->capacity() : nullptr},
+        opts.registry.get());
     server->store_ = std::make_unique<RulesetStore>(*server->db_, *server->commits_);
     ASSIGN_OR_RETURN(server->core_,
                      RoutingCore::Create(*server->store_, *opts.registry, *opts.clock));
@@ -88,6 +106,13 @@ absl::StatusOr<std::unique_ptr<RoutingServer>> RoutingServer::Start(Options opti
   // Watch streams never end on their own: end them as the drain starts.
   RoutingCore* core = server->core_.get();
   server->host_->SetDrainHook([core] { core->EndWatches(); });
+  if (follower) {
+    // In this order whenever the first ruleset arrives: watch, then look.
+    server->serving_once_ruled_ = std::make_unique<ServingOnceRuled>(*server->host_);
+    core->Watch(server->serving_once_ruled_.get());
+    server->host_->SetServing(false);
+    if (core->active() != nullptr) server->host_->SetServing(true);
+  }
   return server;
 }
 
@@ -104,6 +129,7 @@ void RoutingServer::Shutdown() {
   stopped_ = true;
   if (host_ != nullptr) host_->Shutdown();
   if (follower_ != nullptr) follower_->Stop();
+  if (serving_once_ruled_ != nullptr) core_->Unwatch(serving_once_ruled_.get());
   if (commits_ != nullptr) commits_->Stop();
 }
 

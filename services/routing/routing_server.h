@@ -69,6 +69,8 @@ class RoutingServer {
   std::unique_ptr<RulesetFollower> follower_;
   std::unique_ptr<RoutingService> service_;
   std::unique_ptr<ServiceHost> host_;
+  // Replicas only: turns health SERVING once a ruleset is held.
+  std::unique_ptr<RulesetWatcher> serving_once_ruled_;
   bool stopped_ = false;
 };
 

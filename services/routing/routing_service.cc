@@ -117,7 +117,8 @@ namespace {
 // at a time. Deletes itself when gRPC is done with it.
 class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public RulesetWatcher {
  public:
-  WatchStream(RoutingCore& core, int64_t after) : core_(core), sent_(after) {
+  WatchStream(RoutingCore& core, int64_t after, StreamSlot slot)
+      : core_(core), slot_(std::move(slot)), sent_(after) {
     core_.Watch(this);
     if (std::shared_ptr<const CompiledRuleset> current = core_.active()) OnActivated(current);
   }
@@ -171,6 +172,7 @@ class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pub
   }
 
   RoutingCore& core_;
+  StreamSlot slot_;  // room for this stream in the gate's capacity, until done
   Mutex mu_;
   int64_t sent_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const CompiledRuleset> pending_ ABSL_GUARDED_BY(mu_);
@@ -188,9 +190,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* RoutingService::WatchActiveRuleset(
       [](const Caller& caller, const v1::WatchActiveRulesetRequest&) {
         return MayWatchRulesets(caller);
       },
-      [this](const Caller&, const v1::WatchActiveRulesetRequest& parsed)
-          -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
-        return new WatchStream(core_, parsed.after_revision());
+      [this](const Caller&, const v1::WatchActiveRulesetRequest& parsed,
+             StreamSlot slot) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
+        return new WatchStream(core_, parsed.after_revision(), std::move(slot));
       });
 }
 

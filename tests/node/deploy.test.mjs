@@ -183,6 +183,32 @@ function render(dir) {
 
 const overlays = ['deploy/k8s/overlays/dev', 'deploy/k8s/overlays/production'];
 
+// Whether a label selector (matchLabels, or a Service's selector) picks a pod
+// with these labels.
+function selects(matchLabels, labels) {
+  return Object.entries(matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+}
+
+// NetworkPolicy semantics, for pods of one namespace (the peers our
+// policies name with a namespaceSelector are in it too): traffic from one
+// pod to another's port passes when the policies that select the sender
+// for egress, if any, allow it, and so do those that select the receiver
+// for ingress. Named ports are our containers' names.
+const portNumbers = { grpc: 50051, metrics: 9090, health: 8086 };
+function permits(policies, from, to, port) {
+  const portMatches = (ports) => !ports || ports.some((entry) => entry.port === undefined
+    || entry.port === port || portNumbers[entry.port] === port);
+  const peerMatches = (peers, labels) => !peers || peers.some((peer) => peer.ipBlock !== undefined
+    || (peer.podSelector !== undefined && selects(peer.podSelector.matchLabels, labels)));
+  const direction = (labels, type, rules, peerKey, other) => {
+    const applying = policies.filter((policy) => selects(policy.spec.podSelector.matchLabels, labels)
+      && policy.spec.policyTypes.includes(type));
+    return applying.length === 0 || applying.some((policy) => (policy.spec[rules] ?? [])
+      .some((rule) => peerMatches(rule[peerKey], other) && portMatches(rule.ports)));
+  };
+  return direction(from, 'Egress', 'egress', 'to', to) && direction(to, 'Ingress', 'ingress', 'from', from);
+}
+
 describe('Kubernetes manifests', () => {
   it('the copies of the ruleset, the alerts and the dashboard are up to date', () => {
     assertRuns('scripts/generate-deploy.sh', ['--check']);
@@ -203,6 +229,8 @@ describe('Kubernetes manifests', () => {
       const { output, objects } = render(overlay);
       const find = (kind, name) => objects.find((object) => object.kind === kind && object.metadata.name === name);
       const statefulSets = objects.filter((object) => object.kind === 'StatefulSet');
+      const deployments = objects.filter((object) => object.kind === 'Deployment');
+      const argOf = (container, name) => container.args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 
       it('renders objects that validate against the Kubernetes schemas', async () => {
         assert.ok(objects.length > 10);
@@ -217,17 +245,22 @@ describe('Kubernetes manifests', () => {
           tempFile('rendered.yaml', output)]);
       });
 
-      it('runs each service as a hardened StatefulSet with its own volume', () => {
+      it('runs each service as hardened StatefulSets with their own volumes, and routing replicas without', () => {
         assert.deepEqual(statefulSets.map((set) => set.metadata.name).sort(),
           ['switchboard-intake', 'switchboard-notification', 'switchboard-routing']);
-        for (const set of statefulSets) {
+        assert.deepEqual(deployments.map((deployment) => deployment.metadata.name), ['switchboard-routing-replica']);
+        for (const set of [...statefulSets, ...deployments]) {
           const name = set.metadata.name;
           const pod = set.spec.template.spec;
           const [container] = pod.containers;
-          assert.equal(find('Service', set.spec.serviceName)?.spec.clusterIP, 'None', `${name}: no headless governing Service`);
-          assert.equal(set.spec.volumeClaimTemplates[0].metadata.name, 'data');
-          assert.ok(container.volumeMounts.some((mount) => mount.name === 'data' && mount.mountPath === '/var/lib/switchboard'));
-          assert.ok(container.args.includes('--data_dir=/var/lib/switchboard'), name);
+          if (set.kind === 'StatefulSet') {
+            assert.equal(find('Service', set.spec.serviceName)?.spec.clusterIP, 'None', `${name}: no headless governing Service`);
+            assert.equal(set.spec.volumeClaimTemplates[0].metadata.name, 'data');
+            assert.ok(container.volumeMounts.some((mount) => mount.name === 'data' && mount.mountPath === '/var/lib/switchboard'));
+            assert.ok(container.args.includes('--data_dir=/var/lib/switchboard'), name);
+          } else {
+            assert.ok(!container.args.some((arg) => arg.startsWith('--data_dir')), `${name}: a replica keeps no store`);
+          }
           // Probes use the plaintext health port: the gRPC port requires a
           // client certificate the kubelet does not have.
           assert.ok(container.args.includes('--health_listen=0.0.0.0:8086'), name);
@@ -245,7 +278,7 @@ describe('Kubernetes manifests', () => {
               `${name}: --${file}=${value} is on no mounted volume`);
           }
           const tls = pod.volumes.find((volume) => volume.name === 'tls');
-          assert.equal(tls?.secret?.secretName, `${name}-tls`, `${name}: the TLS Secret`);
+          assert.equal(tls?.secret?.secretName, `${name.replace(/-replica$/, '')}-tls`, `${name}: the TLS Secret`);
           const policy = pod.volumes.find((volume) => volume.name === 'access');
           assert.ok(find('ConfigMap', policy.configMap.name), `${name}: the access policy ConfigMap is not rendered under the name the pod mounts`);
           const tokens = pod.volumes.find((volume) => volume.name === 'tokens');
@@ -269,10 +302,60 @@ describe('Kubernetes manifests', () => {
         }
       });
 
-      it('wires intake to its peers and routing to the ruleset ConfigMap', () => {
+      it('runs intake and notification as partitions: pod N is partition N, and every list names every pod in order', () => {
+        const addresses = {};
+        for (const name of ['switchboard-intake', 'switchboard-notification']) {
+          const set = find('StatefulSet', name);
+          const container = set.spec.template.spec.containers[0];
+          assert.ok(set.spec.replicas >= 2, `${name}: ${set.spec.replicas} partition(s)`);
+          assert.equal(set.spec.podManagementPolicy, 'Parallel', `${name}: partitions start together`);
+          const index = container.env.find((variable) => variable.name === 'POD_INDEX');
+          assert.equal(index?.valueFrom?.fieldRef?.fieldPath, "metadata.labels['apps.kubernetes.io/pod-index']");
+          assert.equal(argOf(container, 'partition'), '$(POD_INDEX)');
+          const expected = Array.from({ length: set.spec.replicas }, (_, i) => `${name}-${i}.${set.spec.serviceName}:50051`);
+          assert.deepEqual(argOf(container, 'partition_addresses').split(','), expected, name);
+          addresses[name] = expected.join(',');
+          const spread = set.spec.template.spec.topologySpreadConstraints.find((c) => c.topologyKey === 'kubernetes.io/hostname');
+          assert.equal(spread?.whenUnsatisfiable, 'DoNotSchedule', `${name}: partitions spread over nodes`);
+          assert.equal(spread.labelSelector.matchLabels['app.kubernetes.io/name'], name);
+          const budget = objects.find((object) => object.kind === 'PodDisruptionBudget'
+            && object.spec.selector.matchLabels['app.kubernetes.io/name'] === name);
+          assert.equal(budget.spec.maxUnavailable, 1, `${name}: one partition away at a time`);
+        }
         const intake = find('StatefulSet', 'switchboard-intake').spec.template.spec.containers[0];
-        assert.ok(intake.args.includes('--routing_target=switchboard-routing:50051'));
-        assert.ok(intake.args.includes('--notification_target=switchboard-notification:50051'));
+        assert.equal(argOf(intake, 'notification_target'), addresses['switchboard-notification'],
+          'intake names the notification partitions in their order');
+      });
+
+      it('balances intake over the routing writer and its replicas, which follow the writer', () => {
+        const intake = find('StatefulSet', 'switchboard-intake').spec.template.spec.containers[0];
+        const target = argOf(intake, 'routing_target').match(/^dns:\/\/\/([\w-]+):50051$/);
+        assert.ok(target, `--routing_target=${argOf(intake, 'routing_target')} is not a DNS name to balance over`);
+        const headless = find('Service', target[1]);
+        assert.equal(headless?.spec.clusterIP, 'None', 'intake must resolve every routing pod, not one virtual IP');
+        const writer = find('StatefulSet', 'switchboard-routing');
+        const replica = find('Deployment', 'switchboard-routing-replica');
+        assert.equal(writer.spec.replicas, 1, 'one writer');
+        assert.ok(replica.spec.replicas >= 1);
+        for (const service of [headless, find('Service', 'switchboard-routing')]) {
+          for (const workload of [writer, replica]) {
+            assert.ok(selects(service.spec.selector, workload.spec.template.metadata.labels),
+              `${service.metadata.name} does not select ${workload.metadata.name}'s pods`);
+          }
+        }
+        // Neither controller claims the other's pods.
+        assert.ok(!selects(writer.spec.selector.matchLabels, replica.spec.template.metadata.labels));
+        assert.ok(!selects(replica.spec.selector.matchLabels, writer.spec.template.metadata.labels));
+        const follower = replica.spec.template.spec.containers[0];
+        assert.equal(argOf(follower, 'ruleset_source'), `${writer.metadata.name}-0.${writer.spec.serviceName}:50051`);
+        assert.ok(!follower.args.some((arg) => arg.startsWith('--ruleset_file')), 'a replica takes its rulesets from the writer');
+        for (const workload of [writer, replica]) {
+          assert.ok(workload.spec.template.spec.containers[0].args.some((arg) => /^--max_connection_age=\d+m$/.test(arg)),
+            `${workload.metadata.name}: clients balancing over DNS never see new replicas`);
+        }
+      });
+
+      it('gives routing\'s writer the ruleset ConfigMap', () => {
         assert.ok(find('Service', 'switchboard-routing') && find('Service', 'switchboard-notification'));
         const routing = find('StatefulSet', 'switchboard-routing').spec.template.spec;
         assert.ok(routing.containers[0].args.includes('--ruleset_file=/etc/switchboard/ruleset.yaml'));
@@ -288,11 +371,34 @@ describe('Kubernetes manifests', () => {
         assert.deepEqual(deny.spec.policyTypes, ['Ingress', 'Egress']);
         assert.equal(deny.spec.ingress, undefined);
         assert.equal(deny.spec.egress, undefined);
-        const routing = policies.find((policy) => policy.metadata.name === 'switchboard-routing');
-        assert.deepEqual(routing.spec.policyTypes, ['Ingress'], 'routing calls nothing but DNS');
-        const intake = policies.find((policy) => policy.metadata.name === 'switchboard-intake');
-        const peers = intake.spec.egress[0].to.map((peer) => peer.podSelector.matchLabels['app.kubernetes.io/name']).sort();
-        assert.deepEqual(peers, ['switchboard-notification', 'switchboard-routing']);
+        const pods = {
+          intake: find('StatefulSet', 'switchboard-intake'),
+          notification: find('StatefulSet', 'switchboard-notification'),
+          writer: find('StatefulSet', 'switchboard-routing'),
+          replica: find('Deployment', 'switchboard-routing-replica'),
+        };
+        for (const key of Object.keys(pods)) pods[key] = pods[key].spec.template.metadata.labels;
+        pods.client = { 'switchboard.io/client': 'true' };
+        pods.prometheus = { 'app.kubernetes.io/name': 'prometheus' };
+        pods.stranger = { app: 'something-else' };
+        const allowed = [
+          ['intake', 'intake', 50051], ['intake', 'writer', 50051], ['intake', 'replica', 50051],
+          ['intake', 'notification', 50051], ['notification', 'notification', 50051], ['replica', 'writer', 50051],
+          ['client', 'intake', 50051], ['client', 'notification', 50051], ['client', 'writer', 50051],
+          ['client', 'replica', 50051], ['prometheus', 'intake', 9090], ['prometheus', 'replica', 9090],
+        ];
+        const denied = [
+          ['writer', 'intake', 50051], ['writer', 'replica', 50051], ['replica', 'intake', 50051],
+          ['replica', 'notification', 50051], ['notification', 'intake', 50051], ['notification', 'writer', 50051],
+          ['stranger', 'intake', 50051], ['stranger', 'writer', 50051], ['client', 'intake', 9090],
+          ['intake', 'notification', 9090],
+        ];
+        for (const [from, to, port] of allowed) {
+          assert.ok(permits(policies, pods[from], pods[to], port), `${from} → ${to}:${port} is denied`);
+        }
+        for (const [from, to, port] of denied) {
+          assert.ok(!permits(policies, pods[from], pods[to], port), `${from} → ${to}:${port} is allowed`);
+        }
       });
 
       it('puts everything in the overlay namespace and sets the images', () => {
@@ -301,9 +407,9 @@ describe('Kubernetes manifests', () => {
           if (['Namespace', 'PriorityClass'].includes(object.kind)) continue;
           assert.equal(object.metadata.namespace, namespace, `${object.kind} ${object.metadata.name}`);
         }
-        for (const set of statefulSets) {
+        for (const set of [...statefulSets, ...deployments]) {
           const image = set.spec.template.spec.containers[0].image;
-          assert.match(image, new RegExp(`${set.metadata.name}:[\\w.]+$`));
+          assert.match(image, new RegExp(`${set.metadata.name.replace(/-replica$/, '')}:[\\w.]+$`));
         }
       });
     });

@@ -25,6 +25,7 @@ NotificationHarness::~NotificationHarness() {
 
 absl::Status NotificationHarness::Start() {
   ASSIGN_OR_RETURN(server_, NotificationServer::Start({.data_dir = dir_,
+                                                       .gate = options_.gate,
                                                        .push = options_.push,
                                                        .extra_services = options_.extra_services,
                                                        .sync = options_.sync,

@@ -24,6 +24,8 @@ namespace switchboard::notification::testing {
 class NotificationHarness {
  public:
   struct Options {
+    // Admits callers and bounds the work taken on; null: everyone, unbounded.
+    CallGate* gate = nullptr;
     PushDeliverer::Options push;
     // Extra services served on the same port (e.g. a benchmark's baseline).
     std::vector<HostedService> extra_services;
