@@ -70,9 +70,10 @@ start_stack() {  # MODE: full | noop
 
 # Starts routing on 46052, P intake partitions on 46054… and P notification
 # partitions after them (P ≤ 3), as docs/scale-out.md wires them, on a fresh
-# data directory, and waits until every process serves. measure() then
-# balances over the intake partitions; the subscriber connects to
-# notification partition 0, which relays the stream from its owner.
+# data directory, and waits until every process serves. Sets `target` (the
+# intake partitions, which measure() balances over) and
+# `notification_targets` (the notification partitions), both comma-separated
+# in partition order.
 start_cluster() {  # P
   local p=$1 data="$work/data-$RANDOM$RANDOM" i
   mkdir -p "$data"
@@ -93,6 +94,7 @@ start_cluster() {  # P
       --routing_target=127.0.0.1:46052 --notification_target="$notification_list"
   done
   target=$intake_list
+  notification_targets=$notification_list
   for _ in $(seq 1 300); do
     local up=0
     for ((i = 0; i < p; ++i)); do

@@ -46,8 +46,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/channel.h"
+#include "common/partition.h"
 #include "common/status.h"
 #include "common/sync.h"
 #include "switchboard/intake/v1/intake.grpc.pb.h"
@@ -56,6 +58,11 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
           "intake address, or a comma-separated list of intake partitions to balance over");
 ABSL_FLAG(int, connections, 4, "HTTP/2 connections");
+ABSL_FLAG(bool, direct, false,
+          "with a list of intake partitions as --target (in partition order): send each "
+          "SubmitIssue straight to the partition that owns its request_id, as a partition-aware "
+          "client may, instead of balancing (so no call is forwarded); connections are per "
+          "partition");
 ABSL_FLAG(int, streams, 16, "calls in flight per connection (closed loop)");
 ABSL_FLAG(double, rate, 0, "open loop: calls started per second over all connections; 0: closed");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(5), "load before measuring");
@@ -64,7 +71,9 @@ ABSL_FLAG(int, description_bytes, 1024, "size of each issue's description");
 ABSL_FLAG(std::string, label, "", "a name for this run, echoed in the output");
 ABSL_FLAG(std::string, subscribe, "",
           "pipeline mode: the subscriber whose stream receives each issue's ROUTED event");
-ABSL_FLAG(std::string, notification, "127.0.0.1:50053", "notification address (pipeline mode)");
+ABSL_FLAG(std::string, notification, "127.0.0.1:50053",
+          "notification address (pipeline mode); or every notification partition's, in "
+          "partition order, to subscribe at the subscriber's own partition");
 ABSL_FLAG(absl::Duration, drain, absl::Seconds(60),
           "pipeline mode: how long to wait after the load for deliveries still on the way");
 
@@ -219,6 +228,17 @@ class Load {
   Load()
       : run_id_(absl::StrCat(absl::ToUnixMicros(absl::Now()))),
         description_(static_cast<size_t>(absl::GetFlag(FLAGS_description_bytes)), 'x') {
+    if (absl::GetFlag(FLAGS_direct)) {
+      for (absl::string_view address : absl::StrSplit(absl::GetFlag(FLAGS_target), ',')) {
+        partitions_.emplace_back();
+        for (int i = 0; i < absl::GetFlag(FLAGS_connections); ++i) {
+          grpc::ChannelArguments args;
+          args.SetInt("switchboard.bench.connection", i);
+          partitions_.back().push_back(iv1::IntakeService::NewStub(grpc::CreateCustomChannel(
+              std::string(address), grpc::InsecureChannelCredentials(), args)));
+        }
+      }
+    }
     for (int i = 0; i < absl::GetFlag(FLAGS_connections); ++i) {
       grpc::ChannelArguments args;
       args.SetInt("switchboard.bench.connection", i);  // a connection of its own
@@ -231,8 +251,12 @@ class Load {
           ChannelTarget(absl::GetFlag(FLAGS_target)), grpc::InsecureChannelCredentials(), args)));
     }
     if (!absl::GetFlag(FLAGS_subscribe).empty()) {
-      deliveries_ = std::make_unique<Deliveries>(absl::GetFlag(FLAGS_notification),
-                                                 absl::GetFlag(FLAGS_subscribe), run_id_);
+      // A list of notification partitions: the one that owns the subscriber.
+      const std::vector<std::string> notifications =
+          absl::StrSplit(absl::GetFlag(FLAGS_notification), ',');
+      const std::string& owner = notifications[PartitionOf(absl::GetFlag(FLAGS_subscribe),
+                                                           static_cast<int>(notifications.size()))];
+      deliveries_ = std::make_unique<Deliveries>(owner, absl::GetFlag(FLAGS_subscribe), run_id_);
     }
   }
 
@@ -303,18 +327,23 @@ class Load {
     call->number = n;
     ++in_flight_;
     Call* raw = call.release();
-    stubs_[connection]->async()->SubmitIssue(
-        &raw->context, &raw->request, &raw->response,
-        [this, raw, connection, closed](const grpc::Status& status) {
-          std::unique_ptr<Call> done(raw);
-          const absl::Time end = absl::Now();
-          const bool measured = done->start >= measure_from_ && end <= stop_at_;
-          if (measured) Record(status, end - done->start);
-          if (status.ok() && deliveries_ != nullptr)
-            deliveries_->Accepted(done->number, done->start, measured);
-          --in_flight_;
-          if (closed && end < stop_at_) Start(connection, end, true);
-        });
+    iv1::IntakeService::Stub& stub =
+        partitions_.empty()
+            ? *stubs_[connection]
+            : *partitions_[PartitionOf(raw->request.request_id(),
+                                       static_cast<int>(partitions_.size()))][connection];
+    stub.async()->SubmitIssue(&raw->context, &raw->request, &raw->response,
+                              [this, raw, connection, closed](const grpc::Status& status) {
+                                std::unique_ptr<Call> done(raw);
+                                const absl::Time end = absl::Now();
+                                const bool measured =
+                                    done->start >= measure_from_ && end <= stop_at_;
+                                if (measured) Record(status, end - done->start);
+                                if (status.ok() && deliveries_ != nullptr)
+                                  deliveries_->Accepted(done->number, done->start, measured);
+                                --in_flight_;
+                                if (closed && end < stop_at_) Start(connection, end, true);
+                              });
   }
 
   void Record(const grpc::Status& status, absl::Duration latency) {
@@ -358,13 +387,16 @@ class Load {
         static_cast<long long>(dropped_.load()), static_cast<double>(latencies_.size()) / seconds,
         percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999),
         refused_latencies_.size(), static_cast<long long>(refused_without_retry_),
-        Percentile(refused_latencies_, 0.99), latencies_.empty() ? 0.0 : cpu_seconds * 1e6 / static_cast<double>(latencies_.size()),
+        Percentile(refused_latencies_, 0.99),
+        latencies_.empty() ? 0.0 : cpu_seconds * 1e6 / static_cast<double>(latencies_.size()),
         deliveries_ != nullptr ? deliveries_->Report(measure_from_).c_str() : "");
   }
 
   const std::string run_id_;
   const std::string description_;
   std::vector<std::unique_ptr<iv1::IntakeService::Stub>> stubs_;
+  // --direct: each partition's connections, in partition order.
+  std::vector<std::vector<std::unique_ptr<iv1::IntakeService::Stub>>> partitions_;
   std::unique_ptr<Deliveries> deliveries_;
   absl::Time measure_from_;
   absl::Time stop_at_;
