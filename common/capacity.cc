@@ -12,19 +12,22 @@ Capacity::Capacity(Limits limits, absl::string_view service, prometheus::Registr
     : limits_(limits), service_(service) {
   auto& in_use = prometheus::BuildGauge()
                      .Name("switchboard_capacity_in_use")
-                     .Help("Work the service holds now, by resource: unary calls being served "
-                           "(calls), their request bytes (call_bytes), bytes queued for commit "
-                           "(commit_bytes), server streams open (streams).")
+                     .Help(
+                         "Work the service holds now, by resource: unary calls being served "
+                         "(calls), their request bytes (call_bytes), bytes queued for commit "
+                         "(commit_bytes), server streams open (streams).")
                      .Register(registry);
   auto& limit = prometheus::BuildGauge()
                     .Name("switchboard_capacity_limit")
-                    .Help("The most of each resource the service takes on; 0 is no limit "
-                          "(--max_calls_in_flight and the flags beside it).")
+                    .Help(
+                        "The most of each resource the service takes on; 0 is no limit "
+                        "(--max_calls_in_flight and the flags beside it).")
                     .Register(registry);
   auto& shed = prometheus::BuildCounter()
                    .Name("switchboard_load_shed_total")
-                   .Help("Calls refused with RESOURCE_EXHAUSTED because the service was at "
-                         "capacity, by the resource that was full.")
+                   .Help(
+                       "Calls refused with RESOURCE_EXHAUSTED because the service was at "
+                       "capacity, by the resource that was full.")
                    .Register(registry);
   const auto resource = [&](const std::string& name, int64_t limit_value) {
     limit.Add({{"resource", name}}).Set(static_cast<double>(limit_value));

@@ -112,8 +112,7 @@ grpc::ServerUnaryReactor* ServeUnary(CallGate& gate, grpc::CallbackServerContext
     UnaryResponder(reactor, response_bytes).Finish(room);
     return reactor;
   }
-  UnaryResponder responder(reactor, response_bytes, &gate, (*caller)->caller_class(), work,
-                           bytes);
+  UnaryResponder responder(reactor, response_bytes, &gate, (*caller)->caller_class(), work, bytes);
   Request request;
   if (absl::Status parsed = ParseMessage(*request_bytes, &request); !parsed.ok()) {
     responder.Finish(parsed);

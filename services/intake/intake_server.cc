@@ -27,15 +27,14 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
       notifications.push_back(server->grpc_notifications_.back().get());
     }
   }
-  ASSIGN_OR_RETURN(server->store_, IntakeStore::Open({.path = opts.data_dir,
-                                                      .sync = opts.sync,
-                                                      .notification_partitions =
-                                                          static_cast<int>(notifications.size()),
-                                                      .partitioning = opts.partitioning,
-                                                      .capacity = opts.gate != nullptr
-                                                                      ? &opts.gate->capacity()
-                                                                      : nullptr},
-                                                     clock, opts.registry.get()));
+  ASSIGN_OR_RETURN(
+      server->store_,
+      IntakeStore::Open({.path = opts.data_dir,
+                         .sync = opts.sync,
+                         .notification_partitions = static_cast<int>(notifications.size()),
+                         .partitioning = opts.partitioning,
+                         .capacity = opts.gate != nullptr ? &opts.gate->capacity() : nullptr},
+                        clock, opts.registry.get()));
   server->metrics_ = std::make_unique<IntakeMetrics>(*opts.registry);
   RoutingPeer* routing = opts.routing;
   if (routing == nullptr) {

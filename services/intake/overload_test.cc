@@ -51,9 +51,8 @@ class OverloadTest : public ::testing::Test {
     auto server = IntakeServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    stub_ = v1::IntakeService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->grpc_port()),
-                            grpc::InsecureChannelCredentials()));
+    stub_ = v1::IntakeService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->grpc_port()), grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
