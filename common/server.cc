@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, health_listen, "",
 ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "ask each client connection to go away after this long (calls in flight finish), so "
           "that clients balancing over a DNS name find replicas started since; 0 for never");
+ABSL_FLAG(int, max_concurrent_streams, 1024,
+          "calls one client connection may have open at once; further calls wait in the "
+          "client, so that a flood does not queue in this process (0: no limit)");
 ABSL_FLAG(std::string, data_dir, "",
           "directory of this service's RocksDB database, created if missing (required)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
@@ -65,6 +68,7 @@ ServerConfig ServerConfigFromFlags() {
   config.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
   config.health_listen = absl::GetFlag(FLAGS_health_listen);
   config.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   return config;
 }
 
@@ -167,6 +171,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              kMinClientPingIntervalMs);
+  if (config.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_concurrent_streams);
+  }
   if (config.max_connection_age > absl::ZeroDuration()) {
     // gRPC adds ±10% jitter, so the clients of one pod do not all reconnect
     // at once; streams in flight are not cut (the grace is unbounded).

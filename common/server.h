@@ -61,6 +61,11 @@ struct ServerConfig {
   // in flight finish), so that clients balancing over a DNS name resolve it
   // again and spread onto replicas started since. Zero: connections live on.
   absl::Duration max_connection_age = absl::ZeroDuration();
+  // Calls a client may have open on one connection (HTTP/2
+  // MAX_CONCURRENT_STREAMS); a client's further calls wait on its side, so a
+  // flood queues in the client, not in this process's memory. 0: gRPC's
+  // default (no limit).
+  int max_concurrent_streams = 0;
   int max_receive_message_bytes = static_cast<int>(kMaxRequestBytes);
 };
 

@@ -243,6 +243,27 @@ TEST(ServiceHostStartTest, ConnectionsOlderThanMaxConnectionAgeAreAskedToGoAway)
   EXPECT_TRUE(Echo(*stub, EchoRequest()).ok()) << "the next call connects again";
 }
 
+TEST(ServiceHostStartTest, MaxConcurrentStreamsHoldsFurtherCallsInTheClient) {
+  testing::EchoServiceImpl echo;
+  ServerConfig config;
+  config.max_concurrent_streams = 1;
+  auto host =
+      ServiceHost::Start(config, {{&echo, kEchoName}}, std::make_shared<prometheus::Registry>());
+  ASSERT_TRUE(host.ok()) << host.status();
+  auto stub = EchoService::NewStub(Connect((*host)->grpc_port()));
+  ASSERT_TRUE(Echo(*stub, EchoRequest()).ok());  // the connection and its settings
+  // Two calls of 300 ms on one connection that allows one stream: the
+  // second starts only when the first ends.
+  EchoRequest slow;
+  slow.set_delay_ms(300);
+  const absl::Time start = absl::Now();
+  std::thread first([&] { EXPECT_TRUE(Echo(*stub, slow).ok()); });
+  std::thread second([&] { EXPECT_TRUE(Echo(*stub, slow).ok()); });
+  first.join();
+  second.join();
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(590));
+}
+
 TEST(ServiceHostStartTest, BusyPortIsUnavailable) {
   testing::EchoServiceImpl echo;
   ServerConfig config;
