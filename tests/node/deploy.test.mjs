@@ -296,9 +296,9 @@ describe('Kubernetes manifests', () => {
           const seconds = (flag) => Number((container.args.find((arg) => arg.startsWith(`--${flag}=`)) ?? '=0s').split('=')[1].replace(/s$/, ''));
           assert.ok(pod.terminationGracePeriodSeconds > seconds('shutdown_delay') + seconds('drain_grace'), name);
           assert.equal(set.spec.template.metadata.annotations['prometheus.io/scrape'], 'true');
-          const budget = objects.find((object) => object.kind === 'PodDisruptionBudget'
-            && object.spec.selector.matchLabels['app.kubernetes.io/name'] === name);
-          assert.ok(budget, `${name}: no PodDisruptionBudget`);
+          const budgets = objects.filter((object) => object.kind === 'PodDisruptionBudget'
+            && selects(object.spec.selector.matchLabels, set.spec.template.metadata.labels));
+          assert.equal(budgets.length, 1, `${name}: ${budgets.length} PodDisruptionBudgets`);
         }
       });
 
@@ -316,7 +316,7 @@ describe('Kubernetes manifests', () => {
           assert.deepEqual(argOf(container, 'partition_addresses').split(','), expected, name);
           addresses[name] = expected.join(',');
           const spread = set.spec.template.spec.topologySpreadConstraints.find((c) => c.topologyKey === 'kubernetes.io/hostname');
-          assert.equal(spread?.whenUnsatisfiable, 'DoNotSchedule', `${name}: partitions spread over nodes`);
+          assert.ok(spread, `${name}: partitions spread over nodes`);
           assert.equal(spread.labelSelector.matchLabels['app.kubernetes.io/name'], name);
           const budget = objects.find((object) => object.kind === 'PodDisruptionBudget'
             && object.spec.selector.matchLabels['app.kubernetes.io/name'] === name);
@@ -349,6 +349,10 @@ describe('Kubernetes manifests', () => {
         const follower = replica.spec.template.spec.containers[0];
         assert.equal(argOf(follower, 'ruleset_source'), `${writer.metadata.name}-0.${writer.spec.serviceName}:50051`);
         assert.ok(!follower.args.some((arg) => arg.startsWith('--ruleset_file')), 'a replica takes its rulesets from the writer');
+        const budget = objects.filter((object) => object.kind === 'PodDisruptionBudget'
+          && selects(object.spec.selector.matchLabels, writer.spec.template.metadata.labels)
+          && selects(object.spec.selector.matchLabels, replica.spec.template.metadata.labels));
+        assert.equal(budget.length, 1, 'one budget over every routing pod, so a drain leaves one deciding');
         for (const workload of [writer, replica]) {
           assert.ok(workload.spec.template.spec.containers[0].args.some((arg) => /^--max_connection_age=\d+m$/.test(arg)),
             `${workload.metadata.name}: clients balancing over DNS never see new replicas`);
