@@ -173,6 +173,8 @@ TEST_F(IntakeServerTest, WorkQueuedBeforeARestartIsDoneAfterIt) {
 TEST_F(IntakeServerTest, UnacknowledgedIssuesEscalateDownTheChainToItsEnd) {
   const Issue issue = Submit("nobody takes it");
   ASSERT_TRUE(Eventually([&] { return Stored(issue).state() == issue::v1::STATE_ROUTED; }));
+  // The publish loop runs apart from routing: the event may follow a moment later.
+  ASSERT_TRUE(Eventually([&] { return !TypesFor("sources/crm").empty(); }));
   EXPECT_THAT(TypesFor("sources/crm"), ElementsAre("EVENT_TYPE_RECEIVED@"));
 
   clock_.Advance(absl::Seconds(59));  // not yet
