@@ -3,6 +3,12 @@
 # 46054-46059 (metrics 4609x), on fresh data directories; the disk probe,
 # per-process CPU and memory, and medians over JSON result lines.
 # Source it after `cd` to the repository root; set `out` to the results file.
+#
+# From the environment, optionally:
+#   SERVICE_FLAGS  more flags for every service ("--max_concurrent_streams=0")
+#   SERVICE_CPUS   CPUs the services run on, as taskset takes them ("0")
+#   CLIENT_CPUS    CPUs the load client runs on ("1"), so that it cannot take
+#                  the services' CPU
 
 bin="$PWD/build/bin"
 for binary in switchboard-intake switchboard-routing switchboard-notification switchboard submit_load; do
@@ -39,8 +45,11 @@ target=127.0.0.1:46051
 start_service() {  # NAME PORT-SUFFIX flags...
   local name=$1 port=$2
   shift 2
-  "$bin/switchboard-${name%%[0-9]*}" --grpc_listen="127.0.0.1:4605$port" --metrics_listen="127.0.0.1:4609$port" \
-    "$@" 2>>"$work/$name.log" &
+  local pin=()
+  [ -n "${SERVICE_CPUS:-}" ] && pin=(taskset -c "$SERVICE_CPUS")
+  # shellcheck disable=SC2086  # SERVICE_FLAGS is a list of words
+  "${pin[@]}" "$bin/switchboard-${name%%[0-9]*}" --grpc_listen="127.0.0.1:4605$port" \
+    --metrics_listen="127.0.0.1:4609$port" "$@" ${SERVICE_FLAGS:-} 2>>"$work/$name.log" &
   pids+=($!)
   pid_of[$name]=$!
 }
@@ -126,7 +135,9 @@ peak_rss_mib() {  # PID
 measure() {  # LABEL WARMUP DURATION submit_load-flags...
   local label=$1 warm=$2 duration=$3
   shift 3
-  "$bin/submit_load" --target="$target" --warmup="$warm" --duration="$duration" \
+  local pin=()
+  [ -n "${CLIENT_CPUS:-}" ] && pin=(taskset -c "$CLIENT_CPUS")
+  "${pin[@]}" "$bin/submit_load" --target="$target" --warmup="$warm" --duration="$duration" \
     --label="$label" "$@" >"$work/line" &
   local load=$!
   sleep "$(awk -v w="$warm" 'BEGIN { sub(/s$/, "", w); print w + 0 }')"
@@ -159,6 +170,24 @@ measure() {  # LABEL WARMUP DURATION submit_load-flags...
   extra+=$(awk -v c="$total" -v ok="$ok" \
     'BEGIN { printf ",\"services_cpu_us_per_call\":%.0f", (ok > 0 ? c * 1e6 / ok : 0) }')
   echo "${line%\}}$extra}" | tee -a "$out"
+}
+
+# The cumulative buckets of a service's grpc_server_handling_seconds for one
+# method, "le count" per line, from its metrics port.
+handling_buckets() {  # METRICS-ADDRESS METHOD
+  curl -sf "http://$1/metrics" |
+    awk -v m="grpc_method=\"$2\"" 'index($0, "grpc_server_handling_seconds_bucket") == 1 && index($0, m) {
+      match($0, /le="[^"]*"/); print substr($0, RSTART + 4, RLENGTH - 5), $NF }'
+}
+
+# The upper edge, in ms, of the bucket holding the 99th percentile of the
+# calls counted between two handling_buckets snapshots: the time from the
+# call's start in the server to its status, so without the client's and
+# the kernel's queues.
+handling_p99_ms() {  # BEFORE-FILE AFTER-FILE
+  paste -d ' ' "$1" "$2" | awk '{ le[NR] = $1; n[NR] = $4 - $2 } END {
+    total = n[NR]; for (i = 1; i <= NR; ++i) if (n[i] >= 0.99 * total) {
+      printf "%s", (le[i] == "+Inf" ? "inf" : le[i] * 1000); exit } }'
 }
 
 # Median of a numeric JSON field over the result lines with a label.

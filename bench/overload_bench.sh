@@ -15,7 +15,8 @@
 # Reported per run: offered and accepted rates, the accepted calls' p99,
 # the refused calls (all must carry RetryInfo) and their p99, intake's peak
 # RSS, lost and duplicated issues, and before/after latency. Needs the
-# README's build; loopback ports 46051-46053 / 46091-46093.
+# README's build; loopback ports 46051-46053 / 46091-46093. SERVICE_CPUS and
+# CLIENT_CPUS (bench/lib.sh) pin the services and the load client apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,8 +37,12 @@ for _ in $(seq 1 "$runs"); do
   measure "before 4x16" "$warmup" 15s --connections=4 --streams=16 "${pipeline[@]}"
   sustained=$(field "$(tail -1 "$out")" throughput)
   offered=$(awk -v s="$sustained" -v f="$factor" 'BEGIN { printf "%.0f", s * f }')
+  handling_buckets 127.0.0.1:46091 SubmitIssue >"$work/handling.before"
   measure "overload ${factor}x" "$warmup" "$duration" --connections=8 --rate="$offered" \
     "${pipeline[@]}"
+  handling_buckets 127.0.0.1:46091 SubmitIssue >"$work/handling.after"
+  echo "{\"label\":\"in intake\",\"handling_p99_ms\":$(handling_p99_ms "$work/handling.before" \
+    "$work/handling.after")}" | tee -a "$out"
   measure "after 4x16" 0s 15s --connections=4 --streams=16
   stop_stack
 done
@@ -55,6 +60,8 @@ echo "  offered $(median "$over" rate)/s: accepted $(median "$over" throughput)/
   "p99 of accepted $(median "$over" p99_ms) ms; refused $(sum "$over" refused) calls" \
   "(p99 $(median "$over" refused_p99_ms) ms), $(sum "$over" refused_without_retry_info) without RetryInfo;" \
   "not sent (client at 20,000 in flight): $(sum "$over" dropped)"
+echo "  inside intake (from its start in the server to its status, accepted and refused" \
+  "alike; a bucket's upper edge): p99 ≤ $(median "in intake" handling_p99_ms) ms"
 echo "  intake peak RSS $(median "$over" intake_peak_rss_mib) MiB (whole run)," \
   "notification $(median "$over" notification_peak_rss_mib) MiB"
 echo "  after: $(median "after 4x16" throughput) calls/s, p99 $(median "after 4x16" p99_ms) ms," \

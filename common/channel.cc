@@ -100,8 +100,9 @@ std::string RetryServiceConfig(const std::vector<std::string>& services, const R
 
 std::shared_ptr<grpc::Channel> MakeServiceChannel(
     absl::string_view target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-    const std::vector<std::string>& services, const RetryPolicy& policy) {
+    const std::vector<std::string>& services, const RetryPolicy& policy, int connection) {
   grpc::ChannelArguments args;
+  if (connection != 0) args.SetInt("switchboard.connection", connection);
   const bool balanced = IsBalancedTarget(target);
   if (policy.max_attempts > 1 || balanced) {
     args.SetServiceConfigJSON(RetryServiceConfig(services, policy, balanced));

@@ -51,10 +51,12 @@ std::string ChannelTarget(absl::string_view target);
 // A channel to `target` ("host:port", or a balanced target as above) with
 // `credentials` (TLS or plaintext, see common/security.h), keepalive and the
 // retry policy for `services`; with policy.max_attempts <= 1, gRPC does not
-// retry (for callers that count their own attempts).
+// retry (for callers that count their own attempts). gRPC shares one
+// connection between channels made alike; channels to one target with
+// different `connection` numbers have a connection each.
 std::shared_ptr<grpc::Channel> MakeServiceChannel(
     absl::string_view target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-    const std::vector<std::string>& services, const RetryPolicy& policy = {});
+    const std::vector<std::string>& services, const RetryPolicy& policy = {}, int connection = 0);
 
 // Sets the call's deadline to now + timeout.
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout);

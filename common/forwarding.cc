@@ -37,14 +37,41 @@ PartitionPeers::PartitionPeers(std::string service, Partitioning partitioning,
                                std::vector<std::string> names)
     : service_(std::move(service)),
       partitioning_(std::move(partitioning)),
-      names_(std::move(names)) {
+      names_(std::move(names)),
+      credentials_(credentials != nullptr ? credentials : grpc::InsecureChannelCredentials()),
+      grpc_services_(grpc_services),
+      relay_pools_(std::make_unique<RelayPool[]>(partitioning_.addresses.size())) {
   stubs_.resize(partitioning_.addresses.size());
   for (int partition = 0; partition < static_cast<int>(stubs_.size()); ++partition) {
     if (partition == partitioning_.self) continue;
-    stubs_[partition] = std::make_unique<grpc::GenericStub>(MakeServiceChannel(
-        partitioning_.addresses[partition],
-        credentials != nullptr ? credentials : grpc::InsecureChannelCredentials(), grpc_services));
+    stubs_[partition] = std::make_unique<grpc::GenericStub>(
+        MakeServiceChannel(partitioning_.addresses[partition], credentials_, grpc_services_));
   }
+}
+
+std::pair<grpc::GenericStub*, int> PartitionPeers::TakeRelayConnection(int partition) const {
+  RelayPool& pool = relay_pools_[partition];
+  MutexLock lock(pool.mu);
+  int chosen = 0;
+  while (chosen < static_cast<int>(pool.connections.size()) &&
+         pool.connections[chosen].relays >= kRelaysPerConnection) {
+    ++chosen;
+  }
+  if (chosen == static_cast<int>(pool.connections.size())) {
+    // Numbered from 1: connection 0 is the unary calls'.
+    pool.connections.push_back(
+        {std::make_unique<grpc::GenericStub>(MakeServiceChannel(
+             partitioning_.addresses[partition], credentials_, grpc_services_, {}, chosen + 1)),
+         0});
+  }
+  ++pool.connections[chosen].relays;
+  return {pool.connections[chosen].stub.get(), chosen};
+}
+
+void PartitionPeers::ReturnRelayConnection(int partition, int connection) const {
+  RelayPool& pool = relay_pools_[partition];
+  MutexLock lock(pool.mu);
+  --pool.connections[connection].relays;
 }
 
 std::unique_ptr<grpc::ClientContext> PartitionPeers::ContextFor(
@@ -119,8 +146,10 @@ class PartitionPeers::Relayed final : public grpc::ServerWriteReactor<grpc::Byte
           const grpc::ByteBuffer& request, StreamSlot slot)
       : peers_(peers), partition_(partition), slot_(std::move(slot)), upstream_(this, request) {
     upstream_.context = peers.ContextFor(partition, context, caller);
-    peers.stubs_[partition]->PrepareBidiStreamingCall(upstream_.context.get(), method,
-                                                      grpc::StubOptions(), &upstream_);
+    auto [stub, connection] = peers.TakeRelayConnection(partition);
+    connection_ = connection;
+    stub->PrepareBidiStreamingCall(upstream_.context.get(), method, grpc::StubOptions(),
+                                   &upstream_);
     upstream_.Begin();
   }
 
@@ -215,12 +244,15 @@ class PartitionPeers::Relayed final : public grpc::ServerWriteReactor<grpc::Byte
 
   // Each side releases once when it is done; the last one deletes.
   void Release() {
-    if (sides_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (sides_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    peers_.ReturnRelayConnection(partition_, connection_);
+    delete this;
   }
 
   const PartitionPeers& peers_;
   const int partition_;
-  StreamSlot slot_;  // room for this stream in the gate's capacity, until done
+  int connection_ = 0;  // of peers_'s relay pool for partition_
+  StreamSlot slot_;     // room for this stream in the gate's capacity, until done
   Upstream upstream_;
   Mutex mu_;
   grpc::ByteBuffer outgoing_;

@@ -41,6 +41,7 @@
 #include "common/caller.h"
 #include "common/capacity.h"
 #include "common/partition.h"
+#include "common/sync.h"
 
 namespace switchboard {
 
@@ -89,11 +90,17 @@ class PartitionPeers {
   // A reactor that serves a server-streaming call by relaying `method` from
   // `partition`: each message it sends, its status, and the caller's
   // cancellation back to it. The reactor keeps `slot` until it is done.
+  // Relays do not share the unary calls' connection: they are spread over
+  // connections of their own, at most kRelaysPerConnection on each, so that
+  // a server's per-connection stream limit (--max_concurrent_streams) never
+  // makes a relay, or a forwarded call, wait behind long-lived streams.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Relay(int partition, const char* method,
                                                     grpc::CallbackServerContext* context,
                                                     const Caller& caller,
                                                     const grpc::ByteBuffer& request,
                                                     StreamSlot slot = {});
+
+  static constexpr int kRelaysPerConnection = 64;
 
   // UNAVAILABLE: "<service> partition <p> (<address>) is unavailable: <detail>".
   grpc::Status Unreachable(int partition, absl::string_view detail) const;
@@ -104,6 +111,20 @@ class PartitionPeers {
  private:
   class Relayed;
 
+  // The connections relays to one partition use, opened as needed.
+  struct RelayConnection {
+    std::unique_ptr<grpc::GenericStub> stub;
+    int relays = 0;  // open on it now
+  };
+  struct RelayPool {
+    Mutex mu;
+    std::vector<RelayConnection> connections ABSL_GUARDED_BY(mu);
+  };
+
+  // A connection to `partition` with room for one more relay, counted.
+  std::pair<grpc::GenericStub*, int> TakeRelayConnection(int partition) const;
+  void ReturnRelayConnection(int partition, int connection) const;
+
   std::unique_ptr<grpc::ClientContext> ContextFor(int partition,
                                                   grpc::CallbackServerContext* context,
                                                   const Caller& caller) const;
@@ -113,8 +134,11 @@ class PartitionPeers {
   const std::string service_;
   const Partitioning partitioning_;
   const std::vector<std::string> names_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const std::vector<std::string> grpc_services_;
   // Indexed by partition; null for self.
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
+  std::unique_ptr<RelayPool[]> relay_pools_;
 };
 
 }  // namespace switchboard

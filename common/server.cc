@@ -43,11 +43,10 @@ ABSL_FLAG(std::string, health_listen, "",
 ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "ask each client connection to go away after this long (calls in flight finish), so "
           "that clients balancing over a DNS name find replicas started since; 0 for never");
-ABSL_FLAG(int, max_concurrent_streams, 0,
+ABSL_FLAG(int, max_concurrent_streams, switchboard::kDefaultMaxConcurrentStreams,
           "calls one client connection may have open at once; further calls wait in the "
-          "client, so that a flood does not queue in this process (0: no limit). Relayed "
-          "Subscribe streams between partitions share one connection per peer: keep it well "
-          "above the subscribers one partition relays to another");
+          "client, so that a flood does not queue in this process (0: no limit). A client "
+          "that keeps more streams open than this uses several connections");
 ABSL_FLAG(std::string, data_dir, "",
           "directory of this service's RocksDB database, created if missing (required)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");

@@ -36,6 +36,12 @@
 
 namespace switchboard {
 
+// 128, as nginx's HTTP/2 default: far above what one client connection
+// needs (the CLI opens one or two), low enough that a few flooding
+// connections cannot queue tens of thousands of calls here (measured in
+// bench/RESULTS.md, "Overload").
+inline constexpr int kDefaultMaxConcurrentStreams = 128;
+
 struct ServerConfig {
   // "host:port" for gRPC; port 0 picks a free port (see grpc_port()).
   std::string grpc_listen = "127.0.0.1:0";
@@ -64,8 +70,9 @@ struct ServerConfig {
   // Calls a client may have open on one connection (HTTP/2
   // MAX_CONCURRENT_STREAMS); a client's further calls wait on its side, so a
   // flood queues in the client, not in this process's memory. 0: gRPC's
-  // default (no limit).
-  int max_concurrent_streams = 0;
+  // default (no limit). Partitions relay streams over connections of their
+  // own (common/forwarding.h), so the limit never stalls them.
+  int max_concurrent_streams = kDefaultMaxConcurrentStreams;
   int max_receive_message_bytes = static_cast<int>(kMaxRequestBytes);
 };
 

@@ -56,6 +56,7 @@ class PartitionedNotificationTest : public ::testing::Test {
     NotificationServer::Options options{.data_dir = dirs_[partition], .sync = false};
     options.partitioning = {.self = partition, .addresses = addresses_};
     options.server.grpc_listen = addresses_[partition];
+    options.server.max_concurrent_streams = max_concurrent_streams_;
     auto server = NotificationServer::Start(std::move(options));
     if (!server.ok()) return server.status();
     servers_[partition] = std::move(*server);
@@ -109,6 +110,7 @@ class PartitionedNotificationTest : public ::testing::Test {
   std::vector<std::unique_ptr<NotificationServer>> servers_;
   std::map<int, std::unique_ptr<v1::NotificationService::Stub>> stubs_;
   std::vector<std::string> subscribers_;
+  int max_concurrent_streams_ = 0;
 };
 
 TEST_F(PartitionedNotificationTest, APublishIsSplitAndEachLogLivesInItsPartition) {
@@ -172,6 +174,51 @@ TEST_F(PartitionedNotificationTest, AStreamThroughAnyPartitionIsTheOwnersLog) {
   EXPECT_EQ(
       servers_[PartitionOf(subscriber, kPartitions)]->core().AcknowledgedCursor(subscriber).value(),
       5u);
+}
+
+// A partition relays each Subscribe stream it does not own from the owner.
+// Servers limit the streams one connection may have open, so the relays are
+// spread over connections of their own: more relays than one connection
+// may carry all stream, and calls forwarded meanwhile do not wait.
+TEST_F(PartitionedNotificationTest, RelaysBeyondOneConnectionsStreamLimitAllFlow) {
+  for (auto& server : servers_) server.reset();
+  max_concurrent_streams_ = 70;  // above kRelaysPerConnection (64)
+  for (int p = 0; p < kPartitions; ++p) ASSERT_TRUE(Start(p).ok());
+  const std::string& subscriber = subscribers_.front();
+  const int other = (PartitionOf(subscriber, kPartitions) + 1) % kPartitions;
+  constexpr int kStreams = 150;  // > 2 × 70: one shared connection would stall
+  constexpr int kPerClientConnection = 50;
+  std::vector<std::unique_ptr<v1::NotificationService::Stub>> clients;
+  for (int c = 0; c * kPerClientConnection < kStreams; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt("test.connection", c);
+    clients.push_back(v1::NotificationService::NewStub(
+        grpc::CreateCustomChannel(addresses_[other], grpc::InsecureChannelCredentials(), args)));
+  }
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::Notification>>> readers;
+  v1::SubscribeRequest request;
+  request.set_subscriber(subscriber);
+  for (int i = 0; i < kStreams; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    Deadline(*contexts.back());
+    readers.push_back(clients[i / kPerClientConnection]->Subscribe(contexts.back().get(), request));
+  }
+  ASSERT_TRUE(Publish(0, "to-all", {subscriber}).ok());
+  for (int i = 0; i < kStreams; ++i) {
+    v1::Notification notification;
+    ASSERT_TRUE(readers[i]->Read(&notification)) << "stream " << i;
+    EXPECT_EQ(notification.event().id(), "to-all") << "stream " << i;
+  }
+  // A unary call forwarded by the relaying partition, while its relays are open.
+  EXPECT_THAT(Log(other, subscriber), ElementsAre("1:to-all"));
+  for (auto& context : contexts) context->TryCancel();
+  for (auto& reader : readers) {
+    v1::Notification notification;
+    while (reader->Read(&notification)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
 }
 
 TEST_F(PartitionedNotificationTest, OperatorListsWalkEveryPartition) {
