@@ -129,20 +129,23 @@ IssueEvent MakeEvent(issue::v1::EventType type, const Issue& issue, absl::Time t
 }
 
 IntakeCore::IntakeCore(IntakeStore& store, IntakeMetrics& metrics, RoutingPeer& routing,
-                       Clock& clock, const std::string& last_id)
+                       Clock& clock, const std::string& last_id,
+                       std::unique_ptr<OpenIssues> open_issues)
     : store_(store),
       issues_(store.issues()),
       commits_(store.commits()),
       metrics_(metrics),
       routing_(routing),
       clock_(clock),
-      ids_(clock, last_id, store.partition()) {}
+      ids_(clock, last_id, store.partition()),
+      open_issues_(std::move(open_issues)) {}
 
 absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IntakeStore& store,
                                                                IntakeMetrics& metrics,
                                                                RoutingPeer& routing, Clock& clock) {
   ASSIGN_OR_RETURN(const std::string last_id, store.issues().LastIssueId());
-  return absl::WrapUnique(new IntakeCore(store, metrics, routing, clock, last_id));
+  return absl::WrapUnique(
+      new IntakeCore(store, metrics, routing, clock, last_id, OpenIssues::Load(store.issues())));
 }
 
 void IntakeCore::Submit(const v1::SubmitIssueRequest& request, const Caller& caller,
@@ -214,6 +217,7 @@ void IntakeCore::FinishSubmit(const std::string& request_id, const absl::Status&
     in_flight_.erase(in_flight);
   }
   if (status.ok()) {
+    open_issues_->Changed(nullptr, OpenIssues::Place::Of(issue));
     metrics_.CountSubmitted(issue.source(), issue::v1::Severity_Name(issue.severity()));
     store_.route_tasks().doorbell().Ring();
     store_.RingEvents();
@@ -288,7 +292,10 @@ absl::StatusOr<IntakeCore::Prepared> IntakeCore::PrepareLocked(const std::string
   ASSIGN_OR_RETURN(IssueChange result, change(current));
   if (!result.write) return Prepared{.updated = std::move(current)};
   const absl::Time now = clock_.Now();
-  Prepared prepared{.updated = std::move(result.updated), .event = result.event, .wrote = true};
+  Prepared prepared{.updated = std::move(result.updated),
+                    .event = result.event,
+                    .wrote = true,
+                    .before = OpenIssues::Place::Of(current)};
   Issue& updated = prepared.updated;
   int64_t version = 0;
   if (!absl::SimpleAtoi(current.etag(), &version)) version = 0;
@@ -323,6 +330,7 @@ void IntakeCore::Finish(const Prepared& prepared, const absl::Status& status) {
   }
   if (!status.ok()) return;
   const Issue& issue = prepared.updated;
+  open_issues_->Changed(&prepared.before, OpenIssues::Place::Of(issue));
   const std::string& group = issue.assignment().target().business_group();
   const absl::Duration age =
       FromProtoTime(issue.update_time()) - FromProtoTime(issue.create_time());

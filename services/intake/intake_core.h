@@ -31,6 +31,7 @@
 #include "common/caller.h"
 #include "common/clock.h"
 #include "common/sync.h"
+#include "services/intake/census.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/issue_id.h"
 #include "services/intake/issue_ledger.h"
@@ -66,6 +67,9 @@ class IntakeCore final : public IssueLedger {
   static absl::StatusOr<std::unique_ptr<IntakeCore>> Create(IntakeStore& store,
                                                             IntakeMetrics& metrics,
                                                             RoutingPeer& routing, Clock& clock);
+
+  // The open issues as of the last durable change, for the census.
+  const OpenIssues& open_issues() const { return *open_issues_; }
 
   // SubmitIssue by `caller` (whose identity the RECEIVED event records).
   // `done` runs once, after the fsync (on the commit thread) or at once for
@@ -113,10 +117,11 @@ class IntakeCore final : public IssueLedger {
     issue::v1::EventType event = issue::v1::EVENT_TYPE_UNSPECIFIED;
     bool wrote = false;
     bool timer_changed = false;
+    OpenIssues::Place before;  // where the open-issue tally had it
   };
 
   IntakeCore(IntakeStore& store, IntakeMetrics& metrics, RoutingPeer& routing, Clock& clock,
-             const std::string& last_id);
+             const std::string& last_id, std::unique_ptr<OpenIssues> open_issues);
 
   absl::StatusOr<issue::v1::Issue> CurrentLocked(absl::string_view id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -142,6 +147,7 @@ class IntakeCore final : public IssueLedger {
   RoutingPeer& routing_;
   Clock& clock_;
   IssueIdGenerator ids_;
+  const std::unique_ptr<OpenIssues> open_issues_;
 
   Mutex mu_;
   absl::flat_hash_map<std::string, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);

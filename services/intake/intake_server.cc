@@ -71,7 +71,7 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
   for (auto& loop : server->publish_loops_) loop->Start();
   server->sla_timer_loop_->Start();
   server->census_ =
-      std::make_unique<OpenIssueCensus>(store.issues(), metrics, clock, opts.census_interval);
+      std::make_unique<OpenIssueCensus>(core.open_issues(), metrics, clock, opts.census_interval);
   server->census_->Start();
 
   if (opts.noop_submit)

@@ -85,10 +85,18 @@ absl::StatusOr<Issue> IssueStore::Get(absl::string_view id) const {
   return issue;
 }
 
+std::unique_ptr<rocksdb::ManagedSnapshot> IssueStore::TakeSnapshot() const {
+  return std::make_unique<rocksdb::ManagedSnapshot>(&db_.db());
+}
+
 absl::Status IssueStore::ForEachInState(issue::v1::State state,
-                                        absl::FunctionRef<void(const Issue&)> fn) const {
-  const rocksdb::Snapshot* snapshot = db_.db().GetSnapshot();
-  const auto release = absl::MakeCleanup([&] { db_.db().ReleaseSnapshot(snapshot); });
+                                        absl::FunctionRef<bool(const Issue&)> fn,
+                                        const rocksdb::Snapshot* snapshot) const {
+  std::unique_ptr<rocksdb::ManagedSnapshot> own;
+  if (snapshot == nullptr) {
+    own = TakeSnapshot();
+    snapshot = own->snapshot();
+  }
   rocksdb::ReadOptions options;
   options.snapshot = snapshot;
   const std::string prefix = IndexPrefix(FilterField::kState, issue::v1::State_Name(state));
@@ -104,7 +112,7 @@ absl::Status IssueStore::ForEachInState(issue::v1::State state,
     if (!issue.ParseFromString(bytes)) {
       return absl::DataLossError(absl::StrCat("issue ", id.ToString(), " does not parse"));
     }
-    fn(issue);
+    if (!fn(issue)) return absl::OkStatus();
   }
   return FromRocks(it->status(), "scan the state index");
 }

@@ -15,6 +15,7 @@
 #define SWITCHBOARD_SERVICES_INTAKE_ISSUE_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -70,10 +71,14 @@ class IssueStore {
   void AddNewIssue(const issue::v1::Issue& issue, absl::string_view request_id,
                    uint64_t fingerprint, rocksdb::WriteBatch& batch) const;
 
-  // Calls `fn` with every issue whose state is `state`, all read from one
-  // snapshot.
+  // Calls `fn` with every issue whose state is `state`, all read from
+  // `snapshot` (null: one taken now), until `fn` returns false.
   absl::Status ForEachInState(issue::v1::State state,
-                              absl::FunctionRef<void(const issue::v1::Issue&)> fn) const;
+                              absl::FunctionRef<bool(const issue::v1::Issue&)> fn,
+                              const rocksdb::Snapshot* snapshot = nullptr) const;
+
+  // The store as it is now, for reading later.
+  std::unique_ptr<rocksdb::ManagedSnapshot> TakeSnapshot() const;
 
   // The earliest armed timer, if any.
   absl::StatusOr<absl::optional<SlaTimer>> FirstTimer() const;
