@@ -366,7 +366,6 @@ class Load {
     MutexLock lock(mu_);
     std::sort(latencies_.begin(), latencies_.end());
     std::sort(refused_latencies_.begin(), refused_latencies_.end());
-    const auto percentile = [&](double p) { return Percentile(latencies_, p); };
     const double seconds = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration));
     std::vector<std::string> errors;
     int64_t error_count = 0;
@@ -385,9 +384,9 @@ class Load {
         rate > 0 ? 0 : absl::GetFlag(FLAGS_streams), rate, seconds, latencies_.size(),
         static_cast<long long>(error_count), absl::StrJoin(errors, ",").c_str(),
         static_cast<long long>(dropped_.load()), static_cast<double>(latencies_.size()) / seconds,
-        percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999),
-        refused_latencies_.size(), static_cast<long long>(refused_without_retry_),
-        Percentile(refused_latencies_, 0.99),
+        Percentile(latencies_, 0.5), Percentile(latencies_, 0.9), Percentile(latencies_, 0.99),
+        Percentile(latencies_, 0.999), refused_latencies_.size(),
+        static_cast<long long>(refused_without_retry_), Percentile(refused_latencies_, 0.99),
         latencies_.empty() ? 0.0 : cpu_seconds * 1e6 / static_cast<double>(latencies_.size()),
         deliveries_ != nullptr ? deliveries_->Report(measure_from_).c_str() : "");
   }

@@ -34,6 +34,7 @@ absl::Time FakeClock::Now() const {
 bool FakeClock::AwaitDeadline(Mutex& mu, CondVar& cv, const bool& wake, absl::Time deadline) const {
   // Advance() does not know the waiters' condition variables, so poll the
   // fake time in short real-time steps; only tests use this clock.
+  waits_begun_.fetch_add(1);
   while (!wake) {
     if (Now() >= deadline) return true;
     cv.WaitWithTimeout(mu, absl::Milliseconds(1));

@@ -7,8 +7,11 @@
 #ifndef SWITCHBOARD_COMMON_CLOCK_H_
 #define SWITCHBOARD_COMMON_CLOCK_H_
 
+#include <atomic>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
+
 #include "absl/time/time.h"
 #include "common/sync.h"
 
@@ -45,9 +48,14 @@ class FakeClock final : public Clock {
   void Advance(absl::Duration delta);
   void SetTime(absl::Time now);
 
+  // How many waits have begun, so a test can tell that a thread has computed
+  // its deadline from Now() and is waiting before it moves the time.
+  int waits_begun() const { return waits_begun_.load(); }
+
  private:
   mutable Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
+  mutable std::atomic<int> waits_begun_{0};
 };
 
 }  // namespace switchboard

@@ -109,6 +109,8 @@ TEST(WorkerLoopTest, AnIdleLoopLooksAgainAfterThePollIntervalOrItsWakeTime) {
   EXPECT_TRUE(Eventually([&] { return steps.load() == 1; }));
   clock.Advance(absl::Seconds(10));  // the step's own wake time
   EXPECT_TRUE(Eventually([&] { return steps.load() == 2; }));
+  // The poll interval counts from when the loop starts waiting again.
+  EXPECT_TRUE(Eventually([&] { return clock.waits_begun() == 2; }));
   clock.Advance(absl::Seconds(59));
   absl::SleepFor(absl::Milliseconds(20));
   EXPECT_EQ(steps, 2);
@@ -130,6 +132,7 @@ TEST(WorkerLoopTest, AFailedStepIsRetriedAfterABackoffThatRingsDoNotCutShort) {
                   });
   loop.Start();
   EXPECT_TRUE(Eventually([&] { return steps.load() == 1; }));
+  EXPECT_TRUE(Eventually([&] { return clock.waits_begun() == 1; }));  // the backoff began
   doorbell.Ring();
   absl::SleepFor(absl::Milliseconds(20));
   EXPECT_EQ(steps, 1);

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints how long the run has taken so far, so a slow step shows.
+started=$SECONDS
+step() { printf '\n==> [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
 
 step "installing dependencies"
 scripts/install-deps.sh
@@ -25,16 +27,14 @@ ctest --test-dir build --output-on-failure --timeout 300 -j "$jobs"
 step "static analysis (clang-tidy)"
 scripts/lint.sh tidy build
 
-# GCC ignores Abseil's thread-safety annotations; clang checks them.
-step "building the services and the concurrency tests with clang -Wthread-safety in build-clang/"
-CC=clang CXX=clang++ cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DSWITCHBOARD_WERROR=ON >/dev/null
-cmake --build build-clang --parallel "$jobs" \
-  --target switchboard-intake switchboard-routing switchboard-notification concurrency_tests
-
-step "building with ASan+UBSan in build-asan/"
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZER=address \
-  -DSWITCHBOARD_WERROR=ON
+# The sanitizer build uses clang, which also checks Abseil's thread-safety
+# annotations (-Wthread-safety; GCC ignores them) across every target, with
+# warnings as errors. -O1 -g1 is what ASan recommends: it compiles about
+# three times faster than -O2 -g and keeps line numbers in every report.
+step "building with clang, ASan+UBSan and -Wthread-safety in build-asan/"
+CC=clang CXX=clang++ scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+  -DSWITCHBOARD_SANITIZER=address -DSWITCHBOARD_WERROR=ON
 
 step "running unit and integration tests under ASan+UBSan"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1" \

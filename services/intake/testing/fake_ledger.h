@@ -18,10 +18,9 @@ namespace switchboard::intake::fakes {
 
 class FakeLedger final : public IssueLedger {
  public:
-  // `tasks` and `events` are the outboxes the loops drain; `commits` writes
-  // their removals.
-  FakeLedger(CommitQueue& commits, Outbox& tasks, Outbox& events)
-      : commits_(commits), tasks_(tasks), events_(events) {}
+  // `tasks` is the outbox the route loop drains (the publish loop names its
+  // event outbox in each call); `commits` writes their removals.
+  FakeLedger(CommitQueue& commits, Outbox& tasks) : commits_(commits), tasks_(tasks) {}
 
   void Put(const issue::v1::Issue& issue) {
     MutexLock lock(mu_);
@@ -96,7 +95,6 @@ class FakeLedger final : public IssueLedger {
  private:
   CommitQueue& commits_;
   Outbox& tasks_;
-  Outbox& events_;
   Mutex mu_;
   std::map<std::string, issue::v1::Issue> issues_ ABSL_GUARDED_BY(mu_);
   absl::optional<SlaTimer> timer_ ABSL_GUARDED_BY(mu_);

@@ -25,8 +25,7 @@ class LoopTest : public ::testing::Test {
     auto store = IntakeStore::Open({.path = dir_, .sync = false}, clock_, nullptr);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    ledger_ = std::make_unique<fakes::FakeLedger>(store_->commits(), store_->route_tasks(),
-                                                  store_->events());
+    ledger_ = std::make_unique<fakes::FakeLedger>(store_->commits(), store_->route_tasks());
   }
   void TearDown() override {
     ledger_.reset();
