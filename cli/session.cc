@@ -177,15 +177,19 @@ int Session::Fail(absl::string_view what, const grpc::Status& status, absl::stri
     err_ << "  " << violation.field << ": " << violation.description << "\n";
   }
   if (absl::optional<absl::Duration> retry = GetRetryDelay(converted); retry.has_value()) {
-    const bool busy = absl::StrContains(converted.message(), "at capacity");
-    err_ << "hint: " << (busy ? "the service is at capacity" : "over the rate limit")
-         << "; retry in " << absl::FormatDuration(*retry) << ".\n";
+    const char* why = "over the rate limit";
+    if (absl::StrContains(converted.message(), "at capacity")) why = "the service is at capacity";
+    if (absl::StrContains(converted.message(), "shutting down"))
+      why = "the service is shutting down";
+    err_ << "hint: " << why << "; retry in " << absl::FormatDuration(*retry) << ".\n";
   }
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
     err_ << "hint: give credentials: --cert/--key (mutual TLS) or --token-file, with --ca.\n";
   }
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+  // UNAVAILABLE with a retry hint came from a service that is running.
+  if ((status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
+      !GetRetryDelay(converted).has_value()) {
     err_ << "hint: is " << service << " running at " << TargetOf(service)
          << "? Start the local stack with scripts/run-local.sh, or pass --" << service
          << "=HOST:PORT.\n";

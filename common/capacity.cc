@@ -4,6 +4,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/status.h"
 
 namespace switchboard {
@@ -27,7 +28,8 @@ Capacity::Capacity(Limits limits, absl::string_view service, prometheus::Registr
                    .Name("switchboard_load_shed_total")
                    .Help(
                        "Calls refused with RESOURCE_EXHAUSTED because the service was at "
-                       "capacity, by the resource that was full.")
+                       "capacity, by the resource that was full; reason=\"draining\": refused "
+                       "with UNAVAILABLE during a shutdown.")
                    .Register(registry);
   const auto resource = [&](const std::string& name, int64_t limit_value) {
     limit.Add({{"resource", name}}).Set(static_cast<double>(limit_value));
@@ -38,6 +40,7 @@ Capacity::Capacity(Limits limits, absl::string_view service, prometheus::Registr
   call_bytes_metrics_ = resource("call_bytes", limits.call_bytes);
   commit_bytes_metrics_ = resource("commit_bytes", limits.commit_bytes);
   streams_metrics_ = resource("streams", limits.streams);
+  draining_metrics_ = Resource{.shed = &shed.Add({{"reason", "draining"}})};
 }
 
 absl::Status Capacity::Refuse(const Resource& resource, absl::string_view what,
@@ -67,6 +70,15 @@ bool TryAdd(std::atomic<int64_t>& counter, int64_t amount, int64_t limit) {
 }  // namespace
 
 absl::Status Capacity::Take(Work work, int64_t bytes) {
+  if (draining()) {
+    if (draining_metrics_.shed != nullptr) draining_metrics_.shed->Increment();
+    thread_local absl::InsecureBitGen random;
+    return UnavailableWithRetry(
+        absl::StrCat(service_,
+                     " is shutting down; retry after the suggested delay, on another replica or "
+                     "partition"),
+        kRetryDelay * absl::Uniform(random, 1.0, 2.0));
+  }
   if (work == Work::kStream) {
     if (!TryAdd(streams_, 1, limits_.streams)) {
       return Refuse(streams_metrics_, "server streams open", limits_.streams);
@@ -104,6 +116,18 @@ void Capacity::Release(Work work, int64_t bytes) {
     calls_metrics_.in_use->Decrement();
     call_bytes_metrics_.in_use->Decrement(static_cast<double>(bytes));
   }
+}
+
+void Capacity::StartDraining() { draining_.store(true, std::memory_order_relaxed); }
+
+bool Capacity::AwaitNoCalls(absl::Time deadline) const {
+  // Shutdown only: a short poll is simpler than a condition variable that
+  // every Release() would have to signal.
+  while (calls_.load(std::memory_order_relaxed) > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
 }
 
 void Capacity::AddCommitBytes(int64_t delta) {

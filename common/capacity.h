@@ -12,10 +12,13 @@
 //                 for it, so reads go on while the disk catches up
 //   streams       server streams open (Subscribe, WatchActiveRuleset)
 //
-// A limit of 0 is no limit. Metrics:
+// A limit of 0 is no limit. Once the process starts draining for shutdown
+// (StartDraining), every new call is refused with UNAVAILABLE and a
+// RetryInfo instead, while the calls already taken finish. Metrics:
 //
 //   switchboard_capacity_in_use{resource}, switchboard_capacity_limit{resource}
-//   switchboard_load_shed_total{reason}      calls refused, by the full resource
+//   switchboard_load_shed_total{reason}      calls refused, by the full resource,
+//                                            or "draining"
 //
 // Outbox items are not a resource here: the loops read them from the store
 // in bounded batches (common/outbox.h), and a stream writes one message at a
@@ -77,6 +80,16 @@ class Capacity {
   // The CommitQueue reports bytes queued (+) and made durable or failed (-).
   void AddCommitBytes(int64_t delta);
 
+  // From now on, Take() refuses every call with UNAVAILABLE and a RetryInfo:
+  // the process is shutting down, so the caller should retry where its
+  // balancer sends it next. Room already taken is unaffected.
+  void StartDraining();
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
+  // Waits until no unary call holds room, or until `deadline`; whether none
+  // does. For shutdown, after StartDraining().
+  bool AwaitNoCalls(absl::Time deadline) const;
+
   const Limits& limits() const { return limits_; }
   int64_t calls() const { return calls_.load(std::memory_order_relaxed); }
   int64_t call_bytes() const { return call_bytes_.load(std::memory_order_relaxed); }
@@ -97,10 +110,12 @@ class Capacity {
   std::atomic<int64_t> call_bytes_{0};
   std::atomic<int64_t> commit_bytes_{0};
   std::atomic<int64_t> streams_{0};
+  std::atomic<bool> draining_{false};
   Resource calls_metrics_;
   Resource call_bytes_metrics_;
   Resource commit_bytes_metrics_;
   Resource streams_metrics_;
+  Resource draining_metrics_;
 };
 
 // Room for one server stream, taken by Capacity::Take(kStream) and given

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/status.h"
 
 namespace switchboard {
@@ -68,6 +70,35 @@ TEST_F(CapacityTest, CallsBeyondTheLimitAreRefusedAndTheirRoomComesBack) {
   EXPECT_EQ(capacity.calls(), 0);
   EXPECT_EQ(capacity.call_bytes(), 0);
   EXPECT_EQ(Metric("switchboard_capacity_in_use", {{"resource", "calls"}}), 0);
+}
+
+TEST_F(CapacityTest, DrainingRefusesEveryNewCallWithUnavailableAndWaitsForThoseTaken) {
+  Capacity capacity({}, "intake", *registry_);  // no limits: only the drain refuses
+  ASSERT_TRUE(capacity.Take(Work::kWrite, 10).ok());
+  capacity.StartDraining();
+  EXPECT_TRUE(capacity.draining());
+  for (Work work : {Work::kRead, Work::kWrite, Work::kStream}) {
+    const absl::Status refused = capacity.Take(work, 10);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+    EXPECT_THAT(refused.message(), HasSubstr("intake is shutting down"));
+    absl::optional<absl::Duration> retry = GetRetryDelay(refused);
+    ASSERT_TRUE(retry.has_value()) << "no RetryInfo on " << refused;
+    EXPECT_GE(*retry, Capacity::kRetryDelay);
+    EXPECT_LT(*retry, 2 * Capacity::kRetryDelay);
+  }
+  EXPECT_EQ(capacity.calls(), 1) << "a refusal takes nothing";
+  EXPECT_EQ(capacity.streams(), 0);
+  EXPECT_EQ(Metric("switchboard_load_shed_total", {{"reason", "draining"}}), 3);
+
+  // The call taken before the drain holds it up until it gives its room back.
+  EXPECT_FALSE(capacity.AwaitNoCalls(absl::Now() + absl::Milliseconds(20)));
+  std::thread answer([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    capacity.Release(Work::kWrite, 10);
+  });
+  EXPECT_TRUE(capacity.AwaitNoCalls(absl::Now() + absl::Seconds(30)));
+  answer.join();
+  EXPECT_EQ(capacity.calls(), 0);
 }
 
 TEST_F(CapacityTest, RequestBytesAreBoundedButOneLargeRequestAlonePasses) {

@@ -239,8 +239,14 @@ void ServiceHost::SetDrainHook(std::function<void()> hook) {
   drain_hook_ = std::move(hook);
 }
 
+void ServiceHost::SetCapacity(Capacity* capacity) {
+  MutexLock lock(mu_);
+  capacity_ = capacity;
+}
+
 void ServiceHost::Shutdown() {
   std::function<void()> hook;
+  Capacity* capacity = nullptr;
   {
     MutexLock lock(mu_);
     if (shut_down_ || server_ == nullptr) return;
@@ -249,12 +255,23 @@ void ServiceHost::Shutdown() {
     server_->GetHealthCheckService()->Shutdown();
     if (health_server_ != nullptr) health_server_->GetHealthCheckService()->Shutdown();
     hook = std::move(drain_hook_);
+    capacity = capacity_;
   }
   if (hook) hook();
   log::Info("draining",
             {{"shutdown_delay", config_.shutdown_delay}, {"drain_grace", config_.drain_grace}});
   if (config_.shutdown_delay > absl::ZeroDuration()) absl::SleepFor(config_.shutdown_delay);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_grace));
+  const absl::Time grace_ends = absl::Now() + config_.drain_grace;
+  if (capacity != nullptr) {
+    // Refuse with a retry hint, rather than gRPC's bare UNAVAILABLE, while
+    // the calls in flight finish.
+    capacity->StartDraining();
+    if (!capacity->AwaitNoCalls(grace_ends)) {
+      log::Warning("calls still in flight when the drain grace ended; cancelling them",
+                   {{"calls", capacity->calls()}});
+    }
+  }
+  server_->Shutdown(absl::ToChronoTime(grace_ends));
   server_->Wait();
   if (health_server_ != nullptr) {
     health_server_->Shutdown(absl::ToChronoTime(absl::Now()));

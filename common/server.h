@@ -21,7 +21,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-#include "absl/strings/string_view.h"
 
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
@@ -29,7 +28,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/capacity.h"
 #include "common/metrics.h"
 #include "common/sync.h"
 #include "common/validation.h"
@@ -130,9 +131,16 @@ class ServiceHost {
   // e.g. to end streams that would otherwise run until drain_grace.
   void SetDrainHook(std::function<void()> hook);
 
+  // The room the hosted services' calls take (common/capacity.h), so that a
+  // drain refuses new calls with UNAVAILABLE and a RetryInfo while the
+  // calls in flight finish. Null (the default): gRPC refuses them, without.
+  void SetCapacity(Capacity* capacity);
+
   // Drains and stops the server: health NOT_SERVING, shutdown_delay of
-  // serving, then no new calls, and calls in flight cancelled after
-  // drain_grace. Returns once the server has stopped; idempotent.
+  // serving, then new calls refused (UNAVAILABLE, with a RetryInfo through
+  // the capacity) until the calls in flight are answered or drain_grace
+  // has passed, then gRPC stops, cancelling what is left. Returns once the
+  // server has stopped; idempotent.
   void Shutdown();
 
   // Waits for SIGTERM or SIGINT, then Shutdown(). Returns the exit code, 0.
@@ -153,6 +161,7 @@ class ServiceHost {
   Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void()> drain_hook_ ABSL_GUARDED_BY(mu_);
+  Capacity* capacity_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace switchboard

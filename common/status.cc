@@ -18,14 +18,27 @@ absl::Status InvalidArgumentWithViolations(absl::string_view message,
   return status;
 }
 
-absl::Status ResourceExhaustedWithRetry(absl::string_view message, absl::Duration retry_delay) {
-  absl::Status status(absl::StatusCode::kResourceExhausted, message);
+namespace {
+
+absl::Status WithRetry(absl::StatusCode code, absl::string_view message,
+                       absl::Duration retry_delay) {
+  absl::Status status(code, message);
   google::rpc::RetryInfo retry;
   const int64_t nanos = absl::ToInt64Nanoseconds(retry_delay);
   retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
   retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
   status.SetPayload(kRetryInfoTypeUrl, absl::Cord(retry.SerializeAsString()));
   return status;
+}
+
+}  // namespace
+
+absl::Status ResourceExhaustedWithRetry(absl::string_view message, absl::Duration retry_delay) {
+  return WithRetry(absl::StatusCode::kResourceExhausted, message, retry_delay);
+}
+
+absl::Status UnavailableWithRetry(absl::string_view message, absl::Duration retry_delay) {
+  return WithRetry(absl::StatusCode::kUnavailable, message, retry_delay);
 }
 
 absl::optional<absl::Duration> GetRetryDelay(const absl::Status& status) {

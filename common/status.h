@@ -50,6 +50,11 @@ inline constexpr absl::string_view kRetryInfoTypeUrl = "type.googleapis.com/goog
 // `retry_delay`.
 absl::Status ResourceExhaustedWithRetry(absl::string_view message, absl::Duration retry_delay);
 
+// UNAVAILABLE with `message` and a RetryInfo payload: this process cannot
+// take the call (it is shutting down); try again after `retry_delay`, where
+// the balancer sends the caller next.
+absl::Status UnavailableWithRetry(absl::string_view message, absl::Duration retry_delay);
+
 // The RetryInfo delay attached to `status`, or nullopt.
 absl::optional<absl::Duration> GetRetryDelay(const absl::Status& status);
 

@@ -85,6 +85,9 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
       ServiceHost::Start(opts.server,
                          {{server->service_.get(), v1::IntakeService::service_full_name()}},
                          opts.registry, {std::make_shared<DatabaseMetrics>(store.db())}));
+  // A drain refuses new calls with a retry hint while those in flight finish
+  // (the shared open gate of tests is left alone).
+  if (opts.gate != nullptr) server->host_->SetCapacity(&opts.gate->capacity());
   return server;
 }
 

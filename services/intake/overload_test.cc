@@ -163,5 +163,41 @@ TEST_F(OverloadTest, AFloodIsRefusedWithARetryDelayAndNothingAcceptedIsLost) {
   EXPECT_EQ(listed.issues_size(), kFlood);
 }
 
+TEST_F(OverloadTest, ADrainRefusesNewCallsWithARetryHintUntilThoseInFlightAreAnswered) {
+  // A call in flight, as far as the drain can tell: it holds room.
+  ASSERT_TRUE(gate_.capacity().Take(Capacity::Work::kWrite, 0).ok());
+  std::atomic<bool> stopped{false};
+  std::thread shutdown([&] {
+    server_->Shutdown();
+    stopped.store(true);
+  });
+
+  // Once draining, a new call is refused by the service itself, with a hint.
+  absl::Status refused;
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  for (int i = 0; absl::Now() < give_up; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    issue::v1::Issue issue;
+    const grpc::Status status = stub_->SubmitIssue(&context, Request(i), &issue);
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      refused = FromGrpcStatus(status);
+      break;
+    }
+    ASSERT_TRUE(status.ok()) << "before the drain: " << status.error_message();
+  }
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_THAT(refused.message(), HasSubstr("intake is shutting down"));
+  EXPECT_TRUE(GetRetryDelay(refused).has_value()) << "no RetryInfo on " << refused;
+
+  // The drain waits for the call in flight (drain_grace is 10 s by default)…
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_FALSE(stopped.load());
+  // …and stops once it is answered.
+  gate_.capacity().Release(Capacity::Work::kWrite, 0);
+  shutdown.join();
+  EXPECT_TRUE(stopped.load());
+}
+
 }  // namespace
 }  // namespace switchboard::intake

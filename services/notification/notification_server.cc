@@ -69,6 +69,9 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(Op
   // Streams never end on their own: end them as the drain starts.
   NotificationCore* core = server->core_.get();
   server->host_->SetDrainHook([core] { core->Shutdown(); });
+  // A drain refuses new calls with a retry hint while those in flight finish
+  // (the shared open gate of tests is left alone).
+  if (opts.gate != nullptr) server->host_->SetCapacity(&opts.gate->capacity());
   return server;
 }
 

@@ -106,6 +106,9 @@ absl::StatusOr<std::unique_ptr<RoutingServer>> RoutingServer::Start(Options opti
   // Watch streams never end on their own: end them as the drain starts.
   RoutingCore* core = server->core_.get();
   server->host_->SetDrainHook([core] { core->EndWatches(); });
+  // A drain refuses new calls with a retry hint while those in flight finish
+  // (the shared open gate of tests is left alone).
+  if (opts.gate != nullptr) server->host_->SetCapacity(&opts.gate->capacity());
   if (follower) {
     // In this order whenever the first ruleset arrives: watch, then look.
     server->serving_once_ruled_ = std::make_unique<ServingOnceRuled>(*server->host_);
