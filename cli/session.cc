@@ -177,10 +177,10 @@ int Session::Fail(absl::string_view what, const grpc::Status& status, absl::stri
     err_ << "  " << violation.field << ": " << violation.description << "\n";
   }
   if (absl::optional<absl::Duration> retry = GetRetryDelay(converted); retry.has_value()) {
+    // Only a draining service answers UNAVAILABLE with a retry delay.
     const char* why = "over the rate limit";
     if (absl::StrContains(converted.message(), "at capacity")) why = "the service is at capacity";
-    if (absl::StrContains(converted.message(), "shutting down"))
-      why = "the service is shutting down";
+    if (converted.code() == absl::StatusCode::kUnavailable) why = "the service is shutting down";
     err_ << "hint: " << why << "; retry in " << absl::FormatDuration(*retry) << ".\n";
   }
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {

@@ -43,15 +43,18 @@ Capacity::Capacity(Limits limits, absl::string_view service, prometheus::Registr
   draining_metrics_ = Resource{.shed = &shed.Add({{"reason", "draining"}})};
 }
 
+absl::Duration Capacity::JitteredRetryDelay() {
+  thread_local absl::InsecureBitGen random;
+  return kRetryDelay * absl::Uniform(random, 1.0, 2.0);
+}
+
 absl::Status Capacity::Refuse(const Resource& resource, absl::string_view what,
                               int64_t limit) const {
   if (resource.shed != nullptr) resource.shed->Increment();
-  thread_local absl::InsecureBitGen random;
-  const absl::Duration delay = kRetryDelay * absl::Uniform(random, 1.0, 2.0);
   return ResourceExhaustedWithRetry(
       absl::StrCat(service_, " is at capacity (", what, ": the limit is ", limit,
                    "); retry after the suggested delay, or elsewhere"),
-      delay);
+      JitteredRetryDelay());
 }
 
 namespace {
@@ -72,12 +75,11 @@ bool TryAdd(std::atomic<int64_t>& counter, int64_t amount, int64_t limit) {
 absl::Status Capacity::Take(Work work, int64_t bytes) {
   if (draining()) {
     if (draining_metrics_.shed != nullptr) draining_metrics_.shed->Increment();
-    thread_local absl::InsecureBitGen random;
     return UnavailableWithRetry(
         absl::StrCat(service_,
                      " is shutting down; retry after the suggested delay, on another replica or "
                      "partition"),
-        kRetryDelay * absl::Uniform(random, 1.0, 2.0));
+        JitteredRetryDelay());
   }
   if (work == Work::kStream) {
     if (!TryAdd(streams_, 1, limits_.streams)) {

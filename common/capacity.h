@@ -102,6 +102,8 @@ class Capacity {
     prometheus::Counter* shed = nullptr;
   };
 
+  // kRetryDelay times a random factor in [1, 2).
+  static absl::Duration JitteredRetryDelay();
   absl::Status Refuse(const Resource& resource, absl::string_view what, int64_t limit) const;
 
   const Limits limits_{};

@@ -11,7 +11,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/clock.h"
-
 #include "absl/time/time.h"
 #include "common/sync.h"
 
