@@ -208,6 +208,11 @@ void PrintDecision(std::ostream& out, const routing::v1::RoutingDecision& decisi
   if (decision.has_resolve_within()) {
     out << "  resolve in  " << HumanDuration(FromProtoDuration(decision.resolve_within())) << "\n";
   }
+  if (decision.has_correlation()) {
+    out << "  problem key " << decision.correlation().key() << " (policy "
+        << decision.correlation().policy() << ", window "
+        << HumanDuration(FromProtoDuration(decision.correlation().window())) << ")\n";
+  }
 }
 
 void PrintRuleset(std::ostream& out, const routing::v1::Ruleset& ruleset, absl::Time now) {
@@ -232,6 +237,18 @@ void PrintRuleset(std::ostream& out, const routing::v1::Ruleset& ruleset, absl::
   }
   out << "  " << absl::StrFormat("%-*s", width, "(default)") << "  → "
       << FormatTarget(ruleset.default_target()) << "\n";
+  if (ruleset.correlation_policies().empty()) return;
+  out << "\ncorrelation policies (" << ruleset.correlation_policies_size()
+      << ", first that applies wins):\n";
+  for (const auto& policy : ruleset.correlation_policies()) {
+    out << "  " << policy.id() << "  key " << absl::StrJoin(policy.key_fields(), "+") << ", window "
+        << HumanDuration(FromProtoDuration(policy.window()));
+    if (!policy.business_groups().empty()) {
+      out << ", groups " << absl::StrJoin(policy.business_groups(), ", ");
+    }
+    if (!policy.rules().empty()) out << ", rules " << absl::StrJoin(policy.rules(), ", ");
+    out << "\n";
+  }
 }
 
 }  // namespace switchboard::cli

@@ -68,6 +68,32 @@ TEST(FormatTest, AnIssueShowsItsOwnerAndDeadlines) {
   EXPECT_THAT(text, HasSubstr("a=1, b=2"));
 }
 
+TEST(FormatTest, ADecisionShowsItsProblemKeyAndARulesetItsPolicies) {
+  routing::v1::RoutingDecision decision;
+  decision.mutable_target()->set_business_group("cloud-infra");
+  decision.mutable_target()->set_team("storage-oncall");
+  decision.mutable_correlation()->set_policy("regional-outage");
+  decision.mutable_correlation()->set_key("regional-outage|product=azure-storage|region=emea");
+  decision.mutable_correlation()->mutable_window()->set_seconds(7200);
+  std::ostringstream out;
+  PrintDecision(out, decision);
+  EXPECT_THAT(out.str(), HasSubstr("problem key regional-outage|product=azure-storage|region=emea "
+                                   "(policy regional-outage, window 2h)"));
+
+  routing::v1::Ruleset ruleset;
+  routing::v1::CorrelationPolicy* policy = ruleset.add_correlation_policies();
+  policy->set_id("regional-outage");
+  policy->add_key_fields("product");
+  policy->add_key_fields("region");
+  policy->mutable_window()->set_seconds(7200);
+  policy->add_business_groups("cloud-infra");
+  std::ostringstream shown;
+  PrintRuleset(shown, ruleset, absl::FromUnixSeconds(1'700'000'000));
+  EXPECT_THAT(shown.str(), HasSubstr("correlation policies (1, first that applies wins):\n"
+                                     "  regional-outage  key product+region, window 2h, groups "
+                                     "cloud-infra\n"));
+}
+
 TEST(FormatTest, LongTitlesAreCutAtACharacterBoundary) {
   notification::v1::Notification notification;
   notification.set_sequence(12);

@@ -1,9 +1,12 @@
 // switchboard ruleset apply | show | history | test
 #include <algorithm>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -91,6 +94,44 @@ int History(Session& session, const ParsedArgs& args) {
       });
 }
 
+// The problems the candidate's correlation policies would make, largest
+// first, at most 20 of them.
+void PrintCorrelationGroups(std::ostream& out, const routing::v1::TestRulesetRequest& request,
+                            const routing::v1::TestRulesetResponse& response) {
+  if (request.candidate().correlation_policies().empty()) return;
+  int correlated = 0;
+  std::vector<const routing::v1::CorrelationGroup*> groups;
+  for (const routing::v1::CorrelationGroup& group : response.correlation_groups()) {
+    correlated += group.issue_indexes_size();
+    groups.push_back(&group);
+  }
+  out << "\n"
+      << correlated << " of " << response.results_size()
+      << " issues fall under a correlation policy: " << response.problem_count()
+      << (response.problem_count() == 1 ? " problem\n" : " problems\n");
+  std::stable_sort(groups.begin(), groups.end(), [](const auto* a, const auto* b) {
+    return a->issue_indexes_size() > b->issue_indexes_size();
+  });
+  constexpr size_t kShown = 20;
+  for (size_t g = 0; g < std::min(groups.size(), kShown); ++g) {
+    const routing::v1::CorrelationGroup& group = *groups[g];
+    std::vector<std::string> names;
+    for (const int i : group.issue_indexes()) {
+      const std::string& name = request.issues(i).name();
+      names.push_back(name.empty() ? absl::StrCat("#", i + 1) : name);
+      if (names.size() == 5 && group.issue_indexes_size() > 5) {
+        names.push_back(absl::StrCat("and ", group.issue_indexes_size() - 5, " more"));
+        break;
+      }
+    }
+    out << "  " << group.key() << "\n    " << group.issue_indexes_size() << " issues, "
+        << group.customers() << (group.customers() == 1 ? " customer" : " customers")
+        << (group.would_escalate() ? ", would escalate" : "") << ": " << absl::StrJoin(names, ", ")
+        << "\n";
+  }
+  if (groups.size() > kShown) out << "  (" << groups.size() - kShown << " more; see --json)\n";
+}
+
 int Test(Session& session, const ParsedArgs& args) {
   routing::v1::TestRulesetRequest request;
   if (absl::Status status = LoadJsonOrYamlFile(args.positional()[0], *request.mutable_candidate());
@@ -143,6 +184,7 @@ int Test(Session& session, const ParsedArgs& args) {
   }
   session.out() << (changed > 0 ? "\n" : "") << changed << " of " << response.results_size()
                 << " issues would be routed differently\n";
+  PrintCorrelationGroups(session.out(), request, response);
   return 0;
 }
 

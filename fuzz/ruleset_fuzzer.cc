@@ -2,7 +2,7 @@
 // ApplyRulesetRequest. Validation must never crash; a ruleset it accepts
 // must compile (the two agree), and the compiled ruleset must route an
 // issue to a team it declares, the indexed and the sequential evaluator
-// agreeing.
+// agreeing on the owner and on the correlation key.
 #include <cstdint>
 
 #include "common/validation.h"
@@ -28,5 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const routing::v1::RoutingDecision slow = (*compiled)->RouteSequentially(issue);
   if (fast.target().team() != slow.target().team() || fast.rule() != slow.rule()) __builtin_trap();
   if (fast.target().team().empty()) __builtin_trap();
+  // Both evaluators find the same correlation, and a key stays bounded.
+  if (fast.correlation().key() != slow.correlation().key()) __builtin_trap();
+  if (fast.correlation().key().size() > routing::kMaxCorrelationKeyBytes) __builtin_trap();
   return 0;
 }

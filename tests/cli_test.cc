@@ -168,11 +168,19 @@ TEST_F(CliTest, RulesetApplyShowHistoryAndTest) {
   EXPECT_THAT(Cli({"ruleset", "show"}).out, HasSubstr("strategic-critical-storage"));
 
   // A candidate that sends storage criticals to the leads: backtest, then apply.
-  SubmitJson({"--title", "Blob outage", "--customer", "contoso", "--tier", "strategic", "--product",
-              "azure-storage", "--severity", "critical"});
+  SubmitJson({"--title", "Blob outage in shard 17", "--customer", "contoso", "--tier", "strategic",
+              "--product", "azure-storage", "--severity", "critical"});
+  SubmitJson({"--title", "blob OUTAGE in shard 942!", "--customer", "fabrikam", "--product",
+              "azure-storage", "--severity", "high"});
   for (auto& rule : *active.mutable_rules()) {
     if (rule.id() == "strategic-critical-storage") rule.mutable_target()->set_team("storage-leads");
   }
+  // And groups issues by title within an hour, escalating at two customers.
+  routing::v1::CorrelationPolicy* policy = active.add_correlation_policies();
+  policy->set_id("by-title");
+  policy->add_key_fields("title.fingerprint");
+  policy->mutable_window()->set_seconds(3600);
+  policy->mutable_escalation()->set_min_customers(2);
   std::string json;
   ASSERT_TRUE(google::protobuf::util::MessageToJsonString(active, &json).ok());
   const std::string candidate = Write("candidate.json", json);
@@ -181,6 +189,10 @@ TEST_F(CliTest, RulesetApplyShowHistoryAndTest) {
   EXPECT_THAT(test.out, HasSubstr("cloud-infra/storage-oncall (strategic-critical-storage)  →  "
                                   "cloud-infra/storage-leads (strategic-critical-storage)"));
   EXPECT_THAT(test.out, HasSubstr("would be routed differently"));
+  EXPECT_THAT(test.out, HasSubstr("issues fall under a correlation policy"));
+  EXPECT_THAT(test.out, ::testing::ContainsRegex(
+                            "by-title\\|title.fingerprint=[0-9a-f]{16}\n    2 issues, 2 customers, "
+                            "would escalate"));
 
   EXPECT_THAT(Cli({"ruleset", "apply", candidate, "--validate-only"}).out,
               HasSubstr("nothing applied"));

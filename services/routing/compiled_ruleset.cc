@@ -228,6 +228,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRuleset>> CompiledRuleset::Compile(
       if (bucket.empty() || bucket.back() != r) bucket.push_back(r);
     }
   }
+  compiled->correlation_ = std::make_unique<const CompiledCorrelation>(proto, metrics);
   if (metrics != nullptr) {
     compiled->default_decisions_ = &metrics->Decisions(proto.default_target().business_group(), "");
     compiled->default_total_ = &metrics->default_decisions;
@@ -336,6 +337,11 @@ RoutingDecision CompiledRuleset::Decide(const Rule* rule, const Issue& issue) co
   }
   *decision.mutable_original_target() = decision.target();
   SetSla(policy, issue.severity(), decision);
+  if (!correlation_->empty()) {
+    if (absl::optional<v1::CorrelationMatch> match = correlation_->Match(issue, decision)) {
+      *decision.mutable_correlation() = *std::move(match);
+    }
+  }
   return decision;
 }
 

@@ -25,6 +25,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "services/routing/correlation.h"
 #include "services/routing/issue_fields.h"
 #include "services/routing/routing_metrics.h"
 #include "switchboard/routing/v1/routing.pb.h"
@@ -46,7 +47,8 @@ class CompiledRuleset {
   int64_t revision() const { return ruleset_.revision(); }
 
   // The owner of `issue`: the target of the first rule, in order, whose
-  // conditions all hold, or the default target. With `explain`, the decision
+  // conditions all hold, or the default target; with the correlation policy
+  // that applies to the issue, if one does. With `explain`, the decision
   // carries one trace entry per rule considered, in order.
   v1::RoutingDecision Route(const issue::v1::Issue& issue, bool explain) const;
 
@@ -88,8 +90,9 @@ class CompiledRuleset {
   absl::flat_hash_map<std::string, Team> teams_;
   absl::flat_hash_map<std::string, const v1::SlaPolicy*> policies_;
   absl::flat_hash_map<std::string, const v1::BusinessGroup*> groups_;
-  prometheus::Counter* default_decisions_ = nullptr;  // {business_group, rule=""}
-  prometheus::Counter* default_total_ = nullptr;      // all default-route decisions
+  std::unique_ptr<const CompiledCorrelation> correlation_;  // over ruleset_
+  prometheus::Counter* default_decisions_ = nullptr;        // {business_group, rule=""}
+  prometheus::Counter* default_total_ = nullptr;            // all default-route decisions
 };
 
 }  // namespace switchboard::routing

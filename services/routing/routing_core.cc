@@ -1,6 +1,7 @@
 #include "services/routing/routing_core.h"
 
 #include <utility>
+#include <vector>
 
 #include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
@@ -12,6 +13,7 @@
 #include "common/page_token.h"
 #include "common/proto_time.h"
 #include "common/status.h"
+#include "services/routing/correlation.h"
 #include "services/routing/requests.h"
 
 namespace switchboard::routing {
@@ -216,6 +218,10 @@ absl::StatusOr<v1::TestRulesetResponse> RoutingCore::TestRuleset(
                    CompiledRuleset::Compile(request.candidate(), nullptr, "candidate"));
   std::shared_ptr<const CompiledRuleset> current = active();
   v1::TestRulesetResponse response;
+  std::vector<const Issue*> issues;
+  std::vector<absl::optional<v1::CorrelationMatch>> matches;
+  std::vector<absl::Time> create_times;
+  const absl::Time now = clock_.Now();
   for (const Issue& issue : request.issues()) {
     v1::RouteComparison* comparison = response.add_results();
     *comparison->mutable_candidate() = candidate->Route(issue, false);
@@ -225,7 +231,16 @@ absl::StatusOr<v1::TestRulesetResponse> RoutingCore::TestRuleset(
     } else {
       comparison->set_changed(true);
     }
+    issues.push_back(&issue);
+    matches.push_back(comparison->candidate().has_correlation()
+                          ? absl::make_optional(comparison->candidate().correlation())
+                          : absl::nullopt);
+    create_times.push_back(issue.has_create_time() ? FromProtoTime(issue.create_time()) : now);
   }
+  for (v1::CorrelationGroup& group : GroupForTest(issues, matches, create_times)) {
+    *response.add_correlation_groups() = std::move(group);
+  }
+  response.set_problem_count(response.correlation_groups_size());
   return response;
 }
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 #include "common/status.h"
 #include "common/testing/subprocess.h"
 
@@ -241,6 +242,60 @@ TEST_F(RoutingCoreTest, TestRulesetComparesActiveAndCandidate) {
   auto invalid = core_->TestRuleset(request);
   ASSERT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(GetFieldViolations(invalid.status()).at(0).field, "candidate.rules[0].target.team");
+}
+
+TEST_F(RoutingCoreTest, TestRulesetShowsTheProblemsACandidatesPoliciesWouldMake) {
+  v1::TestRulesetRequest request;
+  *request.mutable_candidate() = RoutingStorageTo("storage");
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      R"pb(correlation_policies {
+             id: "regional-outage"
+             key_fields: [ "product", "region" ]
+             window { seconds: 3600 }
+             business_groups: "cloud"
+             escalation { min_customers: 2 }
+           })pb",
+      request.mutable_candidate()));
+  // Two customers in emea 10 minutes apart, one of them twice; one in emea
+  // two hours later (a new window); one in us; one without a region; one
+  // routed to another group (out of the policy's scope).
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  auto add = [&](const std::string& customer, const std::string& region, absl::Duration at,
+                 const std::string& product = "azure-storage") {
+    Issue issue = StorageIssue();
+    issue.mutable_customer()->set_id(customer);
+    issue.set_region(region);
+    issue.set_product(product);
+    *issue.mutable_create_time() = ToProtoTime(t0 + at);
+    *request.add_issues() = issue;
+  };
+  add("contoso", "emea", absl::Minutes(10));         // 0
+  add("fabrikam", "emea", absl::ZeroDuration());     // 1: the first of its key
+  add("contoso", "emea", absl::Minutes(20));         // 2
+  add("contoso", "emea", absl::Hours(2));            // 3: after the window
+  add("contoso", "us", absl::Minutes(1));            // 4
+  add("contoso", "", absl::Minutes(1));              // 5: no region, no key
+  add("contoso", "emea", absl::Minutes(1), "xbox");  // 6: routed to support
+
+  auto response = core_->TestRuleset(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->results(0).candidate().correlation().key(),
+            "regional-outage|product=azure-storage|region=emea");
+  EXPECT_FALSE(response->results(5).candidate().has_correlation());
+  EXPECT_FALSE(response->results(6).candidate().has_correlation());
+  ASSERT_EQ(response->problem_count(), 3);
+  ASSERT_EQ(response->correlation_groups_size(), 3);
+  const v1::CorrelationGroup& first = response->correlation_groups(0);
+  EXPECT_EQ(first.key(), "regional-outage|product=azure-storage|region=emea");
+  EXPECT_THAT(first.issue_indexes(), ElementsAre(1, 0, 2));
+  EXPECT_EQ(first.customers(), 2);
+  EXPECT_TRUE(first.would_escalate());
+  EXPECT_EQ(response->correlation_groups(1).key(),
+            "regional-outage|product=azure-storage|region=us");
+  EXPECT_THAT(response->correlation_groups(1).issue_indexes(), ElementsAre(4));
+  EXPECT_FALSE(response->correlation_groups(1).would_escalate());
+  EXPECT_THAT(response->correlation_groups(2).issue_indexes(), ElementsAre(3));
+  EXPECT_EQ(response->correlation_groups(2).key(), first.key());
 }
 
 TEST_F(RoutingCoreTest, BatchValidatesEveryIssueAndAnswersInOrder) {

@@ -40,11 +40,20 @@ RoutingMetrics::RoutingMetrics(prometheus::Registry& registry)
       applies(prometheus::BuildCounter()
                   .Name("switchboard_routing_applies_total")
                   .Help("ApplyRuleset outcomes: ok, invalid, aborted or error.")
-                  .Register(registry)) {}
+                  .Register(registry)),
+      correlation_matches(prometheus::BuildCounter()
+                              .Name("switchboard_routing_correlation_matches_total")
+                              .Help("Routing decisions that a correlation policy applied to, by "
+                                    "policy: issues that are, or may become, part of a problem.")
+                              .Register(registry)) {}
 
 prometheus::Counter& RoutingMetrics::Decisions(absl::string_view business_group,
                                                absl::string_view rule) {
   return decisions.Add({{"business_group", std::string(business_group)}, {"rule", rules(rule)}});
+}
+
+prometheus::Counter& RoutingMetrics::CorrelationMatches(absl::string_view policy) {
+  return correlation_matches.Add({{"policy", policies(policy)}});
 }
 
 }  // namespace switchboard::routing

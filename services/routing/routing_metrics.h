@@ -36,6 +36,16 @@ struct RoutingMetrics {
   prometheus::Gauge& active_rules;
   // switchboard_routing_applies_total{result}: ok, invalid, aborted, error
   prometheus::Family<prometheus::Counter>& applies;
+
+  // The correlation counter of one policy. Created once per compiled policy.
+  prometheus::Counter& CorrelationMatches(absl::string_view policy);
+
+  // switchboard_routing_correlation_matches_total{policy}: routing decisions
+  // that a correlation policy applied to; at most kMaxPolicyLabels policy
+  // names over the process's life, later ones "other".
+  static constexpr size_t kMaxPolicyLabels = 1000;
+  BoundedLabel policies{"policy", kMaxPolicyLabels};
+  prometheus::Family<prometheus::Counter>& correlation_matches;
 };
 
 }  // namespace switchboard::routing

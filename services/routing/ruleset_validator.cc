@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/routing/correlation.h"
 #include "services/routing/issue_fields.h"
 
 namespace switchboard::routing {
@@ -38,6 +39,7 @@ class RulesetChecker {
     CheckSlaPolicies();
     CheckGroups();
     CheckRules();
+    CheckCorrelationPolicies();
     CheckTarget(ruleset_.default_target(), ruleset_.has_default_target(),
                 Dot(prefix_, "default_target"));
     CheckText(violations_, Dot(prefix_, "comment"), ruleset_.comment(), 0, kMaxTextChars);
@@ -153,7 +155,7 @@ class RulesetChecker {
       violations_.Add(Dot(prefix_, "rules"), absl::StrCat("at most ", kMaxRules, " rules"));
       return;
     }
-    absl::flat_hash_map<std::string, int> rule_ids;
+    absl::flat_hash_map<std::string, int>& rule_ids = rule_ids_;
     for (int r = 0; r < ruleset_.rules_size(); ++r) {
       const Rule& rule = ruleset_.rules(r);
       const std::string path = At(prefix_, "rules", r);
@@ -183,6 +185,97 @@ class RulesetChecker {
           Dot(prefix_, "rules"),
           absl::StrCat("at most ", kMaxRegexConditions,
                        " OPERATOR_REGEX conditions in a ruleset, got ", regex_conditions_));
+    }
+  }
+
+  void CheckCorrelationPolicies() {
+    if (ruleset_.correlation_policies_size() > kMaxCorrelationPolicies) {
+      violations_.Add(Dot(prefix_, "correlation_policies"),
+                      absl::StrCat("at most ", kMaxCorrelationPolicies, " policies"));
+      return;
+    }
+    absl::flat_hash_map<std::string, int> ids;
+    for (int p = 0; p < ruleset_.correlation_policies_size(); ++p) {
+      const v1::CorrelationPolicy& policy = ruleset_.correlation_policies(p);
+      const std::string path = At(prefix_, "correlation_policies", p);
+      CheckId(violations_, Dot(path, "id"), policy.id(), Presence::kRequired);
+      if (!policy.id().empty()) {
+        auto [it, inserted] = ids.emplace(policy.id(), p);
+        if (!inserted) {
+          violations_.Add(Dot(path, "id"),
+                          absl::StrCat("duplicate correlation policy id \"", policy.id(),
+                                       "\" (also correlation_policies[", it->second, "])"));
+        }
+      }
+      CheckText(violations_, Dot(path, "description"), policy.description(), 0, kMaxTextChars);
+      CheckKeyFields(policy, path);
+      CheckWindow(policy, Dot(path, "window"));
+      for (int r = 0; r < policy.rules_size(); ++r) {
+        const std::string& rule = policy.rules(r);
+        if (!rule_ids_.contains(rule)) {
+          violations_.Add(
+              At(path, "rules", r),
+              absl::StrCat("unknown rule \"", IsValidUtf8(rule) ? rule : "<invalid UTF-8>", "\""));
+        }
+      }
+      for (int g = 0; g < policy.business_groups_size(); ++g) {
+        const std::string& group = policy.business_groups(g);
+        if (!groups_.contains(group)) {
+          violations_.Add(At(path, "business_groups", g),
+                          absl::StrCat("unknown business group \"",
+                                       IsValidUtf8(group) ? group : "<invalid UTF-8>", "\""));
+        }
+      }
+      const v1::CorrelationThresholds& escalation = policy.escalation();
+      const int min_customers = escalation.min_customers();
+      if (min_customers != 0 &&
+          (min_customers < 2 || min_customers > kMaxCorrelationMinCustomers)) {
+        violations_.Add(Dot(path, "escalation.min_customers"),
+                        absl::StrCat("0 (off) or 2..", kMaxCorrelationMinCustomers));
+      }
+      CheckEnum<issue::v1::Severity>(violations_, Dot(path, "escalation.raise_severity_to"),
+                                     escalation.raise_severity_to(), Presence::kOptional);
+    }
+  }
+
+  void CheckKeyFields(const v1::CorrelationPolicy& policy, const std::string& path) {
+    const std::string fields_path = Dot(path, "key_fields");
+    if (policy.key_fields().empty()) {
+      violations_.Add(fields_path, "at least one key field is required");
+      return;
+    }
+    if (policy.key_fields_size() > kMaxCorrelationKeyFields) {
+      violations_.Add(fields_path, absl::StrCat("at most ", kMaxCorrelationKeyFields, " fields"));
+      return;
+    }
+    absl::flat_hash_set<std::string> seen;
+    for (int f = 0; f < policy.key_fields_size(); ++f) {
+      const std::string& name = policy.key_fields(f);
+      const std::string field_path = At(path, "key_fields", f);
+      if (!ParseKeyField(name).has_value()) {
+        violations_.Add(
+            field_path,
+            name == "title"
+                ? std::string("titles differ in every detail: use title.fingerprint")
+                : absl::StrCat("unknown key field; one of ", kCorrelationKeyFieldNames));
+      } else if (!seen.insert(name).second) {
+        violations_.Add(field_path, absl::StrCat("\"", name, "\" is named twice"));
+      }
+    }
+  }
+
+  void CheckWindow(const v1::CorrelationPolicy& policy, const std::string& path) {
+    if (!policy.has_window()) {
+      violations_.Add(path, "required");
+      return;
+    }
+    const google::protobuf::Duration& window = policy.window();
+    const bool well_formed =
+        window.seconds() >= 0 && window.nanos() >= 0 && window.nanos() <= 999'999'999;
+    const absl::Duration value =
+        absl::Seconds(window.seconds()) + absl::Nanoseconds(window.nanos());
+    if (!well_formed || value <= absl::ZeroDuration() || value > kMaxCorrelationWindow) {
+      violations_.Add(path, "must be positive and at most 30 days");
     }
   }
 
@@ -297,6 +390,7 @@ class RulesetChecker {
   absl::flat_hash_map<std::string, int> groups_;               // id → index
   absl::flat_hash_map<std::string, std::string> team_groups_;  // team → group
   absl::flat_hash_set<std::string> policies_;
+  absl::flat_hash_map<std::string, int> rule_ids_;  // id → index
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "services/routing/correlation.h"
 
 namespace switchboard::routing {
 namespace {
@@ -274,6 +275,89 @@ TEST(ValidateRulesetTest, RegexConditionsAreBoundedPerRuleset) {
   Violations within;
   ValidateRuleset(ruleset, "ruleset", within);
   EXPECT_TRUE(within.empty());
+}
+
+TEST(ValidateRulesetTest, ACorrelationPolicyPasses) {
+  EXPECT_THAT(Violated(R"pb(correlation_policies {
+                              id: "regional-outage"
+                              description: "One product failing in one region"
+                              key_fields: [ "product", "region", "labels.cluster" ]
+                              window { seconds: 7200 }
+                              rules: "storage"
+                              business_groups: "cloud"
+                              escalation {
+                                min_customers: 3
+                                any_strategic_customer: true
+                                raise_severity_to: SEVERITY_CRITICAL
+                              }
+                            }
+                            correlation_policies {
+                              id: "same-title"
+                              key_fields: "title.fingerprint"
+                              window { seconds: 2592000 }
+                            })pb"),
+              IsEmpty());
+}
+
+TEST(ValidateRulesetTest, EveryCorrelationPolicyViolationIsListed) {
+  EXPECT_THAT(
+      Violated(R"pb(correlation_policies {
+                      id: "Bad Id"
+                      key_fields: [ "title", "product", "product", "owner" ]
+                      window { seconds: 0 }
+                      rules: "no-such-rule"
+                      business_groups: "no-such-group"
+                      escalation { min_customers: 1 raise_severity_to: 42 }
+                    }
+                    correlation_policies {
+                      id: "dup"
+                      window { seconds: 2592001 }
+                    }
+                    correlation_policies { id: "dup" key_fields: "description" })pb"),
+      ElementsAre(
+          Pair("ruleset.correlation_policies[0].id", "must match [a-z0-9][a-z0-9._-]{0,62}"),
+          Pair("ruleset.correlation_policies[0].key_fields[0]",
+               "titles differ in every detail: use title.fingerprint"),
+          Pair("ruleset.correlation_policies[0].key_fields[2]", "\"product\" is named twice"),
+          Pair("ruleset.correlation_policies[0].key_fields[3]",
+               ::testing::StartsWith("unknown key field; one of product,")),
+          Pair("ruleset.correlation_policies[0].window", "must be positive and at most 30 days"),
+          Pair("ruleset.correlation_policies[0].rules[0]", "unknown rule \"no-such-rule\""),
+          Pair("ruleset.correlation_policies[0].business_groups[0]",
+               "unknown business group \"no-such-group\""),
+          Pair("ruleset.correlation_policies[0].escalation.min_customers", "0 (off) or 2..1000000"),
+          Pair("ruleset.correlation_policies[0].escalation.raise_severity_to",
+               "unknown Severity value 42"),
+          Pair("ruleset.correlation_policies[1].key_fields", "at least one key field is required"),
+          Pair("ruleset.correlation_policies[1].window", "must be positive and at most 30 days"),
+          Pair("ruleset.correlation_policies[2].id",
+               "duplicate correlation policy id \"dup\" (also correlation_policies[1])"),
+          Pair("ruleset.correlation_policies[2].key_fields[0]",
+               ::testing::StartsWith("unknown key field")),
+          Pair("ruleset.correlation_policies[2].window", "required")));
+}
+
+TEST(ValidateRulesetTest, CorrelationPoliciesAreBounded) {
+  v1::Ruleset ruleset;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kValid, &ruleset));
+  for (int i = 0; i <= kMaxCorrelationPolicies; ++i) {
+    v1::CorrelationPolicy* policy = ruleset.add_correlation_policies();
+    policy->set_id(absl::StrCat("p", i));
+    policy->add_key_fields("product");
+    policy->mutable_window()->set_seconds(60);
+  }
+  Violations violations;
+  ValidateRuleset(ruleset, "ruleset", violations);
+  ASSERT_EQ(violations.list().size(), 1u);
+  EXPECT_EQ(violations.list()[0].field, "ruleset.correlation_policies");
+  v1::CorrelationPolicy* many = ruleset.mutable_correlation_policies(0);
+  ruleset.mutable_correlation_policies()->DeleteSubrange(1, kMaxCorrelationPolicies);
+  for (int i = 0; i < kMaxCorrelationKeyFields; ++i)
+    many->add_key_fields(absl::StrCat("labels.k", i));
+  Violations fields;
+  ValidateRuleset(ruleset, "ruleset", fields);
+  ASSERT_EQ(fields.list().size(), 1u);
+  EXPECT_EQ(fields.list()[0].field, "ruleset.correlation_policies[0].key_fields");
 }
 
 }  // namespace
