@@ -179,12 +179,24 @@ void PrintIssueTable(std::ostream& out,
 
 std::string FormatNotification(const notification::v1::Notification& notification) {
   const issue::v1::IssueEvent& event = notification.event();
+  const std::string type = ShortEnumName(*issue::v1::EventType_descriptor(), event.type());
+  if (!event.has_issue()) {  // a problem's own event
+    const issue::v1::Problem& problem = event.problem();
+    return absl::StrFormat(
+        "#%-5d %-12s  %s  %-34s  %-8s  %s", notification.sequence(), type, problem.name(),
+        problem.has_owner() ? FormatTarget(problem.owner()) : "-",
+        ShortEnumName(*issue::v1::Severity_descriptor(), problem.severity()),
+        Shorten(absl::StrCat(problem.title(), " (", problem.affected_customer_count(),
+                             problem.affected_customer_count() == 1 ? " customer)" : " customers)"),
+                60));
+  }
   const issue::v1::Issue& issue = event.issue();
-  return absl::StrFormat("#%-5d %-12s  %s  %-34s  %-8s  %s", notification.sequence(),
-                         ShortEnumName(*issue::v1::EventType_descriptor(), event.type()),
-                         issue.name(),
-                         issue.has_assignment() ? FormatTarget(issue.assignment().target()) : "-",
-                         SeverityOf(issue), Shorten(issue.title(), 60));
+  std::string line = absl::StrFormat(
+      "#%-5d %-12s  %s  %-34s  %-8s  %s", notification.sequence(), type, issue.name(),
+      issue.has_assignment() ? FormatTarget(issue.assignment().target()) : "-", SeverityOf(issue),
+      Shorten(issue.title(), 60));
+  if (event.has_problem()) absl::StrAppend(&line, "  [", event.problem().name(), "]");
+  return line;
 }
 
 void PrintDecision(std::ostream& out, const routing::v1::RoutingDecision& decision) {

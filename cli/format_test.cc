@@ -106,5 +106,30 @@ TEST(FormatTest, LongTitlesAreCutAtACharacterBoundary) {
   EXPECT_THAT(line, HasSubstr(std::string(58, 'x') + "…"));
 }
 
+TEST(FormatTest, ProblemEventsShowTheProblem) {
+  notification::v1::Notification opened;
+  opened.set_sequence(3);
+  issue::v1::IssueEvent& event = *opened.mutable_event();
+  event.set_type(issue::v1::EVENT_TYPE_PROBLEM_OPENED);
+  event.mutable_problem()->set_name("problems/p1");
+  event.mutable_problem()->set_title("Blob writes fail");
+  event.mutable_problem()->set_severity(issue::v1::SEVERITY_HIGH);
+  event.mutable_problem()->set_affected_customer_count(1);
+  event.mutable_problem()->mutable_owner()->set_business_group("cloud-infra");
+  event.mutable_problem()->mutable_owner()->set_team("storage-oncall");
+  const std::string line = FormatNotification(opened);
+  EXPECT_THAT(line, HasSubstr("PROBLEM_OPENED"));
+  EXPECT_THAT(line, HasSubstr("problems/p1"));
+  EXPECT_THAT(line, HasSubstr("cloud-infra/storage-oncall"));
+  EXPECT_THAT(line, HasSubstr("HIGH"));
+  EXPECT_THAT(line, HasSubstr("Blob writes fail (1 customer)"));
+
+  // A link names the issue and its problem.
+  event.set_type(issue::v1::EVENT_TYPE_PROBLEM_LINKED);
+  event.mutable_issue()->set_name("issues/i1");
+  EXPECT_THAT(FormatNotification(opened), HasSubstr("issues/i1"));
+  EXPECT_THAT(FormatNotification(opened), HasSubstr("[problems/p1]"));
+}
+
 }  // namespace
 }  // namespace switchboard::cli

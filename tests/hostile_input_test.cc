@@ -393,7 +393,8 @@ bool IgnoredOnInput(const std::string& method, const FieldPath& path) {
          absl::StrContains(name, "issues.assignment.") || absl::EndsWith(name, "issue.name") ||
          absl::EndsWith(name, "issues.name") || absl::EndsWith(name, "issue.etag") ||
          absl::EndsWith(name, "issues.etag") || absl::EndsWith(name, "issue.resolution") ||
-         absl::EndsWith(name, "issues.resolution") || name == "ruleset.author" ||
+         absl::EndsWith(name, "issues.resolution") || absl::EndsWith(name, "issue.problem") ||
+         absl::EndsWith(name, "issues.problem") || name == "ruleset.author" ||
          name == "candidate.author";
 }
 

@@ -293,6 +293,28 @@ TEST_F(NotificationCoreTest, PublishAssignsEachSubscriberDenseSequencesInOrder) 
   EXPECT_EQ(metrics_.appended.Value(), 6);
 }
 
+TEST_F(NotificationCoreTest, ProblemEventsWithoutAnIssueArePublishedAsAnyOther) {
+  issue::v1::IssueEvent opened;
+  opened.set_id("problems/p1/1/problem_opened");
+  opened.set_type(issue::v1::EVENT_TYPE_PROBLEM_OPENED);
+  opened.mutable_problem()->set_name("problems/p1");
+  opened.add_recipients("teams/a");
+  opened.add_recipients("business-groups/g");
+  issue::v1::IssueEvent linked = Event("issues/i1/2/problem_linked", {"teams/a"});
+  linked.set_type(issue::v1::EVENT_TYPE_PROBLEM_LINKED);
+  *linked.mutable_problem() = opened.problem();
+  auto published = Publish(Request({opened, linked}));
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_EQ(published->appended(), 3);
+  auto read = store_->ReadAfter("teams/a", 0, 10);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_EQ((*read)[0].event().type(), issue::v1::EVENT_TYPE_PROBLEM_OPENED);
+  EXPECT_FALSE((*read)[0].event().has_issue());
+  EXPECT_EQ((*read)[0].event().problem().name(), "problems/p1");
+  EXPECT_EQ((*read)[1].event().problem().name(), "problems/p1");
+}
+
 TEST_F(NotificationCoreTest, PublishCarriesOnFromTheStoredLogAfterARestart) {
   EXPECT_EQ(PublishOne("e1", {"teams/a"}), 1);
   EXPECT_EQ(PublishOne("e2", {"teams/a"}), 1);

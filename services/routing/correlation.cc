@@ -118,12 +118,6 @@ std::string TitleFingerprint(absl::string_view title) {
   return absl::StrFormat("%016x", Fingerprint(normalised));
 }
 
-bool CrossesThresholds(const v1::CorrelationThresholds& thresholds, int customers,
-                       bool any_strategic) {
-  if (thresholds.min_customers() > 0 && customers >= thresholds.min_customers()) return true;
-  return thresholds.any_strategic_customer() && any_strategic;
-}
-
 CompiledCorrelation::CompiledCorrelation(const v1::Ruleset& ruleset, RoutingMetrics* metrics) {
   policies_.reserve(ruleset.correlation_policies_size());
   for (const v1::CorrelationPolicy& proto : ruleset.correlation_policies()) {

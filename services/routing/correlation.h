@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "common/correlation_thresholds.h"
 #include "services/routing/issue_fields.h"
 #include "services/routing/routing_metrics.h"
 #include "switchboard/issue/v1/issue.pb.h"
@@ -65,11 +66,6 @@ absl::optional<KeyField> ParseKeyField(absl::string_view name);
 // made "#", and any other run of non-alphanumeric bytes made one space. ""
 // when nothing but spaces is left.
 std::string TitleFingerprint(absl::string_view title);
-
-// Whether a problem with `customers` distinct customers, and a strategic one
-// among them or not, crosses `thresholds`. No threshold set: never.
-bool CrossesThresholds(const v1::CorrelationThresholds& thresholds, int customers,
-                       bool any_strategic);
 
 class CompiledCorrelation {
  public:
