@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -94,6 +96,17 @@ int History(Session& session, const ParsedArgs& args) {
       });
 }
 
+// A decision without what says how it was made (rule, revision, trace,
+// original target): what remains is its outcome.
+routing::v1::RoutingDecision WithoutProvenance(routing::v1::RoutingDecision decision) {
+  decision.clear_rule();
+  decision.clear_ruleset_revision();
+  decision.clear_trace();
+  decision.clear_original_target();
+  decision.clear_escalation_contacts();
+  return decision;
+}
+
 // The problems the candidate's correlation policies would make, largest
 // first, at most 20 of them.
 void PrintCorrelationGroups(std::ostream& out, const routing::v1::TestRulesetRequest& request,
@@ -124,8 +137,9 @@ void PrintCorrelationGroups(std::ostream& out, const routing::v1::TestRulesetReq
         break;
       }
     }
-    out << "  " << group.key() << "\n    " << group.issue_indexes_size() << " issues, "
-        << group.customers() << (group.customers() == 1 ? " customer" : " customers")
+    out << "  " << group.key() << "\n    " << group.issue_indexes_size()
+        << (group.issue_indexes_size() == 1 ? " issue, " : " issues, ") << group.customers()
+        << (group.customers() == 1 ? " customer" : " customers")
         << (group.would_escalate() ? ", would escalate" : "") << ": " << absl::StrJoin(names, ", ")
         << "\n";
   }
@@ -173,17 +187,36 @@ int Test(Session& session, const ParsedArgs& args) {
     session.PrintJson(response);
     return 0;
   }
-  int changed = 0;
+  // A result is `changed` when the owner, watchers, SLA or problem key
+  // differ; the key is shown apart, so a new policy does not read as a move.
+  int routed = 0;
+  int rekeyed = 0;
   for (int i = 0; i < response.results_size(); ++i) {
     const routing::v1::RouteComparison& result = response.results(i);
     if (!result.changed()) continue;
-    ++changed;
     const std::string& name = request.issues(i).name();
-    session.out() << (name.empty() ? absl::StrCat("issue #", i + 1) : name) << "  "
-                  << Route(result.active()) << "  →  " << Route(result.candidate()) << "\n";
+    const std::string label = name.empty() ? absl::StrCat("issue #", i + 1) : name;
+    const std::string& before = result.active().correlation().key();
+    const std::string& after = result.candidate().correlation().key();
+    routing::v1::RoutingDecision active = result.active();
+    routing::v1::RoutingDecision candidate = result.candidate();
+    active.clear_correlation();
+    candidate.clear_correlation();
+    if (!google::protobuf::util::MessageDifferencer::Equals(WithoutProvenance(active),
+                                                            WithoutProvenance(candidate))) {
+      ++routed;
+      session.out() << label << "  " << Route(result.active()) << "  →  "
+                    << Route(result.candidate()) << "\n";
+    }
+    if (before != after) {
+      ++rekeyed;
+      session.out() << label << "  problem key " << (before.empty() ? "(none)" : before) << "  →  "
+                    << (after.empty() ? "(none)" : after) << "\n";
+    }
   }
-  session.out() << (changed > 0 ? "\n" : "") << changed << " of " << response.results_size()
-                << " issues would be routed differently\n";
+  session.out() << (routed + rekeyed > 0 ? "\n" : "") << routed << " of " << response.results_size()
+                << " issues would be routed differently, " << rekeyed
+                << " would get another problem key\n";
   PrintCorrelationGroups(session.out(), request, response);
   return 0;
 }

@@ -170,8 +170,9 @@ TEST_F(CliTest, RulesetApplyShowHistoryAndTest) {
   // A candidate that sends storage criticals to the leads: backtest, then apply.
   SubmitJson({"--title", "Blob outage in shard 17", "--customer", "contoso", "--tier", "strategic",
               "--product", "azure-storage", "--severity", "critical"});
-  SubmitJson({"--title", "blob OUTAGE in shard 942!", "--customer", "fabrikam", "--product",
-              "azure-storage", "--severity", "high"});
+  const issue::v1::Issue unmoved =
+      SubmitJson({"--title", "blob OUTAGE in shard 942!", "--customer", "fabrikam", "--product",
+                  "azure-storage", "--severity", "high"});
   for (auto& rule : *active.mutable_rules()) {
     if (rule.id() == "strategic-critical-storage") rule.mutable_target()->set_team("storage-leads");
   }
@@ -188,7 +189,13 @@ TEST_F(CliTest, RulesetApplyShowHistoryAndTest) {
   ASSERT_EQ(test.code, 0) << test.err;
   EXPECT_THAT(test.out, HasSubstr("cloud-infra/storage-oncall (strategic-critical-storage)  →  "
                                   "cloud-infra/storage-leads (strategic-critical-storage)"));
-  EXPECT_THAT(test.out, HasSubstr("would be routed differently"));
+  // The new policy gives an issue the leads do not take a problem key, and
+  // does not count it as moved.
+  EXPECT_THAT(test.out, ::testing::ContainsRegex("\n[1-9][0-9]* of [0-9]+ issues would be routed "
+                                                 "differently, [1-9][0-9]* would get another "
+                                                 "problem key\n"));
+  EXPECT_THAT(test.out, HasSubstr(unmoved.name() + "  problem key (none)  →  by-title|"));
+  EXPECT_THAT(test.out, ::testing::Not(HasSubstr(unmoved.name() + "  cloud-infra")));
   EXPECT_THAT(test.out, HasSubstr("issues fall under a correlation policy"));
   EXPECT_THAT(test.out, ::testing::ContainsRegex(
                             "by-title\\|title.fingerprint=[0-9a-f]{16}\n    2 issues, 2 customers, "

@@ -236,10 +236,11 @@ TEST_F(ObservabilityTest, MetricsFollowPrometheusNamingWithBoundedLabels) {
   static const std::regex unit_suffix(
       R"(_(ms|milliseconds|microseconds|us|ns|minutes|hours|kb|mb|kib|mib|percent)(_total)?$)");
   const std::set<std::string> label_names = {
-      "grpc_type", "grpc_service", "grpc_method", "grpc_code",    "store",          "queue",
-      "peer",      "code",         "source",      "severity",     "business_group", "state",
-      "rule",      "result",       "mode",        "outcome",      "column_family",  "condition",
-      "version",   "le",           "quantile",    "caller_class", "reason",         "resource"};
+      "grpc_type",      "grpc_service",  "grpc_method", "grpc_code", "store",
+      "queue",          "peer",          "code",        "source",    "severity",
+      "business_group", "state",         "rule",        "result",    "mode",
+      "outcome",        "column_family", "condition",   "version",   "le",
+      "quantile",       "caller_class",  "reason",      "resource",  "policy"};
   for (Service service : kServices) {
     const std::string& page = pages_[service];
     for (const auto& [name, type] : Families(page)) {

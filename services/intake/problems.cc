@@ -12,6 +12,7 @@
 #include "common/correlation_thresholds.h"
 #include "common/proto_time.h"
 #include "common/subscriber.h"
+#include "services/intake/issue_id.h"
 
 namespace switchboard::intake {
 namespace {
@@ -32,6 +33,13 @@ void NextVersion(Problem& problem, absl::Time now) {
 }
 
 }  // namespace
+
+std::string ProblemName(absl::string_view id) { return absl::StrCat(kProblemPrefix, id); }
+
+absl::string_view ProblemIdFromName(absl::string_view name) {
+  return absl::ConsumePrefix(&name, kProblemPrefix) && IsValidIssueId(name) ? name
+                                                                            : absl::string_view();
+}
 
 Severity HigherSeverity(Severity a, Severity b) {
   if (a == issue::v1::SEVERITY_UNSPECIFIED) return b;
@@ -119,9 +127,19 @@ void AddLink(Problem& problem, const Issue& issue, bool new_customer, absl::Time
   NextVersion(problem, now);
 }
 
+KeyWindow WindowOf(const Problem& problem) {
+  return KeyWindow{problem.name(), FromProtoTime(problem.first_seen_time()),
+                   FromProtoTime(problem.window_end_time())};
+}
+
 bool CheckBreadth(Problem& problem, const routing::v1::CorrelationThresholds& thresholds,
-                  bool any_strategic, absl::Time now) {
+                  absl::Time now) {
   if (problem.escalated() || problem.state() == issue::v1::PROBLEM_STATE_RESOLVED) return false;
+  const bool any_strategic = std::any_of(
+      problem.affected_customer_tiers().begin(), problem.affected_customer_tiers().end(),
+      [](const CustomerTierCount& count) {
+        return count.tier() == issue::v1::CUSTOMER_TIER_STRATEGIC && count.customers() > 0;
+      });
   if (!CrossesThresholds(thresholds, problem.affected_customer_count(), any_strategic)) {
     return false;
   }
@@ -147,15 +165,17 @@ issue::v1::IssueEvent MakeProblemEvent(issue::v1::EventType type, const Problem&
   event.set_type(type);
   *event.mutable_problem() = problem;
   *event.mutable_time() = ToProtoTime(time);
-  auto add = [&event](const std::string& recipient) {
+  auto add = [&event](absl::string_view id, const std::string& recipient) {
+    if (id.empty()) return;
     for (const std::string& existing : event.recipients()) {
       if (existing == recipient) return;
     }
     event.add_recipients(recipient);
   };
-  add(TeamSubscriber(problem.owner().team()));
-  add(BusinessGroupSubscriber(problem.owner().business_group()));
-  for (const issue::v1::Target& target : also) add(TeamSubscriber(target.team()));
+  const issue::v1::Target& owner = problem.owner();
+  add(owner.team(), TeamSubscriber(owner.team()));
+  add(owner.business_group(), BusinessGroupSubscriber(owner.business_group()));
+  for (const issue::v1::Target& target : also) add(target.team(), TeamSubscriber(target.team()));
   return event;
 }
 

@@ -12,7 +12,7 @@
 //     case Correlation::kLink: ...
 //   }
 //   AddLink(problem, issue, new_customer, now);
-//   if (CheckBreadth(problem, match.escalation(), strategic, now)) { ... PROBLEM_ESCALATED ... }
+//   if (CheckBreadth(problem, match.escalation(), now)) { ... PROBLEM_ESCALATED ... }
 #ifndef SWITCHBOARD_SERVICES_INTAKE_PROBLEMS_H_
 #define SWITCHBOARD_SERVICES_INTAKE_PROBLEMS_H_
 
@@ -26,6 +26,12 @@
 #include "switchboard/routing/v1/routing.pb.h"
 
 namespace switchboard::intake {
+
+// "problems/{id}", and back; problem ids have the issue id form.
+inline constexpr absl::string_view kProblemPrefix = "problems/";
+std::string ProblemName(absl::string_view id);
+// "" when `name` is not a well-formed problem name.
+absl::string_view ProblemIdFromName(absl::string_view name);
 
 // The latest window of a correlation key: the problem its first issue
 // opened, and the creation time of that issue plus the policy's window.
@@ -71,18 +77,23 @@ inline constexpr int kMaxListedLinks = 100;
 
 // Whether this change makes `problem` broad for the first time: when it is
 // not escalated or resolved yet and `thresholds` are crossed by its distinct
-// customers or `any_strategic` (a strategic customer is among them), it is
-// marked escalated at `now` and its severity raised to
-// `thresholds.raise_severity_to` (SEVERITY_CRITICAL when unset), never
-// lowered (CrossesThresholds, common/correlation_thresholds.h). Changes
+// customers or by a strategic one among them (from its
+// affected_customer_tiers), it is marked escalated at `now` and its severity
+// raised to `thresholds.raise_severity_to` (SEVERITY_CRITICAL when unset),
+// never lowered (CrossesThresholds, common/correlation_thresholds.h). Changes
 // nothing and returns false otherwise.
 bool CheckBreadth(issue::v1::Problem& problem, const routing::v1::CorrelationThresholds& thresholds,
-                  bool any_strategic, absl::Time now);
+                  absl::Time now);
+
+// The window a problem opened: from its first issue's creation to its
+// window_end_time. Valid for a problem as OpenProblem made it.
+KeyWindow WindowOf(const issue::v1::Problem& problem);
 
 // A problem's own event (`type` one of EVENT_TYPE_PROBLEM_OPENED, _ESCALATED,
 // _ACKNOWLEDGED, _TRANSFERRED, _RESOLVED), id "{problem}/{etag}/{type}" so
 // that a retry makes the same id. Sent to the owner team and its business
-// group, plus `also` (escalation contacts, a previous owner), each once.
+// group, plus `also` (escalation contacts, a previous owner), each once; an
+// empty team or group is left out.
 issue::v1::IssueEvent MakeProblemEvent(issue::v1::EventType type, const issue::v1::Problem& problem,
                                        absl::Time time,
                                        const std::vector<issue::v1::Target>& also = {});

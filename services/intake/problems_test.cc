@@ -132,22 +132,36 @@ TEST(AddLinkTest, ListsTheNewestLinksOnlyAndEachOnce) {
       std::count(problem.linked_issues().begin(), problem.linked_issues().end(), "issues/i50"), 1);
 }
 
+// Sets the problem's distinct customers, `strategic` of them strategic.
+void SetCustomers(Problem& problem, int customers, int strategic = 0) {
+  problem.set_affected_customer_count(customers);
+  problem.clear_affected_customer_tiers();
+  if (strategic > 0) {
+    issue::v1::CustomerTierCount* count = problem.add_affected_customer_tiers();
+    count->set_tier(issue::v1::CUSTOMER_TIER_STRATEGIC);
+    count->set_customers(strategic);
+  }
+  issue::v1::CustomerTierCount* rest = problem.add_affected_customer_tiers();
+  rest->set_tier(issue::v1::CUSTOMER_TIER_SMB);
+  rest->set_customers(customers - strategic);
+}
+
 TEST(CheckBreadthTest, EscalatesOnceAtTheThresholdAndRaisesSeverity) {
   Problem problem =
       OpenProblem("problems/p1", RoutedIssue("i1", "a", absl::ZeroDuration()), Match(), kT0);
-  problem.set_affected_customer_count(2);
-  EXPECT_FALSE(CheckBreadth(problem, Match().escalation(), false, kT0));
+  SetCustomers(problem, 2, 1);  // a strategic one, but the policy does not care
+  EXPECT_FALSE(CheckBreadth(problem, Match().escalation(), kT0));
   EXPECT_FALSE(problem.escalated());
   EXPECT_EQ(problem.etag(), "1");
 
-  problem.set_affected_customer_count(3);
-  EXPECT_TRUE(CheckBreadth(problem, Match().escalation(), false, kT0 + absl::Minutes(1)));
+  SetCustomers(problem, 3);
+  EXPECT_TRUE(CheckBreadth(problem, Match().escalation(), kT0 + absl::Minutes(1)));
   EXPECT_TRUE(problem.escalated());
   EXPECT_EQ(FromProtoTime(problem.escalate_time()), kT0 + absl::Minutes(1));
   EXPECT_EQ(problem.severity(), issue::v1::SEVERITY_CRITICAL);
   EXPECT_EQ(problem.etag(), "2");
-  problem.set_affected_customer_count(4);
-  EXPECT_FALSE(CheckBreadth(problem, Match().escalation(), true, kT0));  // once only
+  SetCustomers(problem, 4, 1);
+  EXPECT_FALSE(CheckBreadth(problem, Match().escalation(), kT0));  // once only
 
   // A strategic customer, raised to HIGH only: never lowers a CRITICAL.
   routing::v1::CorrelationThresholds strategic;
@@ -156,20 +170,47 @@ TEST(CheckBreadthTest, EscalatesOnceAtTheThresholdAndRaisesSeverity) {
   Problem low = OpenProblem("problems/p2",
                             RoutedIssue("i2", "a", absl::ZeroDuration(), issue::v1::SEVERITY_LOW),
                             Match(), kT0);
-  EXPECT_FALSE(CheckBreadth(low, strategic, false, kT0));
-  EXPECT_TRUE(CheckBreadth(low, strategic, true, kT0));
+  SetCustomers(low, 5);
+  EXPECT_FALSE(CheckBreadth(low, strategic, kT0));
+  SetCustomers(low, 5, 1);
+  EXPECT_TRUE(CheckBreadth(low, strategic, kT0));
   EXPECT_EQ(low.severity(), issue::v1::SEVERITY_HIGH);
   Problem critical = OpenProblem(
       "problems/p3", RoutedIssue("i3", "a", absl::ZeroDuration(), issue::v1::SEVERITY_CRITICAL),
       Match(), kT0);
-  EXPECT_TRUE(CheckBreadth(critical, strategic, true, kT0));
+  SetCustomers(critical, 1, 1);
+  EXPECT_TRUE(CheckBreadth(critical, strategic, kT0));
   EXPECT_EQ(critical.severity(), issue::v1::SEVERITY_CRITICAL);
 
   // A resolved problem is not escalated.
   Problem resolved =
       OpenProblem("problems/p4", RoutedIssue("i4", "a", absl::ZeroDuration()), Match(), kT0);
+  SetCustomers(resolved, 10, 10);
   resolved.set_state(issue::v1::PROBLEM_STATE_RESOLVED);
-  EXPECT_FALSE(CheckBreadth(resolved, strategic, true, kT0));
+  EXPECT_FALSE(CheckBreadth(resolved, strategic, kT0));
+}
+
+TEST(CheckBreadthTest, AStrategicLinkCountsThroughAddLink) {
+  routing::v1::CorrelationThresholds strategic;
+  strategic.set_any_strategic_customer(true);
+  Problem problem =
+      OpenProblem("problems/p1", RoutedIssue("i1", "a", absl::ZeroDuration()), Match(), kT0);
+  AddLink(problem, RoutedIssue("i1", "a", absl::ZeroDuration()), true, kT0);
+  EXPECT_FALSE(CheckBreadth(problem, strategic, kT0));
+  AddLink(problem,
+          RoutedIssue("i2", "b", absl::ZeroDuration(), issue::v1::SEVERITY_HIGH,
+                      issue::v1::CUSTOMER_TIER_STRATEGIC),
+          true, kT0);
+  EXPECT_TRUE(CheckBreadth(problem, strategic, kT0));
+}
+
+TEST(WindowOfTest, IsTheOpenersCreationToTheWindowsEnd) {
+  const Problem problem = OpenProblem("problems/p1", RoutedIssue("i1", "a", absl::Minutes(3)),
+                                      Match(), kT0 + absl::Hours(1));
+  const KeyWindow window = WindowOf(problem);
+  EXPECT_EQ(window.problem, "problems/p1");
+  EXPECT_EQ(window.start, kT0 + absl::Minutes(3));
+  EXPECT_EQ(window.end, kT0 + absl::Minutes(3) + absl::Hours(2));
 }
 
 TEST(MakeProblemEventTest, StableIdsAndTheOwnersTeamGroupAndContactsOnce) {
@@ -191,6 +232,13 @@ TEST(MakeProblemEventTest, StableIdsAndTheOwnersTeamGroupAndContactsOnce) {
   EXPECT_EQ(
       MakeProblemEvent(issue::v1::EVENT_TYPE_PROBLEM_ESCALATED, problem, kT0 + absl::Hours(1)).id(),
       event.id());  // a retry of the same version makes the same id
+
+  // An empty team or group is never a recipient.
+  problem.mutable_owner()->clear_business_group();
+  EXPECT_THAT(
+      MakeProblemEvent(issue::v1::EVENT_TYPE_PROBLEM_OPENED, problem, kT0, {issue::v1::Target()})
+          .recipients(),
+      ElementsAre("teams/storage-oncall"));
 }
 
 TEST(HigherSeverityTest, CriticalIsHighestAndUnspecifiedLowest) {

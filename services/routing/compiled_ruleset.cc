@@ -337,6 +337,7 @@ RoutingDecision CompiledRuleset::Decide(const Rule* rule, const Issue& issue) co
   }
   *decision.mutable_original_target() = decision.target();
   SetSla(policy, issue.severity(), decision);
+  SetEscalationContacts(decision);
   if (!correlation_->empty()) {
     if (absl::optional<v1::CorrelationMatch> match = correlation_->Match(issue, decision)) {
       *decision.mutable_correlation() = *std::move(match);
@@ -413,6 +414,7 @@ absl::StatusOr<RoutingDecision> CompiledRuleset::Escalate(const Issue& issue) co
   const v1::SlaPolicy* policy = routed_by != nullptr ? routed_by->sla : nullptr;
   if (policy == nullptr) policy = GroupPolicy(decision.target().business_group());
   SetSla(policy, issue.severity(), decision);
+  SetEscalationContacts(decision);
   return decision;
 }
 
@@ -434,7 +436,14 @@ absl::StatusOr<RoutingDecision> CompiledRuleset::RouteTo(const Issue& issue, con
   *decision.mutable_target() = target;
   *decision.mutable_original_target() = target;
   SetSla(GroupPolicy(target.business_group()), issue.severity(), decision);
+  SetEscalationContacts(decision);
   return decision;
+}
+
+void CompiledRuleset::SetEscalationContacts(RoutingDecision& decision) const {
+  auto team = teams_.find(decision.original_target().team());
+  if (team != teams_.end())
+    *decision.mutable_escalation_contacts() = team->second.proto->escalation();
 }
 
 }  // namespace switchboard::routing

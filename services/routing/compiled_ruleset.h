@@ -82,6 +82,8 @@ class CompiledRuleset {
   void SetSla(const v1::SlaPolicy* policy, issue::v1::Severity severity,
               v1::RoutingDecision& decision) const;
   const v1::SlaPolicy* GroupPolicy(absl::string_view business_group) const;
+  // Sets the decision's escalation_contacts from its original target's team.
+  void SetEscalationContacts(v1::RoutingDecision& decision) const;
 
   v1::Ruleset ruleset_;
   std::vector<Rule> rules_;

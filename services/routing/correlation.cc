@@ -57,6 +57,33 @@ std::string NormaliseWord(absl::string_view word) {
   return out;
 }
 
+// How many bytes at the start of `text` separate words: an ASCII byte that
+// is not a letter or digit, a Latin-1 punctuation or symbol (U+00A0..U+00BF),
+// or a character of the General Punctuation block (U+2000..U+206F); else 0.
+size_t SeparatorBytes(absl::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  if (byte(0) < 0x80) return absl::ascii_isalnum(byte(0)) ? 0 : 1;
+  if (text.size() >= 2 && byte(0) == 0xC2 && byte(1) >= 0xA0 && byte(1) <= 0xBF) return 2;
+  if (text.size() >= 3 && byte(0) == 0xE2 &&
+      (byte(1) == 0x80 || (byte(1) == 0x81 && byte(2) <= 0xAF))) {
+    return 3;
+  }
+  return 0;
+}
+
+constexpr size_t kUuidLength = 36;
+
+// Whether a UUID (8-4-4-4-12 hex digits) starts at `at` and is a whole word.
+bool IsUuidAt(absl::string_view text, size_t at) {
+  if (text.size() - at < kUuidLength) return false;
+  for (size_t k = 0; k < kUuidLength; ++k) {
+    const char c = text[at + k];
+    const bool dash = k == 8 || k == 13 || k == 18 || k == 23;
+    if (dash ? c != '-' : !absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return at + kUuidLength == text.size() || SeparatorBytes(text.substr(at + kUuidLength)) > 0;
+}
+
 }  // namespace
 
 std::string KeyField::Name() const {
@@ -73,40 +100,28 @@ absl::optional<KeyField> ParseKeyField(absl::string_view name) {
 }
 
 std::string TitleFingerprint(absl::string_view title) {
-  // Words are runs of ASCII letters and digits (and bytes above 0x7f, so
-  // that UTF-8 text stays whole); everything else separates them. A run of
-  // "#" words is one "#".
+  // Words are runs of ASCII letters and digits and of non-ASCII UTF-8
+  // (letters of other scripts), except Latin-1 punctuation and symbols, the
+  // no-break space and the General Punctuation block (curly quotes, dashes,
+  // ellipses), which separate words like ASCII punctuation does. A UUID is
+  // one "#", and a run of "#" words is one "#".
   std::string normalised;
   size_t i = 0;
   while (i < title.size()) {
-    auto in_word = [](char c) {
-      return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-             static_cast<unsigned char>(c) >= 0x80;
-    };
-    if (!in_word(title[i])) {
-      ++i;
+    if (const size_t separator = SeparatorBytes(title.substr(i)); separator > 0) {
+      i += separator;
       continue;
     }
-    size_t end = i;
-    while (end < title.size() && in_word(title[end])) ++end;
-    std::string word = NormaliseWord(absl::AsciiStrToLower(title.substr(i, end - i)));
-    // Hex words joined by hyphens (a UUID) are one id when, together, they
-    // look like one.
-    size_t joined_end = end;
-    std::string joined(title.substr(i, end - i));
-    while (joined_end + 1 < title.size() && title[joined_end] == '-') {
-      size_t next = joined_end + 1;
-      while (next < title.size() && in_word(title[next])) ++next;
-      const absl::string_view part = title.substr(joined_end + 1, next - joined_end - 1);
-      if (part.empty() || !IsHexWord(part)) break;
-      absl::StrAppend(&joined, part);
-      joined_end = next;
-    }
-    if (joined_end != end && IsHexWord(joined) && HasDigit(joined) && joined.size() >= 6) {
+    std::string word;
+    if (IsUuidAt(title, i)) {
       word = "#";
-      end = joined_end;
+      i += kUuidLength;
+    } else {
+      size_t end = i;
+      while (end < title.size() && SeparatorBytes(title.substr(end)) == 0) ++end;
+      word = NormaliseWord(absl::AsciiStrToLower(title.substr(i, end - i)));
+      i = end;
     }
-    i = end;
     if (word == "#" && absl::EndsWith(normalised, "#") &&
         (normalised.size() == 1 || normalised[normalised.size() - 2] == ' ')) {
       continue;
@@ -171,7 +186,7 @@ absl::optional<v1::CorrelationMatch> CompiledCorrelation::Match(
   return absl::nullopt;
 }
 
-std::vector<v1::CorrelationGroup> GroupForTest(
+std::vector<v1::CorrelationGroup> GroupIntoProblems(
     const std::vector<const Issue*>& issues,
     const std::vector<absl::optional<v1::CorrelationMatch>>& matches,
     const std::vector<absl::Time>& create_times) {

@@ -40,8 +40,9 @@ inline constexpr int kMaxCorrelationPolicies = 100;
 inline constexpr int kMaxCorrelationKeyFields = 8;
 inline constexpr absl::Duration kMaxCorrelationWindow = absl::Hours(24 * 30);
 inline constexpr int kMaxCorrelationMinCustomers = 1'000'000;
-// A longer key (long label values, say) is not correlated: the issue routes
-// as if no policy applied.
+inline constexpr int kMaxCorrelationScope = 1000;  // rules, business groups
+// A longer key (long label values, say) makes its policy not apply: the next
+// policy is tried, as when a key field has no value.
 inline constexpr size_t kMaxCorrelationKeyBytes = 4096;
 
 // The key fields a policy may name, for messages.
@@ -61,10 +62,13 @@ struct KeyField {
 // and description are free text: use title.fingerprint).
 absl::optional<KeyField> ParseKeyField(absl::string_view name);
 
-// 16 lowercase hex digits: the fingerprint of the title with ASCII letters
-// lowercased, UUIDs, runs of 6 or more hex digits and every run of digits
-// made "#", and any other run of non-alphanumeric bytes made one space. ""
-// when nothing but spaces is left.
+// 16 lowercase hex digits: the fingerprint of the title normalised so that
+// titles differing only in case, punctuation, numbers and ids are equal:
+// ASCII letters lowercased; a UUID, and a word of 6 or more hex digits with
+// at least one digit (a request id), replaced by "#"; any other run of
+// digits replaced by "#" within its word ("v2" is "v#"); punctuation (ASCII,
+// Latin-1, curly quotes, dashes) a word break; a run of "#" words one "#".
+// "" when the title has no words.
 std::string TitleFingerprint(absl::string_view title);
 
 class CompiledCorrelation {
@@ -98,7 +102,7 @@ class CompiledCorrelation {
 // a window of the policy's length and every later issue created before it
 // ends joins; the next one opens a new window. Groups are in order of their
 // first issue.
-std::vector<v1::CorrelationGroup> GroupForTest(
+std::vector<v1::CorrelationGroup> GroupIntoProblems(
     const std::vector<const issue::v1::Issue*>& issues,
     const std::vector<absl::optional<v1::CorrelationMatch>>& matches,
     const std::vector<absl::Time>& create_times);

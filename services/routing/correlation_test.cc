@@ -26,7 +26,19 @@ TEST(TitleFingerprintTest, IgnoresCasePunctuationNumbersAndIds) {
   EXPECT_EQ(TitleFingerprint("Disk v2 full"), TitleFingerprint("disk V3 full"));
   EXPECT_EQ(TitleFingerprint(""), "");
   EXPECT_EQ(TitleFingerprint(" -- !! "), "");
-  // UTF-8 stays part of its word.
+  // A hyphen breaks words like any punctuation; only a whole UUID is one id.
+  EXPECT_EQ(TitleFingerprint("DB-123456 down"), TitleFingerprint("db 123456 down"));
+  EXPECT_EQ(TitleFingerprint("cafe-2024 menu"), TitleFingerprint("cafe 2025 menu"));
+  EXPECT_NE(TitleFingerprint("cafe-2024 menu"), TitleFingerprint("menu"));
+  EXPECT_EQ(TitleFingerprint("job 123e4567-e89b-12d3-a456-426614174000 failed"),
+            TitleFingerprint("job 00000000-0000-0000-0000-00000000abcd failed"));
+  EXPECT_EQ(TitleFingerprint("job 123e4567-e89b-12d3-a456-426614174000 failed"),
+            TitleFingerprint("job 42 failed"));
+  // Curly quotes, dashes, ellipses and the no-break space break words too.
+  EXPECT_EQ(TitleFingerprint("\u201cBlob writes fail\u201d \u2014 again\u2026"),
+            TitleFingerprint("\"Blob writes fail\" - again..."));
+  EXPECT_EQ(TitleFingerprint("Blob\u00a0writes fail"), TitleFingerprint("blob writes fail"));
+  // UTF-8 letters stay part of their word.
   EXPECT_NE(TitleFingerprint("Zahlung fehlgeschlagen"), TitleFingerprint("Zählung fehlgeschlagen"));
 }
 
@@ -160,7 +172,7 @@ TEST_F(CorrelationMatchTest, KeysEscapeTheirSeparatorsAndTooLongKeysFallThrough)
   EXPECT_EQ(Match(issue).policy(), "regional-outage");
 }
 
-TEST(GroupForTestTest, WindowsOpenAtTheFirstIssueOfAKeyAndCountCustomers) {
+TEST(GroupIntoProblemsTest, WindowsOpenAtTheFirstIssueOfAKeyAndCountCustomers) {
   v1::CorrelationMatch match;
   match.set_policy("p");
   match.set_key("p|product=x");
@@ -182,7 +194,7 @@ TEST(GroupForTestTest, WindowsOpenAtTheFirstIssueOfAKeyAndCountCustomers) {
   for (const Issue& issue : issues) pointers.push_back(&issue);
   const std::vector<absl::optional<v1::CorrelationMatch>> matches = {match, match, match, match,
                                                                      absl::nullopt};
-  const std::vector<v1::CorrelationGroup> groups = GroupForTest(pointers, matches, times);
+  const std::vector<v1::CorrelationGroup> groups = GroupIntoProblems(pointers, matches, times);
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_THAT(groups[0].issue_indexes(), ElementsAre(3, 0, 1));
   EXPECT_EQ(groups[0].customers(), 3);

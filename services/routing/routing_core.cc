@@ -33,6 +33,14 @@ bool SameOutcome(const RoutingDecision& a, const RoutingDecision& b) {
     decision->clear_ruleset_revision();
     decision->clear_trace();
     decision->clear_original_target();
+    decision->clear_escalation_contacts();
+    // Only the key of a correlation is an outcome; its policy's window and
+    // thresholds are not the issue's.
+    if (decision->has_correlation()) {
+      const std::string key = decision->correlation().key();
+      decision->mutable_correlation()->Clear();
+      decision->mutable_correlation()->set_key(key);
+    }
   }
   return google::protobuf::util::MessageDifferencer::Equals(left, right);
 }
@@ -237,7 +245,7 @@ absl::StatusOr<v1::TestRulesetResponse> RoutingCore::TestRuleset(
                           : absl::nullopt);
     create_times.push_back(issue.has_create_time() ? FromProtoTime(issue.create_time()) : now);
   }
-  for (v1::CorrelationGroup& group : GroupForTest(issues, matches, create_times)) {
+  for (v1::CorrelationGroup& group : GroupIntoProblems(issues, matches, create_times)) {
     *response.add_correlation_groups() = std::move(group);
   }
   response.set_problem_count(response.correlation_groups_size());

@@ -276,6 +276,10 @@ TEST_F(RoutingCoreTest, TestRulesetShowsTheProblemsACandidatesPoliciesWouldMake)
   add("contoso", "us", absl::Minutes(1));            // 4
   add("contoso", "", absl::Minutes(1));              // 5: no region, no key
   add("contoso", "emea", absl::Minutes(1), "xbox");  // 6: routed to support
+  Issue now = StorageIssue();                        // 7: no create_time: counts as now, t0
+  now.mutable_customer()->set_id("adatum");
+  now.set_region("emea");
+  *request.add_issues() = now;
 
   auto response = core_->TestRuleset(request);
   ASSERT_TRUE(response.ok()) << response.status();
@@ -287,8 +291,8 @@ TEST_F(RoutingCoreTest, TestRulesetShowsTheProblemsACandidatesPoliciesWouldMake)
   ASSERT_EQ(response->correlation_groups_size(), 3);
   const v1::CorrelationGroup& first = response->correlation_groups(0);
   EXPECT_EQ(first.key(), "regional-outage|product=azure-storage|region=emea");
-  EXPECT_THAT(first.issue_indexes(), ElementsAre(1, 0, 2));
-  EXPECT_EQ(first.customers(), 2);
+  EXPECT_THAT(first.issue_indexes(), ElementsAre(1, 7, 0, 2));
+  EXPECT_EQ(first.customers(), 3);
   EXPECT_TRUE(first.would_escalate());
   EXPECT_EQ(response->correlation_groups(1).key(),
             "regional-outage|product=azure-storage|region=us");
@@ -296,6 +300,30 @@ TEST_F(RoutingCoreTest, TestRulesetShowsTheProblemsACandidatesPoliciesWouldMake)
   EXPECT_FALSE(response->correlation_groups(1).would_escalate());
   EXPECT_THAT(response->correlation_groups(2).issue_indexes(), ElementsAre(3));
   EXPECT_EQ(response->correlation_groups(2).key(), first.key());
+}
+
+TEST_F(RoutingCoreTest, TestRulesetCountsAnotherProblemKeyAsAChangeButNotAnotherWindow) {
+  const std::string policy = R"pb(correlation_policies {
+                                    id: "by-product"
+                                    key_fields: "product"
+                                    window { seconds: 3600 }
+                                  })pb";
+  v1::Ruleset active = RoutingStorageTo("storage");
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(policy, &active));
+  ASSERT_TRUE(Apply(active).ok());
+  v1::TestRulesetRequest request;
+  *request.add_issues() = StorageIssue();
+  *request.mutable_candidate() = active;
+  request.mutable_candidate()->mutable_correlation_policies(0)->mutable_window()->set_seconds(60);
+  auto window = core_->TestRuleset(request);
+  ASSERT_TRUE(window.ok()) << window.status();
+  EXPECT_FALSE(window->results(0).changed());
+
+  request.mutable_candidate()->mutable_correlation_policies(0)->set_key_fields(0, "source");
+  auto key = core_->TestRuleset(request);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_TRUE(key->results(0).changed());
+  EXPECT_EQ(key->results(0).candidate().correlation().key(), "by-product|source=crm");
 }
 
 TEST_F(RoutingCoreTest, BatchValidatesEveryIssueAndAnswersInOrder) {

@@ -104,6 +104,30 @@ TEST(RulesetFileTest, SampleRulesetIsValidAndRealistic) {
                             "source", "title", "labels.channel"}) {
     EXPECT_TRUE(fields.contains(field)) << field;
   }
+
+  // Its correlation policy groups a cloud product's issues by region.
+  ASSERT_EQ(sample->correlation_policies_size(), 1);
+  EXPECT_EQ(sample->correlation_policies(0).window().seconds(), 7200);
+  issue::v1::Issue issue;
+  issue.set_title("Blob writes fail");
+  issue.set_product("azure-storage");
+  issue.set_region("emea");
+  issue.set_severity(issue::v1::SEVERITY_HIGH);
+  issue.mutable_customer()->set_id("contoso");
+  const v1::RoutingDecision decision = (*compiled)->Route(issue, false);
+  EXPECT_EQ(decision.target().business_group(), "cloud-infra");
+  EXPECT_EQ(decision.correlation().key(), "regional-outage|product=azure-storage|region=emea");
+  // The owner team's escalation list comes with the decision.
+  for (const auto& group : sample->business_groups()) {
+    for (const auto& team : group.teams()) {
+      if (team.id() != decision.target().team()) continue;
+      ASSERT_FALSE(team.escalation().empty());
+      ASSERT_EQ(decision.escalation_contacts_size(), team.escalation_size());
+      EXPECT_EQ(decision.escalation_contacts(0).team(), team.escalation(0).team());
+    }
+  }
+  issue.clear_region();
+  EXPECT_FALSE((*compiled)->Route(issue, false).has_correlation());
 }
 
 }  // namespace

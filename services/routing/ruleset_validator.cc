@@ -1,5 +1,6 @@
 #include "services/routing/ruleset_validator.h"
 
+#include <algorithm>
 #include <string>
 
 #include <re2/re2.h>
@@ -155,13 +156,12 @@ class RulesetChecker {
       violations_.Add(Dot(prefix_, "rules"), absl::StrCat("at most ", kMaxRules, " rules"));
       return;
     }
-    absl::flat_hash_map<std::string, int>& rule_ids = rule_ids_;
     for (int r = 0; r < ruleset_.rules_size(); ++r) {
       const Rule& rule = ruleset_.rules(r);
       const std::string path = At(prefix_, "rules", r);
       CheckId(violations_, Dot(path, "id"), rule.id(), Presence::kRequired);
       if (!rule.id().empty()) {
-        auto [it, inserted] = rule_ids.emplace(rule.id(), r);
+        auto [it, inserted] = rule_ids_.emplace(rule.id(), r);
         if (!inserted) {
           violations_.Add(Dot(path, "id"), absl::StrCat("duplicate rule id \"", rule.id(),
                                                         "\" (also rules[", it->second, "])"));
@@ -210,7 +210,17 @@ class RulesetChecker {
       CheckText(violations_, Dot(path, "description"), policy.description(), 0, kMaxTextChars);
       CheckKeyFields(policy, path);
       CheckWindow(policy, Dot(path, "window"));
-      for (int r = 0; r < policy.rules_size(); ++r) {
+      if (policy.rules_size() > kMaxCorrelationScope) {
+        violations_.Add(Dot(path, "rules"),
+                        absl::StrCat("at most ", kMaxCorrelationScope, " rules"));
+      }
+      if (policy.business_groups_size() > kMaxCorrelationScope) {
+        violations_.Add(Dot(path, "business_groups"),
+                        absl::StrCat("at most ", kMaxCorrelationScope, " business groups"));
+      }
+      // Too many rules were reported already, and their ids not recorded.
+      const bool rules_known = ruleset_.rules_size() <= kMaxRules;
+      for (int r = 0; rules_known && r < std::min(policy.rules_size(), kMaxCorrelationScope); ++r) {
         const std::string& rule = policy.rules(r);
         if (!rule_ids_.contains(rule)) {
           violations_.Add(
@@ -218,7 +228,7 @@ class RulesetChecker {
               absl::StrCat("unknown rule \"", IsValidUtf8(rule) ? rule : "<invalid UTF-8>", "\""));
         }
       }
-      for (int g = 0; g < policy.business_groups_size(); ++g) {
+      for (int g = 0; g < std::min(policy.business_groups_size(), kMaxCorrelationScope); ++g) {
         const std::string& group = policy.business_groups(g);
         if (!groups_.contains(group)) {
           violations_.Add(At(path, "business_groups", g),

@@ -1,0 +1,196 @@
+#include "services/intake/problem_store.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "services/intake/issue_id.h"
+
+namespace switchboard::intake {
+namespace {
+
+using issue::v1::Problem;
+
+constexpr char kProblems[] = "problems";
+constexpr char kIndex[] = "problem_index";
+constexpr char kLinks[] = "problem_links";
+constexpr char kCustomers[] = "problem_customers";
+constexpr char kWindows[] = "correlation_windows";
+
+constexpr absl::string_view kSeparator("\0", 1);
+
+rocksdb::Slice AsSlice(absl::string_view text) { return rocksdb::Slice(text.data(), text.size()); }
+
+std::string Under(absl::string_view problem_id, absl::string_view item) {
+  return absl::StrCat(problem_id, kSeparator, item);
+}
+
+// Reads and parses one record; nullopt when absent.
+template <typename T>
+absl::StatusOr<absl::optional<T>> ReadRecord(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                                             absl::string_view key, absl::string_view what) {
+  std::string bytes;
+  const rocksdb::Status status = db.Get({}, family, AsSlice(key), &bytes);
+  if (status.IsNotFound()) return absl::nullopt;
+  RETURN_IF_ERROR(FromRocks(status, absl::StrCat("read ", what)));
+  T record;
+  if (!record.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat(what, " ", key, " does not parse"));
+  }
+  return record;
+}
+
+}  // namespace
+
+std::vector<std::string> ProblemIndexKeys(const Problem& problem) {
+  const absl::string_view id = ProblemIdFromName(problem.name());
+  std::vector<std::string> keys;
+  auto add = [&](absl::string_view field, absl::string_view value) {
+    if (!value.empty()) keys.push_back(absl::StrCat(field, kSeparator, value, kSeparator, id));
+  };
+  if (problem.state() != issue::v1::PROBLEM_STATE_UNSPECIFIED) {
+    add("state", issue::v1::ProblemState_Name(problem.state()));
+  }
+  add("business_group", problem.owner().business_group());
+  add("team", problem.owner().team());
+  add("product", problem.product());
+  return keys;
+}
+
+std::vector<ColumnFamily> ProblemStore::ColumnFamilies() {
+  // Problem ids grow with time, so do the index's and the links' suffixes;
+  // a key's window is looked up for every correlated issue and is found for
+  // most of them during an outage, so it is not "mostly miss".
+  return {{kProblems, kIssueIdLength},
+          {kIndex, kIssueIdLength},
+          {kLinks, kIssueIdLength},
+          kCustomers,
+          kWindows};
+}
+
+ProblemStore::ProblemStore(Database& db)
+    : db_(db),
+      problems_(db.Family(kProblems)),
+      index_(db.Family(kIndex)),
+      links_(db.Family(kLinks)),
+      customers_(db.Family(kCustomers)),
+      windows_(db.Family(kWindows)) {}
+
+absl::StatusOr<absl::optional<v1::StoredProblem>> ProblemStore::Get(absl::string_view id) const {
+  return ReadRecord<v1::StoredProblem>(db_.db(), problems_, id, "problem");
+}
+
+absl::StatusOr<std::string> ProblemStore::LastProblemId() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, problems_));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "find the last problem"));
+  return it->Valid() ? it->key().ToString() : std::string();
+}
+
+absl::StatusOr<absl::optional<KeyWindow>> ProblemStore::Window(absl::string_view key) const {
+  ASSIGN_OR_RETURN(
+      absl::optional<v1::CorrelationWindow> stored,
+      ReadRecord<v1::CorrelationWindow>(db_.db(), windows_, key, "correlation window"));
+  if (!stored.has_value()) return absl::nullopt;
+  return KeyWindow{stored->problem(), FromProtoTime(stored->start()), FromProtoTime(stored->end())};
+}
+
+absl::StatusOr<bool> ProblemStore::IsLinked(absl::string_view problem_id,
+                                            absl::string_view issue_id) const {
+  std::string value;
+  const rocksdb::Status status = db_.db().Get({}, links_, Under(problem_id, issue_id), &value);
+  if (status.IsNotFound()) return false;
+  RETURN_IF_ERROR(FromRocks(status, "read a problem link"));
+  return true;
+}
+
+absl::StatusOr<int> ProblemStore::CustomerLinks(absl::string_view problem_id,
+                                                absl::string_view customer_id) const {
+  std::string value;
+  const rocksdb::Status status =
+      db_.db().Get({}, customers_, Under(problem_id, customer_id), &value);
+  if (status.IsNotFound()) return 0;
+  RETURN_IF_ERROR(FromRocks(status, "read a problem's customer"));
+  int links = 0;
+  if (!absl::SimpleAtoi(value, &links) || links <= 0) {
+    return absl::DataLossError(absl::StrCat("the customer record ", customer_id, " of problem ",
+                                            problem_id, " is corrupt"));
+  }
+  return links;
+}
+
+absl::StatusOr<std::vector<std::string>> ProblemStore::LinkedIssueIds(absl::string_view problem_id,
+                                                                      absl::string_view after_issue,
+                                                                      int limit) const {
+  const std::string prefix = Under(problem_id, "");
+  std::vector<std::string> ids;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, links_));
+  if (after_issue.empty()) {
+    it->Seek(prefix);
+  } else {
+    const std::string after = Under(problem_id, after_issue);
+    it->Seek(after);
+    if (it->Valid() && it->key() == rocksdb::Slice(after)) it->Next();
+  }
+  for (; it->Valid() && it->key().starts_with(prefix) && static_cast<int>(ids.size()) < limit;
+       it->Next()) {
+    ids.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read a problem's links"));
+  return ids;
+}
+
+void ProblemStore::Put(const v1::StoredProblem* before, const v1::StoredProblem& after,
+                       rocksdb::WriteBatch& batch) const {
+  const absl::string_view id = ProblemIdFromName(after.problem().name());
+  v1::StoredProblem stored = after;
+  stored.mutable_problem()->clear_linked_issues();  // read from the links when asked
+  batch.Put(problems_, AsSlice(id), stored.SerializeAsString());
+  const std::vector<std::string> old_keys =
+      before == nullptr ? std::vector<std::string>() : ProblemIndexKeys(before->problem());
+  const std::vector<std::string> new_keys = ProblemIndexKeys(after.problem());
+  for (const std::string& key : old_keys) {
+    if (std::find(new_keys.begin(), new_keys.end(), key) == new_keys.end()) {
+      batch.Delete(index_, key);
+    }
+  }
+  for (const std::string& key : new_keys) {
+    if (std::find(old_keys.begin(), old_keys.end(), key) == old_keys.end()) {
+      batch.Put(index_, key, "");
+    }
+  }
+}
+
+void ProblemStore::PutWindow(absl::string_view key, const KeyWindow& window,
+                             rocksdb::WriteBatch& batch) const {
+  v1::CorrelationWindow stored;
+  stored.set_problem(window.problem);
+  *stored.mutable_start() = ToProtoTime(window.start);
+  *stored.mutable_end() = ToProtoTime(window.end);
+  batch.Put(windows_, AsSlice(key), stored.SerializeAsString());
+}
+
+void ProblemStore::PutLink(absl::string_view problem_id, const v1::ProblemLinkRecord& record,
+                           rocksdb::WriteBatch& batch) const {
+  batch.Put(links_, Under(problem_id, IssueIdFromName(record.issue().issue())),
+            record.SerializeAsString());
+}
+
+void ProblemStore::DeleteLink(absl::string_view problem_id, absl::string_view issue_id,
+                              rocksdb::WriteBatch& batch) const {
+  batch.Delete(links_, Under(problem_id, issue_id));
+}
+
+void ProblemStore::PutCustomerLinks(absl::string_view problem_id, absl::string_view customer_id,
+                                    int links, rocksdb::WriteBatch& batch) const {
+  if (links <= 0) {
+    batch.Delete(customers_, Under(problem_id, customer_id));
+  } else {
+    batch.Put(customers_, Under(problem_id, customer_id), absl::StrCat(links));
+  }
+}
+
+}  // namespace switchboard::intake
