@@ -12,11 +12,15 @@ namespace switchboard::cli {
 void AddIssueCommands(CommandLine& command_line);         // issue_commands.cc
 void AddRulesetCommands(CommandLine& command_line);       // ruleset_commands.cc
 void AddNotificationCommands(CommandLine& command_line);  // notification_commands.cc
+void AddProblemCommands(CommandLine& command_line);       // problem_commands.cc
 void AddDemoCommand(CommandLine& command_line);           // demo.cc
 void AddHealthCommand(CommandLine& command_line);         // health_command.cc
 
 // "issues/ID" for "ID" or "issues/ID".
 std::string IssueName(absl::string_view arg);
+
+// "problems/ID" for "ID" or "problems/ID".
+std::string ProblemName(absl::string_view arg);
 
 // Who is acting: --actor, else $SWITCHBOARD_ACTOR, else $USER, else "cli".
 std::string ActorOf(const ParsedArgs& args);

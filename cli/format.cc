@@ -142,6 +142,7 @@ void PrintIssue(std::ostream& out, const issue::v1::Issue& issue, absl::Time now
     for (const auto& watcher : assignment.watchers()) watchers.push_back(FormatTarget(watcher));
     Field(out, "watchers", absl::StrJoin(watchers, ", "));
   }
+  Field(out, "problem", issue.problem());
   Field(out, "created", FormatTime(issue.create_time(), now));
   Field(out, "updated", FormatTime(issue.update_time(), now));
   if (issue.state() == issue::v1::STATE_ROUTED) {
@@ -174,6 +175,65 @@ void PrintIssueTable(std::ostream& out,
     row(issue.name(), StateOf(issue), SeverityOf(issue),
         issue.has_assignment() ? FormatTarget(issue.assignment().target()) : "-",
         HumanDuration(now - FromProtoTime(issue.create_time())), Shorten(issue.title(), 60));
+  }
+}
+
+void PrintProblem(std::ostream& out, const issue::v1::Problem& problem, absl::Time now) {
+  out << problem.name() << "  "
+      << ShortEnumName(*issue::v1::ProblemState_descriptor(), problem.state()) << "  "
+      << ShortEnumName(*issue::v1::Severity_descriptor(), problem.severity())
+      << (problem.escalated() ? "  escalated" : "") << "\n";
+  out << "  " << problem.title() << "\n";
+  Field(out, "owner", FormatTarget(problem.owner()));
+  Field(out, "key",
+        absl::StrCat(problem.correlation_key(), " (policy ", problem.correlation_policy(), ")"));
+  Field(out, "product", problem.product());
+  Field(out, "region", problem.region());
+  std::vector<std::string> tiers;
+  for (const issue::v1::CustomerTierCount& count : problem.affected_customer_tiers()) {
+    tiers.push_back(
+        absl::StrCat(count.customers(), " ",
+                     ShortEnumName(*issue::v1::CustomerTier_descriptor(), count.tier())));
+  }
+  Field(out, "customers",
+        absl::StrCat(problem.affected_customer_count(),
+                     tiers.empty() ? "" : absl::StrCat(" (", absl::StrJoin(tiers, ", "), ")")));
+  Field(out, "issues",
+        absl::StrCat(problem.linked_issue_count(), " linked, first ", problem.opening_issue()));
+  Field(out, "first seen", FormatTime(problem.first_seen_time(), now));
+  Field(out, "last seen", FormatTime(problem.last_seen_time(), now));
+  Field(out, "window ends", FormatTime(problem.window_end_time(), now));
+  if (problem.escalated()) Field(out, "escalated", FormatTime(problem.escalate_time(), now));
+  if (problem.state() == issue::v1::PROBLEM_STATE_OPEN && problem.has_ack_deadline()) {
+    Field(out, "ack by", FormatTime(problem.ack_deadline(), now));
+  }
+  Field(out, "resolution", problem.resolution());
+  Field(out, "etag", problem.etag());
+  if (!problem.linked_issues().empty()) {
+    out << "\n  newest linked issues:\n";
+    for (const std::string& issue : problem.linked_issues()) out << "    " << issue << "\n";
+  }
+}
+
+void PrintProblemTable(std::ostream& out,
+                       const google::protobuf::RepeatedPtrField<issue::v1::Problem>& problems,
+                       absl::Time now) {
+  size_t name_width = 4;
+  for (const auto& problem : problems) name_width = std::max(name_width, problem.name().size());
+  const auto row = [&](absl::string_view name, absl::string_view state, absl::string_view severity,
+                       absl::string_view owner, absl::string_view issues,
+                       absl::string_view customers, absl::string_view age,
+                       absl::string_view title) {
+    out << absl::StrFormat("%-*s  %-12s  %-8s  %-30s  %6s  %9s  %-6s  %s\n", name_width, name,
+                           state, severity, owner, issues, customers, age, title);
+  };
+  row("NAME", "STATE", "SEVERITY", "OWNER", "ISSUES", "CUSTOMERS", "AGE", "TITLE");
+  for (const auto& problem : problems) {
+    row(problem.name(), ShortEnumName(*issue::v1::ProblemState_descriptor(), problem.state()),
+        ShortEnumName(*issue::v1::Severity_descriptor(), problem.severity()),
+        FormatTarget(problem.owner()), absl::StrCat(problem.linked_issue_count()),
+        absl::StrCat(problem.affected_customer_count()),
+        HumanDuration(now - FromProtoTime(problem.create_time())), Shorten(problem.title(), 50));
   }
 }
 

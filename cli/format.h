@@ -48,6 +48,12 @@ void PrintIssueTable(std::ostream& out,
                      absl::Time now);
 
 // "#12  ROUTED  issues/…  cloud-infra/storage-oncall  CRITICAL  title".
+// A problem in full, and problems as a table.
+void PrintProblem(std::ostream& out, const issue::v1::Problem& problem, absl::Time now);
+void PrintProblemTable(std::ostream& out,
+                       const google::protobuf::RepeatedPtrField<issue::v1::Problem>& problems,
+                       absl::Time now);
+
 std::string FormatNotification(const notification::v1::Notification& notification);
 
 // The owner, rule, SLA and, when explained, each rule's verdict.

@@ -68,6 +68,48 @@ TEST(FormatTest, AnIssueShowsItsOwnerAndDeadlines) {
   EXPECT_THAT(text, HasSubstr("a=1, b=2"));
 }
 
+TEST(FormatTest, AProblemShowsItsBreadthAndAnIssueItsProblem) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  issue::v1::Problem problem;
+  problem.set_name("problems/p1");
+  problem.set_title("Blob writes fail");
+  problem.set_state(issue::v1::PROBLEM_STATE_OPEN);
+  problem.set_severity(issue::v1::SEVERITY_CRITICAL);
+  problem.set_escalated(true);
+  problem.mutable_owner()->set_business_group("cloud-infra");
+  problem.mutable_owner()->set_team("storage-oncall");
+  problem.set_correlation_policy("regional-outage");
+  problem.set_correlation_key("regional-outage|product=azure-storage|region=emea");
+  problem.set_linked_issue_count(5);
+  problem.set_affected_customer_count(4);
+  auto* tier = problem.add_affected_customer_tiers();
+  tier->set_tier(issue::v1::CUSTOMER_TIER_STRATEGIC);
+  tier->set_customers(1);
+  problem.add_linked_issues("issues/i5");
+  *problem.mutable_create_time() = ToProtoTime(now - absl::Minutes(30));
+  std::ostringstream out;
+  PrintProblem(out, problem, now);
+  EXPECT_THAT(out.str(), HasSubstr("problems/p1  OPEN  CRITICAL  escalated"));
+  EXPECT_THAT(out.str(), HasSubstr("4 (1 STRATEGIC)"));
+  EXPECT_THAT(out.str(), HasSubstr("(policy regional-outage)"));
+  EXPECT_THAT(out.str(), HasSubstr("issues/i5"));
+
+  google::protobuf::RepeatedPtrField<issue::v1::Problem> problems;
+  *problems.Add() = problem;
+  std::ostringstream table;
+  PrintProblemTable(table, problems, now);
+  EXPECT_THAT(table.str(), HasSubstr("CUSTOMERS"));
+  EXPECT_THAT(table.str(), HasSubstr("cloud-infra/storage-oncall"));
+  EXPECT_THAT(table.str(), HasSubstr("30m"));
+
+  issue::v1::Issue issue;
+  issue.set_name("issues/i5");
+  issue.set_problem("problems/p1");
+  std::ostringstream shown;
+  PrintIssue(shown, issue, now);
+  EXPECT_THAT(shown.str(), HasSubstr("problems/p1"));
+}
+
 TEST(FormatTest, ADecisionShowsItsProblemKeyAndARulesetItsPolicies) {
   routing::v1::RoutingDecision decision;
   decision.mutable_target()->set_business_group("cloud-infra");

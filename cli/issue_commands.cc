@@ -160,10 +160,12 @@ int List(Session& session, const ParsedArgs& args) {
       {"source", "source", nullptr},
       {"customer", "customer.id", nullptr},
       {"product", "product", nullptr},
+      {"problem", "problem", nullptr},
   };
   for (const Shortcut& shortcut : shortcuts) {
     if (!args.Has(shortcut.flag)) continue;
     std::string value = args.Get(shortcut.flag);
+    if (absl::string_view(shortcut.flag) == "problem") value = ProblemName(value);
     if (shortcut.type != nullptr) {
       auto number = ParseEnumName(*shortcut.type, value);
       if (!number.ok()) return session.UsageError(number.status().message());
@@ -387,6 +389,7 @@ void AddIssueCommands(CommandLine& command_line) {
            {.name = "source", .value_name = "SYSTEM", .help = "submitting system"},
            {.name = "customer", .value_name = "ID", .help = "customer id"},
            {.name = "product", .value_name = "ID", .help = "product id"},
+           {.name = "problem", .value_name = "ID", .help = "the issues linked to this problem"},
            {.name = "filter", .value_name = "EXPR", .help = "a raw filter expression"}},
           PagingFlags(50)),
       .run = List,

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   AddIssueCommands(command_line);
   AddRulesetCommands(command_line);
   AddNotificationCommands(command_line);
+  AddProblemCommands(command_line);
   AddHealthCommand(command_line);
   AddDemoCommand(command_line);
 

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "tests/stack.h"
 
 namespace switchboard {
@@ -81,6 +82,40 @@ class CliTest : public ::testing::Test {
 };
 
 testing::Stack* CliTest::stack_ = nullptr;
+
+TEST_F(CliTest, IssuesOfOneOutageShowTheirProblem) {
+  std::vector<issue::v1::Issue> issues;
+  for (const char* customer : {"fabrikam", "tailspin"}) {
+    issues.push_back(SubmitJson({"--title", "Blob writes fail", "--customer", customer, "--tier",
+                                 "enterprise", "--product", "azure-storage", "--severity",
+                                 "critical", "--region", "cli-test-region", "--source", "crm"}));
+  }
+  issue::v1::Issue linked;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const CliResult get = Cli({"issue", "get", "--json", issues[1].name()});
+    ASSERT_EQ(get.code, 0) << get.err;
+    linked = ParseJson<issue::v1::Issue>(get.out);
+    if (!linked.problem().empty()) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_FALSE(linked.problem().empty()) << "the second issue was never linked";
+
+  const CliResult shown = Cli({"issue", "get", issues[1].name()});
+  EXPECT_THAT(shown.out, HasSubstr("problem     " + linked.problem()));
+  const CliResult problem = Cli({"problem", "get", linked.problem().substr(9)});
+  ASSERT_EQ(problem.code, 0) << problem.err;
+  EXPECT_THAT(problem.out, HasSubstr("2 linked, first " + issues[0].name()));
+  EXPECT_THAT(problem.out,
+              HasSubstr("regional-outage|product=azure-storage|region=cli-test-region"));
+  const CliResult list = Cli({"problem", "list", "--state", "open", "--product", "azure-storage"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr(linked.problem()));
+  const CliResult members = Cli({"issue", "list", "--problem", linked.problem()});
+  ASSERT_EQ(members.code, 0) << members.err;
+  EXPECT_THAT(members.out, HasSubstr(issues[0].name()));
+  EXPECT_THAT(members.out, HasSubstr(issues[1].name()));
+  EXPECT_EQ(Cli({"problem", "list", "--state", "sideways"}).code, 2);
+}
 
 TEST_F(CliTest, SubmitFollowAndCloseAnIssue) {
   const issue::v1::Issue routed =

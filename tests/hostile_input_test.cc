@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "common/status.h"
 #include "common/testing/probes.h"
+#include "switchboard/intake/v1/partition.pb.h"
 #include "tests/stack.h"
 
 namespace switchboard::testing {
@@ -152,9 +153,12 @@ class HostileInputTest : public ::testing::Test {
   // Every unary method the three services serve: "/pkg.Service/Method" and
   // the service it is on.
   static std::vector<std::pair<std::string, Service>> UnaryMethods() {
+    // Linked in, so that the generated pool knows the internal service.
+    (void)intake::v1::DeliverPartitionMessagesRequest::descriptor();
     std::vector<std::pair<std::string, Service>> methods;
     const std::pair<const char*, Service> services[] = {
         {"switchboard.intake.v1.IntakeService", Service::kIntake},
+        {"switchboard.intake.v1.IntakePartitionService", Service::kIntake},
         {"switchboard.routing.v1.RoutingService", Service::kRouting},
         {"switchboard.notification.v1.NotificationService", Service::kNotification}};
     for (const auto& [name, service] : services) {
@@ -385,6 +389,10 @@ bool IgnoredOnInput(const std::string& method, const FieldPath& path) {
   if (absl::EndsWith(method, "/Publish")) {
     return name != "events.id" && name != "events.recipients";
   }
+  // Internal, from intake's own partitions (the service role) only: the
+  // messages carry what the sender already validated and stored, and one
+  // that is not well formed is dropped whole, not refused field by field.
+  if (absl::EndsWith(method, "/DeliverPartitionMessages")) return true;
   // The one request whose issue's assignment is input: where to escalate from.
   if (absl::EndsWith(method, "/EscalateIssue") && absl::StrContains(name, "issue.assignment.")) {
     return false;
@@ -439,6 +447,14 @@ TEST_F(HostileInputTest, EveryStringInEveryRequestIsBounded) {
         grpc::StatusCode::ALREADY_EXISTS}},
       {"GetIssue", {absl::StrCat("name: '", missing, "'"), grpc::StatusCode::NOT_FOUND}},
       {"ListIssues", {R"(page_size: 5 filter: "source=crm")", grpc::StatusCode::OK}},
+      {"GetProblem", {"name: 'problems/01jd8x3q5w0000000000000000'", grpc::StatusCode::NOT_FOUND}},
+      {"ListProblems",
+       {R"(page_size: 5 filter: "state=PROBLEM_STATE_OPEN")", grpc::StatusCode::OK}},
+      // An issue that does not exist was linked: dropped, nothing stored.
+      {"DeliverPartitionMessages",
+       {absl::StrCat("sender: 0 messages { linked { issue: '", missing,
+                     "' problem { name: 'problems/01jd8x3q5w0000000000000000' } } }"),
+        grpc::StatusCode::OK}},
       {"AcknowledgeIssue",
        {absl::StrCat("name: '", missing, R"(' actor: "dana" etag: "2")"),
         grpc::StatusCode::NOT_FOUND}},

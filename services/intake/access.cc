@@ -23,6 +23,11 @@ absl::Status MaySubmit(const Caller& caller, issue::v1::Issue& issue) {
   return absl::OkStatus();
 }
 
+absl::Status MayDeliverMessages(const Caller& caller) {
+  if (caller.Has(Role::kService)) return absl::OkStatus();
+  return caller.Deny("deliver messages between intake partitions");
+}
+
 absl::Status MayList(const Caller& caller) {
   if (caller.HasAny({Role::kOperator, Role::kService, Role::kSubmitter, Role::kTeamMember})) {
     return absl::OkStatus();

@@ -26,6 +26,10 @@ absl::Status MayList(const Caller& caller);
 // team: MayChange, against the stored issue). `verb` names the action.
 absl::Status MayChangeIssues(const Caller& caller, absl::string_view verb);
 
+// DeliverPartitionMessages: intake's own partitions only, which call as the
+// service role.
+absl::Status MayDeliverMessages(const Caller& caller);
+
 // Whether `caller` may read `issue`: operators and services every issue,
 // submitters those of their sources, team members those their teams own.
 bool MaySee(const Caller& caller, const issue::v1::Issue& issue);

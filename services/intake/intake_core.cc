@@ -78,6 +78,8 @@ absl::string_view EventName(issue::v1::EventType type) {
       return "transferred";
     case issue::v1::EVENT_TYPE_ESCALATED:
       return "escalated";
+    case issue::v1::EVENT_TYPE_PROBLEM_LINKED:
+      return "problem-linked";
     default:
       return "unspecified";
   }
@@ -129,7 +131,7 @@ IssueEvent MakeEvent(issue::v1::EventType type, const Issue& issue, absl::Time t
 }
 
 IntakeCore::IntakeCore(IntakeStore& store, IntakeMetrics& metrics, RoutingPeer& routing,
-                       Clock& clock, const std::string& last_id,
+                       Clock& clock, const std::string& last_id, const std::string& last_problem_id,
                        std::unique_ptr<OpenIssues> open_issues)
     : store_(store),
       issues_(store.issues()),
@@ -138,14 +140,17 @@ IntakeCore::IntakeCore(IntakeStore& store, IntakeMetrics& metrics, RoutingPeer& 
       routing_(routing),
       clock_(clock),
       ids_(clock, last_id, store.partition()),
+      problems_(store.problems()),
+      problem_ids_(clock, last_problem_id, store.partition()),
       open_issues_(std::move(open_issues)) {}
 
 absl::StatusOr<std::unique_ptr<IntakeCore>> IntakeCore::Create(IntakeStore& store,
                                                                IntakeMetrics& metrics,
                                                                RoutingPeer& routing, Clock& clock) {
   ASSIGN_OR_RETURN(const std::string last_id, store.issues().LastIssueId());
-  return absl::WrapUnique(
-      new IntakeCore(store, metrics, routing, clock, last_id, OpenIssues::Load(store.issues())));
+  ASSIGN_OR_RETURN(const std::string last_problem_id, store.problems().LastProblemId());
+  return absl::WrapUnique(new IntakeCore(store, metrics, routing, clock, last_id, last_problem_id,
+                                         OpenIssues::Load(store.issues())));
 }
 
 void IntakeCore::Submit(const v1::SubmitIssueRequest& request, const Caller& caller,
@@ -310,6 +315,7 @@ absl::StatusOr<IntakeCore::Prepared> IntakeCore::PrepareLocked(const std::string
     record.set_actor(result.actor);
     record.set_caller(result.caller);
     record.set_reason(result.reason);
+    if (result.problem != nullptr) *record.mutable_problem() = *result.problem;
     if (!result.previous_owner.empty() &&
         result.previous_owner != updated.assignment().target().team()) {
       record.add_recipients(TeamSubscriber(result.previous_owner));
@@ -499,6 +505,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
 
 absl::Status IntakeCore::RecordRoutings(const std::vector<Routed>& routed) {
   std::vector<Prepared> prepared;
+  bool mailed = false;
   CommitWaiter waiter;
   {
     MutexLock lock(mu_);
@@ -532,6 +539,7 @@ absl::Status IntakeCore::RecordRoutings(const std::vector<Routed>& routed) {
           },
           batch);
       if (version.ok()) {
+        if (version->wrote) mailed |= CorrelateLocked(version->updated, decision, batch);
         prepared.push_back(*std::move(version));
       } else {
         // The issue went missing since the loop read it: the task goes.
@@ -543,6 +551,7 @@ absl::Status IntakeCore::RecordRoutings(const std::vector<Routed>& routed) {
   }
   const absl::Status status = waiter.Wait();
   for (const Prepared& version : prepared) Finish(version, status);
+  if (status.ok() && mailed) store_.RingMail();
   return status;
 }
 

@@ -37,8 +37,11 @@
 #include "services/intake/issue_ledger.h"
 #include "services/intake/merged_list.h"
 #include "services/intake/peers.h"
+#include "services/intake/pending_writes.h"
+#include "services/intake/problems.h"
 #include "services/intake/store.h"
 #include "switchboard/intake/v1/intake.pb.h"
+#include "switchboard/intake/v1/partition.pb.h"
 #include "switchboard/routing/v1/routing.pb.h"
 
 namespace switchboard::intake {
@@ -54,7 +57,15 @@ struct IssueChange {
   std::string actor;
   std::string caller;  // the authenticated identity, "" without authentication
   std::string reason;
-  std::string previous_owner;  // team told too, for transfers and escalations
+  std::string previous_owner;                   // team told too, for transfers and escalations
+  const issue::v1::Problem* problem = nullptr;  // the event's problem, if any
+};
+
+// One partition's part of a ListProblems, and where it stopped ("" at its
+// end).
+struct ProblemPage {
+  std::vector<issue::v1::Problem> problems;
+  std::string resume;
 };
 
 class IntakeCore final : public IssueLedger {
@@ -96,6 +107,24 @@ class IntakeCore final : public IssueLedger {
   void Resolve(const v1::ResolveIssueRequest& request, const Caller& caller, IssueDone done);
   void Transfer(const v1::TransferIssueRequest& request, const Caller& caller, IssueDone done);
 
+  // GetProblem and ListProblems, by anyone who may list issues (problems
+  // carry counts, not customers). GetProblem fills `linked_issues`.
+  absl::StatusOr<issue::v1::Problem> GetProblem(const v1::GetProblemRequest& request,
+                                                const Caller& caller) const;
+  absl::StatusOr<v1::ListProblemsResponse> ListProblems(const v1::ListProblemsRequest& request,
+                                                        const Caller& caller) const;
+  // This partition's problems below `before` ("" for the newest) that match
+  // the request's filter: one partition's part of a partitioned list.
+  absl::StatusOr<ProblemPage> ListProblemsBefore(const v1::ListProblemsRequest& request,
+                                                 absl::string_view before,
+                                                 const Caller& caller) const;
+
+  // DeliverPartitionMessages: applies the messages in one batch; `done`
+  // runs once, after the fsync (or at once with the error that stopped
+  // them, having written nothing).
+  using DeliverDone = absl::AnyInvocable<void(absl::Status) &&>;
+  void Deliver(const v1::DeliverPartitionMessagesRequest& request, DeliverDone done);
+
   // IssueLedger, for the dispatch loops.
   absl::StatusOr<issue::v1::Issue> Current(absl::string_view id) override;
   absl::Status RecordRoutings(const std::vector<Routed>& routed) override;
@@ -120,8 +149,19 @@ class IntakeCore final : public IssueLedger {
     OpenIssues::Place before;  // where the open-issue tally had it
   };
 
+  // What one batch of partition messages did, to finish once it is durable.
+  struct Applied {
+    uint64_t batch = 0;  // its PendingWrites tag
+    std::vector<Prepared> versions;
+    bool events = false;
+    bool mail = false;
+    // Counters to count once the batch is durable, by business group.
+    std::vector<std::pair<prometheus::Family<prometheus::Counter>*, std::string>> counts;
+  };
+
   IntakeCore(IntakeStore& store, IntakeMetrics& metrics, RoutingPeer& routing, Clock& clock,
-             const std::string& last_id, std::unique_ptr<OpenIssues> open_issues);
+             const std::string& last_id, const std::string& last_problem_id,
+             std::unique_ptr<OpenIssues> open_issues);
 
   absl::StatusOr<issue::v1::Issue> CurrentLocked(absl::string_view id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -140,6 +180,30 @@ class IntakeCore final : public IssueLedger {
   void FinishSubmit(const std::string& request_id, const absl::Status& status,
                     const issue::v1::Issue& issue);
 
+  // Partition messages (intake_problems.cc).
+  void SendLocked(int partition, v1::PartitionMessage message, rocksdb::WriteBatch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // In RecordRoutings: sends a CorrelateIssue for `routed` if its decision
+  // matched a policy. True if it did.
+  bool CorrelateLocked(const issue::v1::Issue& routed, const routing::v1::RoutingDecision& decision,
+                       rocksdb::WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyCorrelateLocked(const v1::CorrelateIssue& message, rocksdb::WriteBatch& batch,
+                                    Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyLinkedLocked(const v1::IssueLinked& message, rocksdb::WriteBatch& batch,
+                                 Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishApplied(const Applied& applied, const absl::Status& status);
+  // The newest queued or stored problem, window, customer count and issue
+  // link.
+  absl::StatusOr<absl::optional<v1::StoredProblem>> ProblemLocked(absl::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<absl::optional<KeyWindow>> WindowLocked(absl::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int> CustomerLinksLocked(absl::string_view problem_id,
+                                          absl::string_view customer_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<absl::optional<std::string>> ProblemOfIssueLocked(absl::string_view issue_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   IntakeStore& store_;
   IssueStore& issues_;
   CommitQueue& commits_;
@@ -147,12 +211,20 @@ class IntakeCore final : public IssueLedger {
   RoutingPeer& routing_;
   Clock& clock_;
   IssueIdGenerator ids_;
+  ProblemStore& problems_;
+  IssueIdGenerator problem_ids_;
   const std::unique_ptr<OpenIssues> open_issues_;
 
   Mutex mu_;
   absl::flat_hash_map<std::string, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
   // Versions whose batches are queued but not yet durable, by issue id.
   absl::flat_hash_map<std::string, issue::v1::Issue> pending_ ABSL_GUARDED_BY(mu_);
+  // The same for problem state, by the batch that wrote it.
+  uint64_t last_batch_ ABSL_GUARDED_BY(mu_) = 0;
+  PendingWrites<v1::StoredProblem> pending_problems_ ABSL_GUARDED_BY(mu_);
+  PendingWrites<KeyWindow> pending_windows_ ABSL_GUARDED_BY(mu_);
+  PendingWrites<int> pending_customers_ ABSL_GUARDED_BY(mu_);
+  PendingWrites<std::string> pending_issue_problems_ ABSL_GUARDED_BY(mu_);
 };
 
 // The event of `type` for the issue as it is now, with its recipients by

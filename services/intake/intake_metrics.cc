@@ -54,7 +54,7 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
       backlog(prometheus::BuildGauge()
                   .Name("switchboard_intake_backlog")
                   .Help("Items waiting in a dispatch queue: route (issues to route), publish "
-                        "(events to publish).")
+                        "(events to publish), mail_{d} (messages to intake partition d).")
                   .Register(registry)),
       backlog_oldest_age(prometheus::BuildGauge()
                              .Name("switchboard_intake_backlog_oldest_age_seconds")
@@ -72,7 +72,17 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                                 .Register(registry)),
       dispatch_failures(
           Counter(registry, "switchboard_intake_dispatch_failures_total",
-                  "Failed calls to routing or notification, by peer and status code.")) {
+                  "Failed calls to routing, notification or another intake partition, by peer "
+                  "and status code.")),
+      problems_opened(Counter(registry, "switchboard_intake_problems_opened_total",
+                              "Problems opened by a correlation policy, by the owner's business "
+                              "group.")),
+      problem_links(Counter(registry, "switchboard_intake_problem_links_total",
+                            "Issues linked to a problem (its opener included), by the problem "
+                            "owner's business group.")),
+      problem_escalations(Counter(registry, "switchboard_intake_problem_escalations_total",
+                                  "Problems whose breadth crossed their policy's thresholds, by "
+                                  "the owner's business group.")) {
   for (const char* queue : {"route", "publish"}) {
     backlog.Add({{"queue", queue}});
     backlog_oldest_age.Add({{"queue", queue}});

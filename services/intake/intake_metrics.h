@@ -56,6 +56,11 @@ struct IntakeMetrics {
   prometheus::Family<prometheus::Gauge>& open_issue_oldest_age;
   // {peer, code}
   prometheus::Family<prometheus::Counter>& dispatch_failures;
+
+  // Broad problems (counted by the partition that holds the problem).
+  prometheus::Family<prometheus::Counter>& problems_opened;
+  prometheus::Family<prometheus::Counter>& problem_links;
+  prometheus::Family<prometheus::Counter>& problem_escalations;
 };
 
 }  // namespace switchboard::intake

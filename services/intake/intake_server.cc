@@ -67,7 +67,17 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
   }
   server->sla_timer_loop_ = std::make_unique<SlaTimerLoop>(store.timers_changed(), core, *routing,
                                                            metrics, clock, opts.timers);
+  for (int partition = 0; partition < store.intake_partitions(); ++partition) {
+    server->mail_peers_.push_back(partition == store.partition()
+                                      ? MakeLocalMailPeer(core)
+                                      : MakeGrpcMailPeer(opts.partitioning.addresses[partition],
+                                                         opts.peer_credentials, opts.peer_timeout));
+    server->mail_loops_.push_back(
+        std::make_unique<MailLoop>(store.partition(), store.mail(partition), core,
+                                   *server->mail_peers_.back(), metrics, clock, opts.mail));
+  }
   server->route_loop_->Start();
+  for (auto& loop : server->mail_loops_) loop->Start();
   for (auto& loop : server->publish_loops_) loop->Start();
   server->sla_timer_loop_->Start();
   server->census_ =
@@ -80,11 +90,15 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
       core, IntakeService::Options{.noop_submit = opts.noop_submit,
                                    .gate = opts.gate != nullptr ? opts.gate : &CallGate::Open(),
                                    .peers = server->partitions_.get()});
+  server->partition_service_ = std::make_unique<IntakePartitionService>(
+      core, store.intake_partitions(), opts.gate != nullptr ? *opts.gate : CallGate::Open());
   ASSIGN_OR_RETURN(
       server->host_,
-      ServiceHost::Start(opts.server,
-                         {{server->service_.get(), v1::IntakeService::service_full_name()}},
-                         opts.registry, {std::make_shared<DatabaseMetrics>(store.db())}));
+      ServiceHost::Start(
+          opts.server,
+          {{server->service_.get(), v1::IntakeService::service_full_name()},
+           {server->partition_service_.get(), v1::IntakePartitionService::service_full_name()}},
+          opts.registry, {std::make_shared<DatabaseMetrics>(store.db())}));
   // A drain refuses new calls with a retry hint while those in flight finish
   // (the shared open gate of tests is left alone).
   if (opts.gate != nullptr) server->host_->SetCapacity(&opts.gate->capacity());
@@ -107,6 +121,7 @@ void IntakeServer::Shutdown() {
   if (route_loop_ != nullptr) route_loop_->Stop();
   for (auto& loop : publish_loops_) loop->Stop();
   if (sla_timer_loop_ != nullptr) sla_timer_loop_->Stop();
+  for (auto& loop : mail_loops_) loop->Stop();
   if (store_ != nullptr) store_->commits().Stop();
 }
 

@@ -27,6 +27,8 @@
 #include "services/intake/intake_core.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/intake_service.h"
+#include "services/intake/mail_loop.h"
+#include "services/intake/partition_service.h"
 #include "services/intake/peers.h"
 #include "services/intake/publish_loop.h"
 #include "services/intake/route_loop.h"
@@ -64,6 +66,7 @@ class IntakeServer {
     RouteLoop::Options route;
     PublishLoop::Options publish;
     SlaTimerLoop::Options timers;
+    MailLoop::Options mail;
     // fsync each group commit; only tests turn it off.
     bool sync = true;
     // Where the metrics go; a new registry when null.
@@ -106,8 +109,12 @@ class IntakeServer {
   std::unique_ptr<RouteLoop> route_loop_;
   std::vector<std::unique_ptr<PublishLoop>> publish_loops_;
   std::unique_ptr<SlaTimerLoop> sla_timer_loop_;
+  // By destination partition, this one included.
+  std::vector<std::unique_ptr<MailPeer>> mail_peers_;
+  std::vector<std::unique_ptr<MailLoop>> mail_loops_;
   std::unique_ptr<OpenIssueCensus> census_;
   std::unique_ptr<IntakeService> service_;
+  std::unique_ptr<IntakePartitionService> partition_service_;
   std::unique_ptr<ServiceHost> host_;
   bool stopped_ = false;
 };

@@ -14,6 +14,7 @@
 #include "services/intake/access.h"
 #include "services/intake/issue_id.h"
 #include "services/intake/merged_list.h"
+#include "services/intake/problems.h"
 
 namespace switchboard::intake {
 namespace {
@@ -24,6 +25,8 @@ constexpr char kListIssues[] = "/switchboard.intake.v1.IntakeService/ListIssues"
 constexpr char kAcknowledgeIssue[] = "/switchboard.intake.v1.IntakeService/AcknowledgeIssue";
 constexpr char kResolveIssue[] = "/switchboard.intake.v1.IntakeService/ResolveIssue";
 constexpr char kTransferIssue[] = "/switchboard.intake.v1.IntakeService/TransferIssue";
+constexpr char kGetProblem[] = "/switchboard.intake.v1.IntakeService/GetProblem";
+constexpr char kListProblems[] = "/switchboard.intake.v1.IntakeService/ListProblems";
 
 // On a ListIssues between partitions: "list your own issues older than this
 // id" ("-" for the newest). The answer's next_page_token is then the plain
@@ -46,6 +49,17 @@ struct ByIssueName {
   }
 };
 
+// The partition of a problem's call: the one its id names (problem ids carry
+// the partition that made them, as issue ids do).
+struct ByProblemName {
+  int count;
+  template <typename Request>
+  int operator()(const Request& request) const {
+    const absl::string_view id = ProblemIdFromName(request.name());
+    return id.empty() ? -1 : IssuePartitionOf(IssueName(id), count);
+  }
+};
+
 int Partitions(const PartitionPeers* peers) { return peers == nullptr ? 1 : peers->count(); }
 
 // A merged list's page token: "m{partition}." and the token that partition
@@ -58,6 +72,37 @@ std::string MergedToken(int partition, absl::string_view filter, const MergedPos
 
 absl::Status NotAPageToken() {
   return InvalidArgumentWithViolations("invalid page_token", {{"page_token", "not a page token"}});
+}
+
+// A page token of a list that spans partitions is "m{minter}." and the
+// token partition `minter` made; only the minter can check it. Returns the
+// minter's token when this partition made it. Otherwise the call is finished
+// here: passed on to the minter, or refused (a token that is not one, or one
+// forwarded here by mistake), and nullopt is returned.
+std::optional<absl::string_view> OwnPageToken(absl::string_view token, const char* method,
+                                              PartitionPeers& peers,
+                                              grpc::CallbackServerContext* context,
+                                              const Caller& caller,
+                                              const grpc::ByteBuffer& request_bytes,
+                                              const UnaryResponder& responder) {
+  const size_t dot = token.find('.');
+  int minter = -1;
+  if (token.front() != 'm' || dot == absl::string_view::npos ||
+      !absl::SimpleAtoi(token.substr(1, dot - 1), &minter) || minter < 0 ||
+      minter >= peers.count()) {
+    responder.Finish(NotAPageToken());
+    return std::nullopt;
+  }
+  if (minter == peers.self()) return token.substr(dot + 1);
+  if (WasForwarded(*context)) {
+    responder.FinishRelayed(peers.NotOwned(minter), {});
+  } else {
+    peers.Call(minter, method, context, caller, request_bytes,
+               [responder](const grpc::Status& status, const grpc::ByteBuffer& response) {
+                 responder.FinishRelayed(status, response);
+               });
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -123,24 +168,10 @@ void IntakeService::ListMerged(grpc::CallbackServerContext* context,
   const int partitions = peers.count();
   MergedPosition from{.before = "", .done = std::vector<bool>(partitions, false)};
   if (!request.page_token().empty()) {
-    absl::string_view token = request.page_token();
-    const size_t dot = token.find('.');
-    int minter = -1;
-    if (token.front() != 'm' || dot == absl::string_view::npos ||
-        !absl::SimpleAtoi(token.substr(1, dot - 1), &minter) || minter < 0 ||
-        minter >= partitions) {
-      return responder.Finish(NotAPageToken());
-    }
-    if (minter != peers.self()) {
-      // Only the partition that made a token can check it.
-      if (WasForwarded(*context)) return responder.FinishRelayed(peers.NotOwned(minter), {});
-      return peers.Call(minter, kListIssues, context, caller, *request_bytes,
-                        [responder](const grpc::Status& status, const grpc::ByteBuffer& response) {
-                          responder.FinishRelayed(status, response);
-                        });
-    }
-    absl::StatusOr<std::string> position =
-        DecodePageToken(token.substr(dot + 1), "issues", request.filter());
+    std::optional<absl::string_view> own = OwnPageToken(request.page_token(), kListIssues, peers,
+                                                        context, caller, *request_bytes, responder);
+    if (!own.has_value()) return;
+    absl::StatusOr<std::string> position = DecodePageToken(*own, "issues", request.filter());
     if (!position.ok()) return responder.Finish(position.status());
     absl::StatusOr<MergedPosition> decoded = DecodeMergedPosition(*position, partitions);
     if (!decoded.ok()) return responder.Finish(decoded.status());
@@ -261,6 +292,105 @@ grpc::ServerUnaryReactor* IntakeService::TransferIssue(grpc::CallbackServerConte
       },
       [this](const Caller& caller, const v1::TransferIssueRequest& parsed,
              IntakeCore::IssueDone done) { core_.Transfer(parsed, caller, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeService::GetProblem(grpc::CallbackServerContext* context,
+                                                    const grpc::ByteBuffer* request,
+                                                    grpc::ByteBuffer* response) {
+  return ServeNowAt<v1::GetProblemRequest>(
+      *options_.gate, At(kGetProblem), ByProblemName{Partitions(options_.peers)}, context, request,
+      response, Anyone<v1::GetProblemRequest>,
+      [this](const Caller& caller, const v1::GetProblemRequest& parsed) {
+        return core_.GetProblem(parsed, caller);
+      });
+}
+
+grpc::ServerUnaryReactor* IntakeService::ListProblems(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return ServeUnary<v1::ListProblemsRequest>(
+      *options_.gate, context, request, response,
+      [&](const Caller& caller, const v1::ListProblemsRequest& parsed, UnaryResponder responder) {
+        if (absl::Status denied = MayList(caller); !denied.ok()) return responder.Finish(denied);
+        if (options_.peers == nullptr) return responder.Finish(core_.ListProblems(parsed, caller));
+        if (std::optional<std::string> before = MetadataValue(*context, kPartitionListMetadata)) {
+          // One partition's page, asked for by the partition walking the list.
+          absl::StatusOr<ProblemPage> page =
+              core_.ListProblemsBefore(parsed, *before == "-" ? "" : *before, caller);
+          if (!page.ok()) return responder.Finish(page.status());
+          v1::ListProblemsResponse part;
+          for (issue::v1::Problem& problem : page->problems) {
+            *part.add_problems() = std::move(problem);
+          }
+          part.set_next_page_token(page->resume);
+          return responder.Finish(part);
+        }
+        ListProblemsWalk(context, request, caller, parsed, responder);
+      });
+}
+
+void IntakeService::ListProblemsWalk(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request_bytes, const Caller& caller,
+                                     const v1::ListProblemsRequest& request,
+                                     UnaryResponder responder) {
+  // A token is "m{minter}." and, signed by the minter, "{partition}.{before}":
+  // the partition being read and where in it the next page starts.
+  PartitionPeers& peers = *options_.peers;
+  const int partitions = peers.count();
+  int partition = 0;
+  std::string before;
+  if (!request.page_token().empty()) {
+    std::optional<absl::string_view> own = OwnPageToken(request.page_token(), kListProblems, peers,
+                                                        context, caller, *request_bytes, responder);
+    if (!own.has_value()) return;
+    absl::StatusOr<std::string> position = DecodePageToken(*own, "problems", request.filter());
+    if (!position.ok()) return responder.Finish(position.status());
+    const size_t split = position->find('.');
+    if (split == std::string::npos ||
+        !absl::SimpleAtoi(absl::string_view(*position).substr(0, split), &partition) ||
+        partition < 0 || partition >= partitions) {
+      return responder.Finish(NotAPageToken());
+    }
+    before = position->substr(split + 1);
+  }
+  // The page, and the token of the one after it, minted here.
+  auto finish = [responder, partition, partitions, self = peers.self(),
+                 filter = request.filter()](ProblemPage page) {
+    v1::ListProblemsResponse response;
+    for (issue::v1::Problem& problem : page.problems) *response.add_problems() = std::move(problem);
+    std::string next;
+    if (!page.resume.empty()) {
+      next = absl::StrCat(partition, ".", page.resume);
+    } else if (partition + 1 < partitions) {
+      next = absl::StrCat(partition + 1, ".");
+    }
+    if (!next.empty()) {
+      response.set_next_page_token(
+          absl::StrCat("m", self, ".", EncodePageToken("problems", filter, next)));
+    }
+    responder.Finish(response);
+  };
+  if (partition == peers.self()) {
+    absl::StatusOr<ProblemPage> page = core_.ListProblemsBefore(request, before, caller);
+    if (!page.ok()) return responder.Finish(page.status());
+    return finish(*std::move(page));
+  }
+  v1::ListProblemsRequest part = request;
+  part.clear_page_token();
+  peers.Call(partition, kListProblems, context, caller, ToByteBuffer(part),
+             [responder, finish](const grpc::Status& status, const grpc::ByteBuffer& bytes) {
+               if (!status.ok()) return responder.FinishRelayed(status, {});
+               v1::ListProblemsResponse answer;
+               if (absl::Status parsed = ParseMessage(bytes, &answer); !parsed.ok()) {
+                 return responder.Finish(parsed);
+               }
+               ProblemPage page;
+               page.problems.assign(std::make_move_iterator(answer.mutable_problems()->begin()),
+                                    std::make_move_iterator(answer.mutable_problems()->end()));
+               page.resume = answer.next_page_token();
+               finish(std::move(page));
+             },
+             {{kPartitionListMetadata, before.empty() ? "-" : before}});
 }
 
 }  // namespace switchboard::intake

@@ -7,7 +7,9 @@
 // request_id hashes to, an issue's calls to the partition its id names; they
 // are forwarded there. ListIssues asks every partition for its part and
 // merges them (merged_list.h); its page tokens name the partition that made
-// them, which serves the next page.
+// them, which serves the next page. A problem's calls go to the partition its
+// id names; ListProblems walks the partitions in order, each page from one
+// of them.
 #ifndef SWITCHBOARD_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define SWITCHBOARD_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
@@ -25,7 +27,9 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitIssue<
             v1::IntakeService::WithRawCallbackMethod_AcknowledgeIssue<
                 v1::IntakeService::WithRawCallbackMethod_ResolveIssue<
                     v1::IntakeService::WithRawCallbackMethod_TransferIssue<
-                        v1::IntakeService::Service>>>>>>;
+                        v1::IntakeService::WithRawCallbackMethod_GetProblem<
+                            v1::IntakeService::WithRawCallbackMethod_ListProblems<
+                                v1::IntakeService::Service>>>>>>>>;
 
 struct IntakeServiceOptions {
   // Benchmarks only (--noop_submit): SubmitIssue parses the request and
@@ -65,12 +69,23 @@ class IntakeService final : public RawIntakeService {
   grpc::ServerUnaryReactor* TransferIssue(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetProblem(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListProblems(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
  private:
   // ListIssues of a partitioned intake: every partition's issues, merged.
   void ListMerged(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
                   const Caller& caller, const v1::ListIssuesRequest& request,
                   UnaryResponder responder);
+
+  // ListProblems of a partitioned intake: one partition's page at a time.
+  void ListProblemsWalk(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+                        const Caller& caller, const v1::ListProblemsRequest& request,
+                        UnaryResponder responder);
 
   Placement At(const char* method) const { return {options_.peers, method}; }
 

@@ -3,10 +3,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/types/span.h"
 #include "common/status.h"
 #include "common/validation.h"
+#include "services/intake/problems.h"
 
 namespace switchboard::intake {
 namespace {
@@ -24,6 +27,7 @@ constexpr NamedField kFields[] = {
     {"source", FilterField::kSource},
     {"customer.id", FilterField::kCustomerId},
     {"product", FilterField::kProduct},
+    {"problem", FilterField::kProblem},
 };
 
 absl::Status Invalid(absl::string_view why) {
@@ -40,7 +44,14 @@ absl::string_view FilterFieldName(FilterField field) {
   return "";
 }
 
-absl::StatusOr<std::vector<FilterTerm>> ParseIssueFilter(absl::string_view filter) {
+namespace {
+
+// Parses a conjunction of terms over `fields`; `valid(field, value)` checks
+// each value.
+template <typename Valid>
+absl::StatusOr<std::vector<FilterTerm>> ParseTerms(absl::string_view filter,
+                                                   absl::Span<const NamedField> fields,
+                                                   Valid valid) {
   std::vector<FilterTerm> terms;
   if (filter.size() > kMaxFilterBytes) {
     return Invalid(absl::StrCat("at most ", kMaxFilterBytes, " bytes"));
@@ -60,33 +71,60 @@ absl::StatusOr<std::vector<FilterTerm>> ParseIssueFilter(absl::string_view filte
       return Invalid(absl::StrCat("unterminated quote in \"", term, "\""));
     }
     const NamedField* named = nullptr;
-    for (const NamedField& candidate : kFields) {
+    for (const NamedField& candidate : fields) {
       if (candidate.name == name) named = &candidate;
     }
     if (named == nullptr) {
-      return Invalid(absl::StrCat("unknown field \"", name,
-                                  "\"; one of state, severity, business_group, team, source, "
-                                  "customer.id, product"));
+      std::vector<absl::string_view> names;
+      for (const NamedField& field : fields) names.push_back(field.name);
+      return Invalid(
+          absl::StrCat("unknown field \"", name, "\"; one of ", absl::StrJoin(names, ", ")));
     }
     for (const FilterTerm& earlier : terms) {
       if (earlier.field == named->field) return Invalid(absl::StrCat(name, " appears twice"));
     }
-    bool valid;
-    if (named->field == FilterField::kState) {
-      issue::v1::State state;
-      valid = issue::v1::State_Parse(std::string(value), &state) &&
-              state != issue::v1::STATE_UNSPECIFIED;
-    } else if (named->field == FilterField::kSeverity) {
-      issue::v1::Severity severity;
-      valid = issue::v1::Severity_Parse(std::string(value), &severity) &&
-              severity != issue::v1::SEVERITY_UNSPECIFIED;
-    } else {
-      valid = IsValidId(value);
+    if (!valid(named->field, value)) {
+      return Invalid(absl::StrCat("bad value \"", value, "\" for ", name));
     }
-    if (!valid) return Invalid(absl::StrCat("bad value \"", value, "\" for ", name));
     terms.push_back({named->field, std::string(value)});
   }
   return terms;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FilterTerm>> ParseIssueFilter(absl::string_view filter) {
+  return ParseTerms(filter, kFields, [](FilterField field, absl::string_view value) {
+    if (field == FilterField::kState) {
+      issue::v1::State state;
+      return issue::v1::State_Parse(std::string(value), &state) &&
+             state != issue::v1::STATE_UNSPECIFIED;
+    }
+    if (field == FilterField::kSeverity) {
+      issue::v1::Severity severity;
+      return issue::v1::Severity_Parse(std::string(value), &severity) &&
+             severity != issue::v1::SEVERITY_UNSPECIFIED;
+    }
+    if (field == FilterField::kProblem) return !ProblemIdFromName(value).empty();
+    return IsValidId(value);
+  });
+}
+
+absl::StatusOr<std::vector<FilterTerm>> ParseProblemFilter(absl::string_view filter) {
+  static constexpr NamedField kProblemFields[] = {
+      {"state", FilterField::kState},
+      {"business_group", FilterField::kBusinessGroup},
+      {"team", FilterField::kTeam},
+      {"product", FilterField::kProduct},
+  };
+  return ParseTerms(filter, kProblemFields, [](FilterField field, absl::string_view value) {
+    if (field == FilterField::kState) {
+      issue::v1::ProblemState state;
+      return issue::v1::ProblemState_Parse(std::string(value), &state) &&
+             state != issue::v1::PROBLEM_STATE_UNSPECIFIED;
+    }
+    return IsValidId(value);
+  });
 }
 
 std::string FilterFieldValue(const issue::v1::Issue& issue, FilterField field) {
@@ -105,6 +143,8 @@ std::string FilterFieldValue(const issue::v1::Issue& issue, FilterField field) {
       return issue.customer().id();
     case FilterField::kProduct:
       return issue.product();
+    case FilterField::kProblem:
+      return issue.problem();
   }
   return "";
 }
@@ -112,6 +152,28 @@ std::string FilterFieldValue(const issue::v1::Issue& issue, FilterField field) {
 bool MatchesFilter(const issue::v1::Issue& issue, const std::vector<FilterTerm>& terms) {
   for (const FilterTerm& term : terms) {
     if (FilterFieldValue(issue, term.field) != term.value) return false;
+  }
+  return true;
+}
+
+std::string ProblemFilterValue(const issue::v1::Problem& problem, FilterField field) {
+  switch (field) {
+    case FilterField::kState:
+      return issue::v1::ProblemState_Name(problem.state());
+    case FilterField::kBusinessGroup:
+      return problem.owner().business_group();
+    case FilterField::kTeam:
+      return problem.owner().team();
+    case FilterField::kProduct:
+      return problem.product();
+    default:
+      return "";
+  }
+}
+
+bool MatchesFilter(const issue::v1::Problem& problem, const std::vector<FilterTerm>& terms) {
+  for (const FilterTerm& term : terms) {
+    if (ProblemFilterValue(problem, term.field) != term.value) return false;
   }
   return true;
 }

@@ -1,5 +1,6 @@
 #include "services/intake/issue_filter.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/status.h"
@@ -44,6 +45,38 @@ TEST(IssueFilterTest, MatchesIssues) {
   EXPECT_TRUE(
       MatchesFilter(issue, *ParseIssueFilter("severity=SEVERITY_HIGH AND product=azure-storage")));
   EXPECT_TRUE(MatchesFilter(issue, {}));
+}
+
+TEST(IssueFilterTest, FiltersIssuesByTheirProblem) {
+  issue::v1::Issue issue;
+  issue.set_problem("problems/01jd8x3q5w0000000000000000");
+  EXPECT_TRUE(
+      MatchesFilter(issue, *ParseIssueFilter("problem=problems/01jd8x3q5w0000000000000000")));
+  EXPECT_FALSE(
+      MatchesFilter(issue, *ParseIssueFilter("problem=problems/01jd8x3q5w0000000000000001")));
+  for (const char* bad : {"problem=01jd8x3q5w0000000000000000", "problem=problems/x",
+                          "problem=issues/01jd8x3q5w0000000000000000"}) {
+    EXPECT_EQ(ParseIssueFilter(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(IssueFilterTest, ProblemFiltersTakeProblemFieldsAndStates) {
+  issue::v1::Problem problem;
+  problem.set_state(issue::v1::PROBLEM_STATE_OPEN);
+  problem.mutable_owner()->set_business_group("cloud-infra");
+  problem.mutable_owner()->set_team("storage");
+  problem.set_product("azure-storage");
+  EXPECT_TRUE(MatchesFilter(
+      problem, *ParseProblemFilter("state=PROBLEM_STATE_OPEN AND business_group=cloud-infra AND "
+                                   "team=storage AND product=azure-storage")));
+  EXPECT_FALSE(MatchesFilter(problem, *ParseProblemFilter("state=PROBLEM_STATE_RESOLVED")));
+  for (const char* bad : {"state=STATE_ROUTED", "state=PROBLEM_STATE_UNSPECIFIED",
+                          "severity=SEVERITY_HIGH", "source=crm", "team=Not An Id"}) {
+    absl::StatusOr<std::vector<FilterTerm>> terms = ParseProblemFilter(bad);
+    EXPECT_EQ(terms.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_THAT(std::string(ParseProblemFilter("source=crm").status().message()),
+              ::testing::HasSubstr("one of state, business_group, team, product"));
 }
 
 }  // namespace

@@ -43,8 +43,9 @@ class IssueLedger {
   // moved on since keep their state.
   virtual absl::Status RecordRoutings(const std::vector<Routed>& routed) = 0;
 
-  // Removes events that were published from `outbox`, the event outbox of
-  // one notification partition.
+  // Removes items that were handed on from `outbox`: events published from
+  // the event outbox of one notification partition, or messages delivered
+  // from the mail outbox of one intake partition.
   virtual absl::Status RemovePublished(Outbox& outbox, const std::vector<Outbox::Item>& events) = 0;
 
   // The armed SLA timer with the earliest deadline, if any.

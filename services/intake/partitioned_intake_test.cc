@@ -61,6 +61,7 @@ class PartitionedIntakeTest : public ::testing::Test {
         .route = {.loop = kLoop},
         .publish = {.loop = kLoop},
         .timers = kLoop,
+        .mail = {.loop = kLoop},
         .sync = false,
     };
     options.server.grpc_listen = addresses_[partition];
@@ -124,6 +125,25 @@ class PartitionedIntakeTest : public ::testing::Test {
     }
     return grpc::Status(grpc::StatusCode::INTERNAL, "the list never ended");
   }
+
+  grpc::Status GetProblem(int via, const std::string& name, issue::v1::Problem* out) {
+    v1::GetProblemRequest request;
+    request.set_name(name);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    return Stub(via).GetProblem(&context, request, out);
+  }
+
+  // An issue of the fake routing's correlation key for storage in emea.
+  static v1::SubmitIssueRequest OutageRequest(const std::string& request_id,
+                                              const std::string& customer) {
+    v1::SubmitIssueRequest request = Request(request_id, "blob writes fail");
+    request.mutable_issue()->set_product("storage");
+    request.mutable_issue()->set_region("emea");
+    request.mutable_issue()->mutable_customer()->set_id(customer);
+    return request;
+  }
+  static constexpr char kOutageKey[] = "outage|product=storage|region=emea";
 
   bool Eventually(absl::FunctionRef<bool()> condition) {
     const absl::Time deadline = absl::Now() + kPatience;
@@ -311,7 +331,95 @@ TEST_F(PartitionedIntakeTest, AStoreStartedWithAnotherCountOfPartitionsRefusesTo
   servers_[1].reset();
   absl::Status refused = Start(1, 2);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(refused.message(), HasSubstr("belongs to partition 1/3"));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("belongs to partition 1/3"));
+}
+
+TEST_F(PartitionedIntakeTest, IssuesOfOneKeyFromEveryPartitionMeetInOneProblemWhereItsKeyLives) {
+  std::vector<Issue> issues;
+  std::set<int> homes;
+  for (int i = 0; i < 12; ++i) {
+    Issue issue;
+    ASSERT_TRUE(Submit(i % kPartitions,
+                       OutageRequest(absl::StrCat("outage-", i), absl::StrCat("customer-", i % 4)),
+                       &issue)
+                    .ok());
+    homes.insert(IssuePartitionOf(issue.name(), kPartitions));
+    issues.push_back(issue);
+  }
+  ASSERT_GT(homes.size(), 1u) << "the issues should live in several partitions";
+  std::string problem_name;
+  ASSERT_TRUE(Eventually([&] {
+    for (const Issue& issue : issues) {
+      Issue got;
+      if (!Get(0, issue.name(), &got).ok() || got.problem().empty()) return false;
+      if (problem_name.empty()) problem_name = got.problem();
+      EXPECT_EQ(got.problem(), problem_name) << issue.name();
+    }
+    return true;
+  }));
+  // The problem was made by the partition its key hashes to.
+  EXPECT_EQ(IssuePartitionOf(IssueName(ProblemIdFromName(problem_name)), kPartitions),
+            PartitionOf(kOutageKey, kPartitions));
+  for (int via = 0; via < kPartitions; ++via) {
+    issue::v1::Problem problem;
+    ASSERT_TRUE(GetProblem(via, problem_name, &problem).ok()) << via;
+    EXPECT_EQ(problem.linked_issue_count(), 12);
+    EXPECT_EQ(problem.affected_customer_count(), 4);
+    EXPECT_TRUE(problem.escalated());
+    EXPECT_EQ(problem.linked_issues_size(), 12);
+  }
+  // ListProblems walks every partition and finds it once.
+  v1::ListProblemsRequest list;
+  list.set_page_size(1);
+  std::vector<std::string> listed;
+  for (int page = 0, via = 1; page < 20; ++page, via = (via + 1) % kPartitions) {
+    grpc::ClientContext context;
+    v1::ListProblemsResponse response;
+    ASSERT_TRUE(Stub(via).ListProblems(&context, list, &response).ok());
+    for (const issue::v1::Problem& problem : response.problems()) listed.push_back(problem.name());
+    if (response.next_page_token().empty()) break;
+    list.set_page_token(response.next_page_token());
+  }
+  EXPECT_THAT(listed, ::testing::ElementsAre(problem_name));
+}
+
+TEST_F(PartitionedIntakeTest, WhileTheKeysPartitionIsDownIssuesAreRoutedAndLinkOnItsReturn) {
+  const int home = PartitionOf(kOutageKey, kPartitions);
+  servers_[home].reset();
+  // Issues that live elsewhere, submitted to a partition that is up.
+  const int via = (home + 1) % kPartitions;
+  std::vector<Issue> issues;
+  for (int i = 0; issues.size() < 3 && i < 100; ++i) {
+    const std::string request_id = absl::StrCat("while-down-", i);
+    if (PartitionOf(request_id, kPartitions) == home) continue;
+    Issue issue;
+    ASSERT_TRUE(Submit(via, OutageRequest(request_id, absl::StrCat("c", i)), &issue).ok());
+    issues.push_back(issue);
+  }
+  ASSERT_THAT(issues, ::testing::SizeIs(3));
+  ASSERT_TRUE(Eventually([&] {
+    for (const Issue& issue : issues) {
+      Issue got;
+      if (!Get(via, issue.name(), &got).ok() || got.state() != issue::v1::STATE_ROUTED) {
+        return false;
+      }
+      EXPECT_TRUE(got.problem().empty());
+    }
+    return true;
+  }));
+  ASSERT_TRUE(Start(home).ok());
+  ASSERT_TRUE(Eventually([&] {
+    for (const Issue& issue : issues) {
+      Issue got;
+      if (!Get(via, issue.name(), &got).ok() || got.problem().empty()) return false;
+    }
+    return true;
+  }));
+  Issue first;
+  ASSERT_TRUE(Get(via, issues[0].name(), &first).ok());
+  issue::v1::Problem problem;
+  ASSERT_TRUE(GetProblem(via, first.problem(), &problem).ok());
+  EXPECT_EQ(problem.linked_issue_count(), 3);
 }
 
 }  // namespace

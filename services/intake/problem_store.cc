@@ -19,6 +19,7 @@ constexpr char kIndex[] = "problem_index";
 constexpr char kLinks[] = "problem_links";
 constexpr char kCustomers[] = "problem_customers";
 constexpr char kWindows[] = "correlation_windows";
+constexpr char kLinkedIssues[] = "linked_issues";
 
 constexpr absl::string_view kSeparator("\0", 1);
 
@@ -68,7 +69,8 @@ std::vector<ColumnFamily> ProblemStore::ColumnFamilies() {
           {kIndex, kIssueIdLength},
           {kLinks, kIssueIdLength},
           kCustomers,
-          kWindows};
+          kWindows,
+          {kLinkedIssues, kIssueIdLength, /*mostly_miss=*/true}};
 }
 
 ProblemStore::ProblemStore(Database& db)
@@ -77,7 +79,8 @@ ProblemStore::ProblemStore(Database& db)
       index_(db.Family(kIndex)),
       links_(db.Family(kLinks)),
       customers_(db.Family(kCustomers)),
-      windows_(db.Family(kWindows)) {}
+      windows_(db.Family(kWindows)),
+      linked_issues_(db.Family(kLinkedIssues)) {}
 
 absl::StatusOr<absl::optional<v1::StoredProblem>> ProblemStore::Get(absl::string_view id) const {
   return ReadRecord<v1::StoredProblem>(db_.db(), problems_, id, "problem");
@@ -141,6 +144,87 @@ absl::StatusOr<std::vector<std::string>> ProblemStore::LinkedIssueIds(absl::stri
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "read a problem's links"));
   return ids;
+}
+
+absl::StatusOr<std::vector<std::string>> ProblemStore::NewestLinkedIssueIds(
+    absl::string_view problem_id, int limit) const {
+  const std::string prefix = Under(problem_id, "");
+  std::string end = prefix;
+  end.back() = '\x01';  // just past every key under the prefix
+  std::vector<std::string> ids;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, links_));
+  for (it->SeekForPrev(end);
+       it->Valid() && it->key().starts_with(prefix) && static_cast<int>(ids.size()) < limit;
+       it->Prev()) {
+    ids.emplace_back(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read a problem's links"));
+  return ids;
+}
+
+absl::StatusOr<absl::optional<std::string>> ProblemStore::ProblemOfIssue(
+    absl::string_view issue_id) const {
+  std::string problem_id;
+  const rocksdb::Status status = db_.db().Get({}, linked_issues_, AsSlice(issue_id), &problem_id);
+  if (status.IsNotFound()) return absl::nullopt;
+  RETURN_IF_ERROR(FromRocks(status, "read an issue's problem"));
+  return problem_id;
+}
+
+void ProblemStore::PutProblemOfIssue(absl::string_view issue_id, absl::string_view problem_id,
+                                     rocksdb::WriteBatch& batch) const {
+  if (problem_id.empty()) {
+    batch.Delete(linked_issues_, AsSlice(issue_id));
+  } else {
+    batch.Put(linked_issues_, AsSlice(issue_id), AsSlice(problem_id));
+  }
+}
+
+absl::StatusOr<std::vector<Problem>> ProblemStore::List(const std::vector<FilterTerm>& terms,
+                                                        absl::string_view before, int limit,
+                                                        int scan_budget,
+                                                        std::string* resume) const {
+  resume->clear();
+  // With a term, its index entries name the candidates; without, every
+  // problem is one. Either way ids come newest first from below `before`.
+  std::string prefix;
+  rocksdb::ColumnFamilyHandle* family = problems_;
+  if (!terms.empty()) {
+    prefix = absl::StrCat(FilterFieldName(terms.front().field), kSeparator, terms.front().value,
+                          kSeparator);
+    family = index_;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator({}, family));
+  if (before.empty()) {
+    // Just past the prefix: every key under it is smaller.
+    std::string end = prefix;
+    if (end.empty()) {
+      it->SeekToLast();
+    } else {
+      end.back() = '\x01';
+      it->SeekForPrev(end);
+    }
+  } else {
+    it->SeekForPrev(absl::StrCat(prefix, before));
+    if (it->Valid() && it->key() == rocksdb::Slice(absl::StrCat(prefix, before))) it->Prev();
+  }
+  std::vector<Problem> problems;
+  int scanned = 0;
+  std::string last_id;
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    const std::string id = it->key().ToString().substr(prefix.size());
+    if (static_cast<int>(problems.size()) == limit || scanned == scan_budget) {
+      *resume = last_id;
+      return problems;
+    }
+    ++scanned;
+    last_id = id;
+    ASSIGN_OR_RETURN(absl::optional<v1::StoredProblem> stored, Get(id));
+    if (!stored.has_value()) continue;  // an index entry of a newer write's
+    if (MatchesFilter(stored->problem(), terms)) problems.push_back(stored->problem());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "list problems"));
+  return problems;
 }
 
 void ProblemStore::Put(const v1::StoredProblem* before, const v1::StoredProblem& after,

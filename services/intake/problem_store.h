@@ -8,6 +8,9 @@
 //   problem_links        "{problem id}\0{issue id}" → ProblemLinkRecord
 //   problem_customers    "{problem id}\0{customer id}" → links, in decimal
 //   correlation_windows  correlation key → CorrelationWindow (the key's latest)
+//   linked_issues        issue id → problem id, for each issue linked here: a
+//                        message asking to link it again finds it (its problem
+//                        partition is where its link is decided once)
 //
 // Problem ids have the issue id form (time-ordered, 26 characters).
 #ifndef SWITCHBOARD_SERVICES_INTAKE_PROBLEM_STORE_H_
@@ -20,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "common/rocks.h"
+#include "services/intake/issue_filter.h"
 #include "services/intake/problems.h"
 #include "switchboard/intake/v1/partition.pb.h"
 
@@ -53,6 +57,22 @@ class ProblemStore {
                                                           absl::string_view after_issue,
                                                           int limit) const;
 
+  // The ids of the `limit` newest issues linked to the problem, newest
+  // first.
+  absl::StatusOr<std::vector<std::string>> NewestLinkedIssueIds(absl::string_view problem_id,
+                                                                int limit) const;
+
+  // The problem issue `issue_id` was linked to here, or nullopt.
+  absl::StatusOr<absl::optional<std::string>> ProblemOfIssue(absl::string_view issue_id) const;
+
+  // One page of ListProblems: problems with ids below `before` ("" for no
+  // bound), newest first, matching `terms`, at most `limit`. Examines at
+  // most `scan_budget` entries; `*resume` is set to where the next page
+  // starts ("" when nothing is left). `linked_issues` is not filled.
+  absl::StatusOr<std::vector<issue::v1::Problem>> List(const std::vector<FilterTerm>& terms,
+                                                       absl::string_view before, int limit,
+                                                       int scan_budget, std::string* resume) const;
+
   // Writes `after`, a new version of `before` (nullptr for a new problem),
   // with its index entries moved to match.
   void Put(const v1::StoredProblem* before, const v1::StoredProblem& after,
@@ -65,6 +85,9 @@ class ProblemStore {
                rocksdb::WriteBatch& batch) const;
   void DeleteLink(absl::string_view problem_id, absl::string_view issue_id,
                   rocksdb::WriteBatch& batch) const;
+  // Records the problem `issue_id` is linked to ("" removes the record).
+  void PutProblemOfIssue(absl::string_view issue_id, absl::string_view problem_id,
+                         rocksdb::WriteBatch& batch) const;
 
   // Sets how many linked issues the customer has; 0 deletes the record.
   void PutCustomerLinks(absl::string_view problem_id, absl::string_view customer_id, int links,
@@ -77,6 +100,7 @@ class ProblemStore {
   rocksdb::ColumnFamilyHandle* links_;
   rocksdb::ColumnFamilyHandle* customers_;
   rocksdb::ColumnFamilyHandle* windows_;
+  rocksdb::ColumnFamilyHandle* linked_issues_;
 };
 
 // The index keys of a problem: one per non-empty field of state,

@@ -3,6 +3,7 @@
 #include "absl/strings/string_view.h"
 #include "common/validation.h"
 #include "services/intake/issue_id.h"
+#include "services/intake/problems.h"
 
 namespace switchboard::intake {
 namespace {
@@ -63,6 +64,14 @@ absl::Status ValidateTransferIssueRequest(const v1::TransferIssueRequest& reques
   }
   CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
   return violations.ToStatus("TransferIssueRequest");
+}
+
+absl::Status ValidateGetProblemRequest(const v1::GetProblemRequest& request) {
+  Violations violations;
+  if (ProblemIdFromName(request.name()).empty()) {
+    violations.Add("name", "must be problems/{problem_id}, a 26-character id");
+  }
+  return violations.ToStatus("GetProblemRequest");
 }
 
 }  // namespace switchboard::intake

@@ -24,6 +24,7 @@ absl::Status ValidateGetIssueRequest(const v1::GetIssueRequest& request);
 absl::Status ValidateAcknowledgeIssueRequest(const v1::AcknowledgeIssueRequest& request);
 absl::Status ValidateResolveIssueRequest(const v1::ResolveIssueRequest& request);
 absl::Status ValidateTransferIssueRequest(const v1::TransferIssueRequest& request);
+absl::Status ValidateGetProblemRequest(const v1::GetProblemRequest& request);
 
 }  // namespace switchboard::intake
 

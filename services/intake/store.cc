@@ -4,7 +4,10 @@
 #include <utility>
 #include <vector>
 
+#include <rocksdb/db.h>
+
 #include "absl/memory/memory.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/partition.h"
 #include "common/status.h"
@@ -14,11 +17,20 @@ std::string IntakeStore::EventQueueName(int partition) {
   return partition == 0 ? std::string(kEventQueue) : absl::StrCat(kEventQueue, "_", partition);
 }
 
-std::vector<ColumnFamily> IntakeStore::ColumnFamilies(int notification_partitions) {
+std::string IntakeStore::MailQueueName(int partition) {
+  return absl::StrCat(kMailQueue, partition);
+}
+
+std::vector<ColumnFamily> IntakeStore::ColumnFamilies(int notification_partitions,
+                                                      int intake_partitions) {
   std::vector<ColumnFamily> families = IssueStore::ColumnFamilies();
+  for (ColumnFamily& family : ProblemStore::ColumnFamilies()) families.push_back(std::move(family));
   families.push_back(Outbox::Family(kRouteQueue));
   for (int partition = 0; partition < std::max(1, notification_partitions); ++partition) {
     families.push_back(Outbox::Family(EventQueueName(partition)));
+  }
+  for (int partition = 0; partition < std::max(1, intake_partitions); ++partition) {
+    families.push_back(Outbox::Family(MailQueueName(partition)));
   }
   return families;
 }
@@ -26,10 +38,20 @@ std::vector<ColumnFamily> IntakeStore::ColumnFamilies(int notification_partition
 absl::StatusOr<std::unique_ptr<IntakeStore>> IntakeStore::Open(const Options& options, Clock& clock,
                                                                prometheus::Registry* registry) {
   auto store = absl::WrapUnique(new IntakeStore());
-  ASSIGN_OR_RETURN(
-      store->db_,
-      Database::Open({.path = options.path,
-                      .column_families = ColumnFamilies(options.notification_partitions)}));
+  std::vector<ColumnFamily> families =
+      ColumnFamilies(options.notification_partitions, options.partitioning.count());
+  // A store first started with more partitions has more mail outboxes; they
+  // must be opened too, so that CheckPartitionRecord can say what is wrong.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options.path, &existing).ok()) {
+    for (const std::string& name : existing) {
+      const bool listed = std::any_of(families.begin(), families.end(),
+                                      [&](const ColumnFamily& f) { return f.name == name; });
+      if (!listed && absl::StartsWith(name, kMailQueue)) families.push_back(Outbox::Family(name));
+    }
+  }
+  ASSIGN_OR_RETURN(store->db_,
+                   Database::Open({.path = options.path, .column_families = std::move(families)}));
   RETURN_IF_ERROR(CheckPartitionRecord(*store->db_, options.partitioning, "intake"));
   store->partition_ = options.partitioning.self;
   store->commits_ = std::make_unique<CommitQueue>(
@@ -37,11 +59,17 @@ absl::StatusOr<std::unique_ptr<IntakeStore>> IntakeStore::Open(const Options& op
       CommitQueue::Options{.name = "intake", .sync = options.sync, .capacity = options.capacity},
       registry);
   store->issues_ = std::make_unique<IssueStore>(*store->db_);
+  store->problems_ = std::make_unique<ProblemStore>(*store->db_);
   ASSIGN_OR_RETURN(store->route_tasks_, Outbox::Open(*store->db_, kRouteQueue, clock));
   for (int partition = 0; partition < std::max(1, options.notification_partitions); ++partition) {
     ASSIGN_OR_RETURN(std::unique_ptr<Outbox> events,
                      Outbox::Open(*store->db_, EventQueueName(partition), clock));
     store->events_.push_back(std::move(events));
+  }
+  for (int partition = 0; partition < options.partitioning.count(); ++partition) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Outbox> mail,
+                     Outbox::Open(*store->db_, MailQueueName(partition), clock));
+    store->mail_.push_back(std::move(mail));
   }
   return store;
 }
@@ -63,6 +91,10 @@ void IntakeStore::AppendEvent(const issue::v1::IssueEvent& event, rocksdb::Write
     for (const std::string* recipient : recipients[partition]) part.add_recipients(*recipient);
     events_[partition]->Append(part.SerializeAsString(), batch);
   }
+}
+
+void IntakeStore::RingMail() {
+  for (const std::unique_ptr<Outbox>& mail : mail_) mail->doorbell().Ring();
 }
 
 void IntakeStore::RingEvents() {

@@ -7,7 +7,10 @@
 //                  notification partition 0; event_queue_1, _2... for the
 //                  others, each event holding only that partition's
 //                  recipients (AppendEvent)
-//   (and the families of IssueStore: issues, requests, index, timers)
+//   mail_{d}       outbox: PartitionMessages (intake/v1/partition.proto) to
+//                  intake partition d, this one included, about problems
+//   (and the families of IssueStore: issues, requests, index, timers; and
+//   of ProblemStore: problems and their links, customers and windows)
 //
 // A new issue is one batch: the issue, its request record, its index
 // entries, a route task and its RECEIVED event. Each later change is one
@@ -30,6 +33,7 @@
 #include "common/rocks.h"
 #include "common/worker_loop.h"
 #include "services/intake/issue_store.h"
+#include "services/intake/problem_store.h"
 
 namespace switchboard::intake {
 
@@ -51,11 +55,15 @@ class IntakeStore {
 
   static constexpr char kRouteQueue[] = "route_queue";
   static constexpr char kEventQueue[] = "event_queue";
+  static constexpr char kMailQueue[] = "mail_";
 
   // Every column family of intake's database.
-  static std::vector<ColumnFamily> ColumnFamilies(int notification_partitions = 1);
+  static std::vector<ColumnFamily> ColumnFamilies(int notification_partitions = 1,
+                                                  int intake_partitions = 1);
   // The event outbox of notification partition `partition`.
   static std::string EventQueueName(int partition);
+  // The outbox of messages to intake partition `partition`.
+  static std::string MailQueueName(int partition);
 
   // Opens (creating if needed) the database and reads where the outboxes
   // stand. `registry` (may be null) gets the commit queue's and RocksDB's
@@ -71,15 +79,22 @@ class IntakeStore {
   int partition() const { return partition_; }
   CommitQueue& commits() { return *commits_; }
   IssueStore& issues() { return *issues_; }
+  ProblemStore& problems() { return *problems_; }
   Outbox& route_tasks() { return *route_tasks_; }
   // The events waiting for notification partition `partition`.
   Outbox& events(int partition = 0) { return *events_[partition]; }
   int event_partitions() const { return static_cast<int>(events_.size()); }
+  // The messages waiting for intake partition `partition` (this one too).
+  Outbox& mail(int partition) { return *mail_[partition]; }
+  // How many intake partitions there are.
+  int intake_partitions() const { return static_cast<int>(mail_.size()); }
   // Adds `event` to `batch`: into the outbox of each notification partition
   // that owns some of its recipients, with just those recipients.
   void AppendEvent(const issue::v1::IssueEvent& event, rocksdb::WriteBatch& batch);
   // Rings every event outbox's doorbell (after a batch with events is durable).
   void RingEvents();
+  // Rings every mail outbox's doorbell (after a batch with mail is durable).
+  void RingMail();
   // Rung when a durable batch armed or moved an SLA timer.
   Doorbell& timers_changed() { return timers_changed_; }
 
@@ -90,8 +105,10 @@ class IntakeStore {
   std::unique_ptr<Database> db_;
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<IssueStore> issues_;
+  std::unique_ptr<ProblemStore> problems_;
   std::unique_ptr<Outbox> route_tasks_;
   std::vector<std::unique_ptr<Outbox>> events_;
+  std::vector<std::unique_ptr<Outbox>> mail_;
   Doorbell timers_changed_;
 };
 

@@ -177,6 +177,59 @@ describe('IntakeService', () => {
   });
 });
 
+describe('IntakeService problems', () => {
+  it('groups issues of one product and region into one problem', async () => {
+    // A region of this run's own, so that the sample's regional-outage
+    // policy opens a fresh problem.
+    const region = `node-${runId}`;
+    const names = [];
+    for (const customer of ['contoso', 'fabrikam']) {
+      const created = await call(intake, 'SubmitIssue', {
+        request_id: `node-${runId}-problem-${customer}`,
+        issue: newIssue({ customer: { id: customer, tier: 'CUSTOMER_TIER_STRATEGIC' }, region }),
+      });
+      names.push(created.name);
+    }
+    let issues = [];
+    for (let i = 0; i < 200; i++) {
+      issues = await Promise.all(names.map((name) => call(intake, 'GetIssue', { name })));
+      if (issues.every((issue) => issue.problem)) break;
+      await sleep(50);
+    }
+    assert.ok(issues.every((issue) => issue.problem), 'both issues were linked');
+    assert.equal(issues[0].problem, issues[1].problem);
+
+    const problem = await call(intake, 'GetProblem', { name: issues[0].problem });
+    assert.match(problem.name, /^problems\/[0-9a-z]{26}$/);
+    assert.equal(problem.state, 'PROBLEM_STATE_OPEN');
+    assert.equal(problem.linked_issue_count, 2);
+    assert.equal(problem.affected_customer_count, 2);
+    assert.equal(problem.correlation_policy, 'regional-outage');
+    assert.deepEqual([...problem.linked_issues].sort(), [...names].sort());
+    // Any strategic customer crosses the sample policy's threshold.
+    assert.equal(problem.escalated, true);
+
+    const linked = await call(intake, 'ListIssues', { filter: `problem=${problem.name}` });
+    assert.equal(linked.issues.length, 2);
+    const open = await call(intake, 'ListProblems',
+      { filter: 'state=PROBLEM_STATE_OPEN AND product=azure-storage', page_size: 1000 });
+    assert.ok(open.problems.some((p) => p.name === problem.name));
+  });
+
+  it('refuses a bad problem filter with a google.rpc.BadRequest', async () => {
+    const error = await call(intake, 'ListProblems', { filter: 'severity=SEVERITY_HIGH' })
+      .then(() => assert.fail('a bad filter was accepted'), (e) => e);
+    assert.equal(error.code, grpc.status.INVALID_ARGUMENT);
+    const [bytes] = error.metadata.get('grpc-status-details-bin');
+    const detail = RpcStatus.decode(bytes).details.find(
+      (any) => any.type_url === 'type.googleapis.com/google.rpc.BadRequest');
+    const fields = BadRequest.decode(detail.value).field_violations.map((v) => v.field);
+    assert.deepEqual(fields, ['filter']);
+    await assert.rejects(call(intake, 'GetProblem', { name: 'problems/01m845ftndck0dxx21bpyz3cmm' }),
+      (e) => e.code === grpc.status.NOT_FOUND);
+  });
+});
+
 describe('RoutingService', () => {
   it('explains a decision rule by rule', async () => {
     const decision = await call(routing, 'RouteIssue', { issue: newIssue(), explain: true });

@@ -38,6 +38,14 @@ absl::StatusOr<routing::v1::RouteIssuesResponse> FakeRouting::RouteIssues(
     decision->mutable_ack_within()->set_seconds(60);
     decision->mutable_resolve_within()->set_seconds(3600);
     *decision->mutable_original_target() = decision->target();
+    if (!one.issue().region().empty()) {
+      routing::v1::CorrelationMatch& match = *decision->mutable_correlation();
+      match.set_policy("outage");
+      match.set_key(absl::StrCat("outage|product=", product, "|region=", one.issue().region()));
+      match.mutable_window()->set_seconds(3600);
+      match.mutable_escalation()->set_min_customers(3);
+      *decision->add_escalation_contacts() = Team("cloud", product + "-team-lead");
+    }
   }
   return response;
 }

@@ -14,7 +14,9 @@ namespace switchboard::intake::fakes {
 
 // Routes product P to team "P-team" of group "cloud" (everything else to
 // "triage" of "support"), with a 60 s ack SLA. Team T escalates to
-// "T-lead", then "duty-manager"; nothing further.
+// "T-lead", then "duty-manager"; nothing further. An issue with a region
+// matches correlation policy "outage" (key product and region, a 1 h
+// window, escalated at 3 customers).
 class FakeRouting final : public RoutingPeer {
  public:
   absl::StatusOr<routing::v1::RouteIssuesResponse> RouteIssues(

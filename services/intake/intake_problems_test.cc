@@ -1,0 +1,339 @@
+// Broad problems in one intake partition: routed issues of one correlation
+// key open one problem and link to it, through the partition's own mail, and
+// every message applied twice changes nothing.
+#include <filesystem>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "common/sync.h"
+#include "common/testing/subprocess.h"
+#include "services/intake/intake_core.h"
+#include "services/intake/mail_loop.h"
+#include "services/intake/testing/fake_peers.h"
+
+namespace switchboard::intake {
+namespace {
+
+using issue::v1::Issue;
+using issue::v1::IssueEvent;
+using issue::v1::Problem;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr char kKey[] = "regional-outage|product=azure-storage|region=emea";
+
+class IntakeProblemsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void TearDown() override {
+    Close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Open() {
+    auto intake = IntakeStore::Open({.path = dir_, .sync = false}, clock_, nullptr);
+    ASSERT_TRUE(intake.ok()) << intake.status();
+    intake_ = std::move(*intake);
+    auto core = IntakeCore::Create(*intake_, metrics_, routing_, clock_);
+    ASSERT_TRUE(core.ok()) << core.status();
+    core_ = std::move(*core);
+    peer_ = MakeLocalMailPeer(*core_);
+    mail_ = std::make_unique<MailLoop>(0, intake_->mail(0), *core_, *peer_, metrics_, clock_,
+                                       MailLoop::Options{});
+  }
+
+  void Close() {
+    mail_.reset();
+    peer_.reset();
+    core_.reset();
+    intake_.reset();
+  }
+
+  // Submits an issue of `customer` (tier `tier`) and routes it to `team`,
+  // with a decision that matched the correlation policy of kKey.
+  Issue SubmitAndRoute(const std::string& request_id, const std::string& customer,
+                       const std::string& team = "storage",
+                       issue::v1::CustomerTier tier = issue::v1::CUSTOMER_TIER_ENTERPRISE) {
+    Issue issue;
+    issue.set_title(absl::StrCat("Blob writes fail for ", customer));
+    issue.mutable_customer()->set_id(customer);
+    issue.mutable_customer()->set_tier(tier);
+    issue.set_product("azure-storage");
+    issue.set_region("emea");
+    issue.set_severity(issue::v1::SEVERITY_HIGH);
+    issue.set_source("crm");
+    issue.set_submitter(absl::StrCat("am@", customer, ".com"));
+    v1::SubmitIssueRequest request;
+    *request.mutable_issue() = issue;
+    request.set_request_id(request_id);
+    OneShot done;
+    absl::StatusOr<Issue> submitted;
+    core_->Submit(request, local_, [&](absl::StatusOr<Issue> outcome) {
+      submitted = std::move(outcome);
+      done.Fire();
+    });
+    done.Wait();
+    EXPECT_TRUE(submitted.ok()) << submitted.status();
+    routing::v1::RoutingDecision decision;
+    decision.mutable_target()->set_business_group("cloud-infra");
+    decision.mutable_target()->set_team(team);
+    *decision.mutable_original_target() = decision.target();
+    decision.set_rule("storage-rule");
+    decision.mutable_ack_within()->set_seconds(600);
+    routing::v1::CorrelationMatch& match = *decision.mutable_correlation();
+    match.set_policy("regional-outage");
+    match.set_key(kKey);
+    match.mutable_window()->set_seconds(7200);
+    match.mutable_escalation()->set_min_customers(3);
+    decision.add_escalation_contacts()->set_team("storage-leads");
+    Outbox::Item task;
+    task.value = std::string(IssueIdFromName(submitted->name()));
+    absl::StatusOr<std::vector<Outbox::Item>> tasks = intake_->route_tasks().Peek(1000);
+    EXPECT_TRUE(tasks.ok()) << tasks.status();
+    for (Outbox::Item& queued : *tasks) {
+      if (queued.value == task.value) task = queued;
+    }
+    EXPECT_TRUE(core_->RecordRoutings({{task, decision}}).ok());
+    return *core_->Current(IssueIdFromName(submitted->name()));
+  }
+
+  // Delivers this partition's mail to itself until none is left.
+  void DrainMail() {
+    for (int step = 0; step < 100; ++step) {
+      if (mail_->RunOnce().outcome == WorkerLoop::Step::kIdle) return;
+    }
+    ADD_FAILURE() << "the mail did not drain";
+  }
+
+  // The queued mail as one delivery, without removing it.
+  v1::DeliverPartitionMessagesRequest PendingMail() {
+    v1::DeliverPartitionMessagesRequest request;
+    absl::StatusOr<std::vector<Outbox::Item>> items = intake_->mail(0).Peek(1000);
+    EXPECT_TRUE(items.ok()) << items.status();
+    for (const Outbox::Item& item : *items) {
+      EXPECT_TRUE(request.add_messages()->ParseFromString(item.value));
+    }
+    return request;
+  }
+
+  absl::Status Deliver(const v1::DeliverPartitionMessagesRequest& request) {
+    return peer_->Deliver(request);
+  }
+
+  Issue Current(const Issue& issue) { return *core_->Current(IssueIdFromName(issue.name())); }
+
+  absl::StatusOr<Problem> GetProblem(const std::string& name) {
+    v1::GetProblemRequest request;
+    request.set_name(name);
+    return core_->GetProblem(request, local_);
+  }
+
+  std::vector<IssueEvent> QueuedEvents(issue::v1::EventType type) {
+    std::vector<IssueEvent> events;
+    absl::StatusOr<std::vector<Outbox::Item>> items = intake_->events().Peek(10000);
+    EXPECT_TRUE(items.ok()) << items.status();
+    for (const Outbox::Item& item : *items) {
+      IssueEvent event;
+      EXPECT_TRUE(event.ParseFromString(item.value));
+      if (event.type() == type) events.push_back(event);
+    }
+    return events;
+  }
+
+  const std::string dir_ = testing::MakeTempDir("intake_problems_test");
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  prometheus::Registry registry_;
+  IntakeMetrics metrics_{registry_};
+  fakes::FakeRouting routing_;
+  std::unique_ptr<IntakeStore> intake_;
+  std::unique_ptr<IntakeCore> core_;
+  std::unique_ptr<MailPeer> peer_;
+  std::unique_ptr<MailLoop> mail_;
+  const Caller local_ = Caller::Local();
+};
+
+TEST_F(IntakeProblemsTest, IssuesOfOneKeyOpenOneProblemAndTheRestLinkToIt) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  clock_.Advance(absl::Minutes(1));
+  const Issue second = SubmitAndRoute("r2", "tailspin", "storage-emea");
+  clock_.Advance(absl::Minutes(1));
+  const Issue third = SubmitAndRoute("r3", "contoso", "storage", issue::v1::CUSTOMER_TIER_SMB);
+  DrainMail();
+
+  const Issue linked_first = Current(first);
+  ASSERT_FALSE(linked_first.problem().empty());
+  absl::StatusOr<Problem> problem = GetProblem(linked_first.problem());
+  ASSERT_TRUE(problem.ok()) << problem.status();
+  EXPECT_EQ(problem->state(), issue::v1::PROBLEM_STATE_OPEN);
+  EXPECT_EQ(problem->linked_issue_count(), 3);
+  EXPECT_EQ(problem->affected_customer_count(), 3);
+  EXPECT_EQ(problem->opening_issue(), first.name());
+  EXPECT_EQ(problem->owner().team(), "storage");
+  EXPECT_EQ(problem->correlation_key(), kKey);
+  EXPECT_THAT(problem->linked_issues(),
+              ::testing::ElementsAre(third.name(), second.name(), first.name()));
+  // The third customer crossed min_customers: escalated, severity raised.
+  EXPECT_TRUE(problem->escalated());
+  EXPECT_EQ(problem->severity(), issue::v1::SEVERITY_CRITICAL);
+
+  for (const Issue& issue : {second, third}) {
+    const Issue now = Current(issue);
+    EXPECT_EQ(now.problem(), problem->name());
+    EXPECT_EQ(now.assignment().target().team(), "storage");  // the problem's owner
+    EXPECT_FALSE(now.has_ack_deadline()) << "linked issues are not escalated separately";
+  }
+  EXPECT_TRUE(linked_first.has_ack_deadline()) << "the opener carries the problem's SLA";
+
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_OPENED), SizeIs(1));
+  const std::vector<IssueEvent> escalated = QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_ESCALATED);
+  ASSERT_THAT(escalated, SizeIs(1));
+  EXPECT_THAT(escalated[0].recipients(),
+              ::testing::IsSupersetOf(
+                  {"teams/storage", "business-groups/cloud-infra", "teams/storage-leads"}));
+  EXPECT_THAT(escalated[0].reason(), HasSubstr("3 customers affected"));
+  const std::vector<IssueEvent> linked = QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_LINKED);
+  ASSERT_THAT(linked, SizeIs(3));
+  for (const IssueEvent& event : linked) {
+    EXPECT_EQ(event.problem().name(), problem->name());
+    EXPECT_THAT(event.recipients(),
+                ::testing::Contains(absl::StrCat("submitters/", event.issue().submitter())));
+  }
+  // The re-owned issue's previous team hears of it too.
+  EXPECT_THAT(linked[1].recipients(), ::testing::Contains("teams/storage-emea"));
+
+  // ListIssues lists a problem's issues.
+  v1::ListIssuesRequest list;
+  list.set_filter(absl::StrCat("problem=", problem->name()));
+  absl::StatusOr<v1::ListIssuesResponse> issues = core_->List(list, local_);
+  ASSERT_TRUE(issues.ok()) << issues.status();
+  EXPECT_THAT(issues->issues(), SizeIs(3));
+}
+
+TEST_F(IntakeProblemsTest, EveryMessageDeliveredTwiceChangesNothing) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue second = SubmitAndRoute("r2", "tailspin");
+  // The CorrelateIssue messages arrive twice before the sender removes them.
+  const v1::DeliverPartitionMessagesRequest correlate = PendingMail();
+  ASSERT_THAT(correlate.messages(), SizeIs(2));
+  ASSERT_TRUE(Deliver(correlate).ok());
+  ASSERT_TRUE(Deliver(correlate).ok());
+  // So do the IssueLinked replies (four: each delivery said so).
+  const v1::DeliverPartitionMessagesRequest all = PendingMail();
+  ASSERT_TRUE(Deliver(all).ok());
+  ASSERT_TRUE(Deliver(all).ok());
+  DrainMail();
+
+  absl::StatusOr<Problem> problem = GetProblem(Current(first).problem());
+  ASSERT_TRUE(problem.ok()) << problem.status();
+  EXPECT_EQ(problem->linked_issue_count(), 2);
+  EXPECT_EQ(problem->affected_customer_count(), 2);
+  EXPECT_EQ(Current(second).problem(), problem->name());
+  EXPECT_EQ(Current(second).etag(), "3") << "RECEIVED, ROUTED, then linked once";
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_OPENED), SizeIs(1));
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_LINKED), SizeIs(2));
+}
+
+TEST_F(IntakeProblemsTest, ConcurrentDeliveriesOfOneKeyOpenOneProblem) {
+  constexpr int kIssues = 40;
+  std::vector<Issue> issues;
+  for (int i = 0; i < kIssues; ++i) {
+    issues.push_back(SubmitAndRoute(absl::StrCat("r", i), absl::StrCat("customer-", i % 10)));
+  }
+  // Four deliveries race, each with every other message of a quarter.
+  const v1::DeliverPartitionMessagesRequest all = PendingMail();
+  ASSERT_THAT(all.messages(), SizeIs(kIssues));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      v1::DeliverPartitionMessagesRequest part;
+      for (int i = t; i < kIssues; i += 4) *part.add_messages() = all.messages(i);
+      EXPECT_TRUE(Deliver(part).ok());
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  DrainMail();
+
+  const std::string name = Current(issues[0]).problem();
+  absl::StatusOr<Problem> problem = GetProblem(name);
+  ASSERT_TRUE(problem.ok()) << problem.status();
+  EXPECT_EQ(problem->linked_issue_count(), kIssues);
+  EXPECT_EQ(problem->affected_customer_count(), 10);
+  for (const Issue& issue : issues) EXPECT_EQ(Current(issue).problem(), name);
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_OPENED), SizeIs(1));
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_ESCALATED), SizeIs(1));
+}
+
+TEST_F(IntakeProblemsTest, AWindowThatEndedOpensANewProblem) {
+  const Issue early = SubmitAndRoute("r1", "fabrikam");
+  DrainMail();
+  clock_.Advance(absl::Hours(3));  // past the 2 h window
+  const Issue late = SubmitAndRoute("r2", "fabrikam");
+  DrainMail();
+  ASSERT_FALSE(Current(early).problem().empty());
+  ASSERT_FALSE(Current(late).problem().empty());
+  EXPECT_NE(Current(early).problem(), Current(late).problem());
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_OPENED), SizeIs(2));
+}
+
+TEST_F(IntakeProblemsTest, ProblemsAndTheirWindowsSurviveARestart) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  Close();
+  Open();
+  const Issue second = SubmitAndRoute("r2", "tailspin");
+  DrainMail();
+  EXPECT_EQ(Current(second).problem(), name);
+  absl::StatusOr<Problem> problem = GetProblem(name);
+  ASSERT_TRUE(problem.ok()) << problem.status();
+  EXPECT_EQ(problem->linked_issue_count(), 2);
+}
+
+TEST_F(IntakeProblemsTest, ListProblemsFiltersAndPages) {
+  for (int i = 0; i < 5; ++i) {
+    SubmitAndRoute(absl::StrCat("r", i), "fabrikam");
+    DrainMail();
+    clock_.Advance(absl::Hours(3));  // each in a window of its own
+  }
+  v1::ListProblemsRequest request;
+  request.set_page_size(2);
+  request.set_filter("state=PROBLEM_STATE_OPEN AND business_group=cloud-infra");
+  std::vector<std::string> names;
+  for (int page = 0; page < 10; ++page) {
+    absl::StatusOr<v1::ListProblemsResponse> response = core_->ListProblems(request, local_);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_LE(response->problems_size(), 2);
+    for (const Problem& problem : response->problems()) names.push_back(problem.name());
+    if (response->next_page_token().empty()) break;
+    request.set_page_token(response->next_page_token());
+  }
+  ASSERT_THAT(names, SizeIs(5));
+  EXPECT_TRUE(std::is_sorted(names.rbegin(), names.rend())) << "newest first";
+
+  request.clear_page_token();
+  request.set_filter("state=PROBLEM_STATE_RESOLVED");
+  EXPECT_THAT(core_->ListProblems(request, local_)->problems(), SizeIs(0));
+  request.set_filter("severity=SEVERITY_HIGH");
+  EXPECT_EQ(core_->ListProblems(request, local_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  request.set_filter("state=STATE_ROUTED");
+  EXPECT_EQ(core_->ListProblems(request, local_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(IntakeProblemsTest, GetProblemRefusesMalformedNamesAndReportsMissingOnes) {
+  EXPECT_EQ(GetProblem("problems/nope").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetProblem("issues/01hzzzzzzzzzzzzzzzzzzzzzzz").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<Problem> missing = GetProblem("problems/01hzzzzzzzzzzzzzzzzzzzzzzz");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr("problems/01hzzzzzzzzzzzzzzzzzzzzzzz"));
+}
+
+}  // namespace
+}  // namespace switchboard::intake
