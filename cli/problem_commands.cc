@@ -1,4 +1,4 @@
-// switchboard problem get | list: broad problems, the issues a correlation
+// switchboard problem get | list | ack | resolve: broad problems, the issues a correlation
 // policy grouped together (docs/problems.md).
 #include <ostream>
 #include <string>
@@ -17,6 +17,8 @@ namespace {
 
 using issue::v1::Problem;
 
+void Show(Session& session, const Problem& problem);
+
 int Get(Session& session, const ParsedArgs& args) {
   intake::v1::GetProblemRequest request;
   request.set_name(ProblemName(args.positional()[0]));
@@ -25,10 +27,50 @@ int Get(Session& session, const ParsedArgs& args) {
   grpc::Status status = session.intake().GetProblem(context.get(), request, &problem);
   if (!status.ok())
     return session.Fail(absl::StrCat("cannot get ", request.name()), status, "intake");
+  Show(session, problem);
+  return 0;
+}
+
+void Show(Session& session, const Problem& problem) {
   if (session.json()) {
     session.PrintJson(problem);
   } else {
     PrintProblem(session.out(), problem, absl::Now());
+  }
+}
+
+int Acknowledge(Session& session, const ParsedArgs& args) {
+  intake::v1::AcknowledgeProblemRequest request;
+  request.set_name(ProblemName(args.positional()[0]));
+  request.set_actor(ActorOf(args));
+  request.set_etag(args.Get("etag"));
+  auto context = session.Context();
+  Problem problem;
+  grpc::Status status = session.intake().AcknowledgeProblem(context.get(), request, &problem);
+  if (!status.ok()) {
+    return session.Fail(absl::StrCat("cannot acknowledge ", request.name()), status, "intake");
+  }
+  Show(session, problem);
+  return 0;
+}
+
+int Resolve(Session& session, const ParsedArgs& args) {
+  if (!args.Has("resolution")) return session.UsageError("--resolution is required");
+  intake::v1::ResolveProblemRequest request;
+  request.set_name(ProblemName(args.positional()[0]));
+  request.set_actor(ActorOf(args));
+  request.set_resolution(args.Get("resolution"));
+  request.set_etag(args.Get("etag"));
+  auto context = session.Context();
+  Problem problem;
+  grpc::Status status = session.intake().ResolveProblem(context.get(), request, &problem);
+  if (!status.ok()) {
+    return session.Fail(absl::StrCat("cannot resolve ", request.name()), status, "intake");
+  }
+  Show(session, problem);
+  if (!session.json()) {
+    session.out() << "\nits " << problem.linked_issue_count()
+                  << " linked issues are being resolved with it\n";
   }
   return 0;
 }
@@ -94,6 +136,35 @@ void AddProblemCommands(CommandLine& command_line) {
            {.name = "filter", .value_name = "EXPR", .help = "a raw filter expression"}},
           PagingFlags(50)),
       .run = List,
+  });
+  const FlagSpec actor = {.name = "actor",
+                          .value_name = "WHO",
+                          .help = "who is acting (default $SWITCHBOARD_ACTOR, else $USER)"};
+  const FlagSpec etag = {
+      .name = "etag",
+      .value_name = "ETAG",
+      .help = "act only if the problem is unchanged since you read this etag (else ABORTED)"};
+  command_line.Add({
+      .path = {"problem", "ack"},
+      .arguments = "NAME",
+      .summary = "acknowledge a problem and, with it, its linked issues",
+      .flags = {actor, etag},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Acknowledge,
+  });
+  command_line.Add({
+      .path = {"problem", "resolve"},
+      .arguments = "NAME",
+      .summary = "resolve a problem and every issue linked to it; each submitter is told",
+      .flags = {{.name = "resolution",
+                 .value_name = "TEXT",
+                 .help = "how it was resolved (required)"},
+                actor,
+                etag},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Resolve,
   });
 }
 

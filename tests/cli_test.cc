@@ -9,6 +9,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -115,6 +116,25 @@ TEST_F(CliTest, IssuesOfOneOutageShowTheirProblem) {
   EXPECT_THAT(members.out, HasSubstr(issues[0].name()));
   EXPECT_THAT(members.out, HasSubstr(issues[1].name()));
   EXPECT_EQ(Cli({"problem", "list", "--state", "sideways"}).code, 2);
+  EXPECT_EQ(Cli({"problem", "resolve", linked.problem()}).code, 2) << "--resolution is required";
+
+  const CliResult resolved =
+      Cli({"problem", "resolve", linked.problem(), "--resolution", "Throttling limit raised"});
+  ASSERT_EQ(resolved.code, 0) << resolved.err;
+  EXPECT_THAT(resolved.out, HasSubstr("RESOLVED"));
+  EXPECT_THAT(resolved.out, HasSubstr("its 2 linked issues are being resolved with it"));
+  bool all_resolved = false;
+  for (int attempt = 0; attempt < 200 && !all_resolved; ++attempt) {
+    const CliResult list =
+        Cli({"issue", "list", "--problem", linked.problem(), "--state", "resolved"});
+    all_resolved = absl::StrContains(list.out, issues[0].name()) &&
+                   absl::StrContains(list.out, issues[1].name());
+    if (!all_resolved) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(all_resolved);
+  const CliResult again = Cli({"problem", "ack", linked.problem()});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_THAT(again.err, HasSubstr("FAILED_PRECONDITION"));
 }
 
 TEST_F(CliTest, SubmitFollowAndCloseAnIssue) {

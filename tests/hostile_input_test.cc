@@ -450,6 +450,13 @@ TEST_F(HostileInputTest, EveryStringInEveryRequestIsBounded) {
       {"GetProblem", {"name: 'problems/01jd8x3q5w0000000000000000'", grpc::StatusCode::NOT_FOUND}},
       {"ListProblems",
        {R"(page_size: 5 filter: "state=PROBLEM_STATE_OPEN")", grpc::StatusCode::OK}},
+      {"AcknowledgeProblem",
+       {R"(name: 'problems/01jd8x3q5w0000000000000000' actor: "dana" etag: "2")",
+        grpc::StatusCode::NOT_FOUND}},
+      {"ResolveProblem",
+       {R"(name: 'problems/01jd8x3q5w0000000000000000' actor: "dana" resolution: "fixed"
+           etag: "2")",
+        grpc::StatusCode::NOT_FOUND}},
       // An issue that does not exist was linked: dropped, nothing stored.
       {"DeliverPartitionMessages",
        {absl::StrCat("sender: 0 messages { linked { issue: '", missing,

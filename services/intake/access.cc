@@ -58,6 +58,13 @@ absl::Status MayChange(const Caller& caller, const issue::v1::Issue& issue,
                                   team.empty() ? "no team yet" : absl::StrCat("team ", team)));
 }
 
+absl::Status MayChangeProblem(const Caller& caller, const issue::v1::Problem& problem,
+                              absl::string_view verb) {
+  const std::string& team = problem.owner().team();
+  if (caller.ActsForTeam(team)) return absl::OkStatus();
+  return caller.Deny(absl::StrCat(verb, " ", problem.name(), ", owned by team ", team));
+}
+
 std::string CallerIdentity(const Caller& caller) { return caller.local() ? "" : caller.name(); }
 
 }  // namespace switchboard::intake

@@ -40,6 +40,10 @@ absl::Status MayRead(const Caller& caller, const issue::v1::Issue& issue);
 // Whether `caller` acts for the team that owns `issue`.
 absl::Status MayChange(const Caller& caller, const issue::v1::Issue& issue, absl::string_view verb);
 
+// Whether `caller` acts for the team that owns `problem`.
+absl::Status MayChangeProblem(const Caller& caller, const issue::v1::Problem& problem,
+                              absl::string_view verb);
+
 // Who to record as having made a change: "" when nobody is authenticated.
 std::string CallerIdentity(const Caller& caller);
 

@@ -119,6 +119,16 @@ class IntakeCore final : public IssueLedger {
                                                  absl::string_view before,
                                                  const Caller& caller) const;
 
+  // AcknowledgeProblem and ResolveProblem, by a member of the team that owns
+  // the problem. `done` runs after the fsync of the problem's new version
+  // and of the commands that carry the change to its issues (applied to
+  // them by each partition's Deliver).
+  using ProblemDone = absl::AnyInvocable<void(absl::StatusOr<issue::v1::Problem>) &&>;
+  void AcknowledgeProblem(const v1::AcknowledgeProblemRequest& request, const Caller& caller,
+                          ProblemDone done);
+  void ResolveProblem(const v1::ResolveProblemRequest& request, const Caller& caller,
+                      ProblemDone done);
+
   // DeliverPartitionMessages: applies the messages in one batch; `done`
   // runs once, after the fsync (or at once with the error that stopped
   // them, having written nothing).
@@ -191,6 +201,22 @@ class IntakeCore final : public IssueLedger {
                                     Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ApplyLinkedLocked(const v1::IssueLinked& message, rocksdb::WriteBatch& batch,
                                  Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyCommandLocked(const v1::ProblemCommand& message, rocksdb::WriteBatch& batch,
+                                  Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What one change does to a problem (for AcknowledgeProblem and
+  // ResolveProblem): its next version, its event and the command its
+  // issues get; write=false leaves it as it is.
+  struct ProblemChange {
+    bool write = true;
+    v1::StoredProblem updated;
+    issue::v1::EventType event = issue::v1::EVENT_TYPE_UNSPECIFIED;
+    v1::ProblemCommand::Kind command = v1::ProblemCommand::KIND_UNSPECIFIED;
+    std::string actor;
+    std::string caller;
+  };
+  using ProblemChangeFn =
+      absl::FunctionRef<absl::StatusOr<ProblemChange>(const v1::StoredProblem& current)>;
+  void UpdateProblem(absl::string_view id, ProblemChangeFn change, ProblemDone done);
   void FinishApplied(const Applied& applied, const absl::Status& status);
   // The newest queued or stored problem, window, customer count and issue
   // link.

@@ -82,7 +82,10 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                             "owner's business group.")),
       problem_escalations(Counter(registry, "switchboard_intake_problem_escalations_total",
                                   "Problems whose breadth crossed their policy's thresholds, by "
-                                  "the owner's business group.")) {
+                                  "the owner's business group.")),
+      problems_resolved(Counter(registry, "switchboard_intake_problems_resolved_total",
+                                "Problems resolved (each resolving its linked issues), by the "
+                                "owner's business group.")) {
   for (const char* queue : {"route", "publish"}) {
     backlog.Add({{"queue", queue}});
     backlog_oldest_age.Add({{"queue", queue}});

@@ -61,6 +61,7 @@ struct IntakeMetrics {
   prometheus::Family<prometheus::Counter>& problems_opened;
   prometheus::Family<prometheus::Counter>& problem_links;
   prometheus::Family<prometheus::Counter>& problem_escalations;
+  prometheus::Family<prometheus::Counter>& problems_resolved;
 };
 
 }  // namespace switchboard::intake

@@ -3,8 +3,11 @@
 // one writes. Everything that reads or writes problem state runs under mu_,
 // against the newest queued state, and queues its batch before letting go of
 // the lock, as issue updates do.
+#include <algorithm>
+#include <limits>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/page_token.h"
@@ -145,6 +148,9 @@ void IntakeCore::Deliver(const v1::DeliverPartitionMessagesRequest& request, Del
         case v1::PartitionMessage::kLinked:
           status = ApplyLinkedLocked(message.linked(), batch, applied);
           break;
+        case v1::PartitionMessage::kCommand:
+          status = ApplyCommandLocked(message.command(), batch, applied);
+          break;
         default:
           // A newer partition's message this one does not know: keeping it
           // would stop the sender's mail for good.
@@ -248,8 +254,8 @@ absl::Status IntakeCore::ApplyCorrelateLocked(const v1::CorrelateIssue& message,
   const absl::Time created = issue.has_create_time() ? FromProtoTime(issue.create_time()) : now;
   const bool open = !current.has_value() || DecideCorrelation(key_window, &current->problem(),
                                                               created) == Correlation::kOpen;
-  // kLinkThenResolve needs a resolved problem; ResolveProblem does not exist
-  // yet, so a problem is never resolved and the rule cannot apply.
+  // kLinkThenResolve links to a resolved problem: IssueLinked carries it
+  // resolved, and the issue's partition resolves the issue with it.
   v1::StoredProblem stored;
   if (open) {
     *stored.mutable_problem() = OpenProblem(ProblemName(problem_ids_.Next()), issue, match, now);
@@ -329,6 +335,14 @@ absl::Status IntakeCore::ApplyLinkedLocked(const v1::IssueLinked& message,
         Issue& updated = change.updated;
         updated.set_problem(problem.name());
         if (updated.state() == issue::v1::STATE_RESOLVED) return change;
+        if (problem.state() == issue::v1::PROBLEM_STATE_RESOLVED) {
+          // Raised before the fix and linked after it: resolved with it.
+          updated.set_state(issue::v1::STATE_RESOLVED);
+          updated.set_resolution(problem.resolution());
+          change.event = issue::v1::EVENT_TYPE_RESOLVED;
+          change.reason = absl::StrCat("resolved with ", problem.name());
+          return change;
+        }
         issue::v1::Assignment& assignment = *updated.mutable_assignment();
         if (!SameTarget(assignment.target(), problem.owner())) {
           change.previous_owner = assignment.target().team();
@@ -354,6 +368,204 @@ absl::Status IntakeCore::ApplyLinkedLocked(const v1::IssueLinked& message,
   if (version->wrote) applied.events = true;
   applied.versions.push_back(*std::move(version));
   return absl::OkStatus();
+}
+
+absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
+                                            rocksdb::WriteBatch& batch, Applied& applied) {
+  const Problem& problem = message.problem();
+  if (ProblemIdFromName(problem.name()).empty() ||
+      (message.kind() != v1::ProblemCommand::KIND_ACKNOWLEDGE &&
+       message.kind() != v1::ProblemCommand::KIND_RESOLVE)) {
+    log::Error("dropping a ProblemCommand that is not well formed", {{"problem", problem.name()}});
+    return absl::OkStatus();
+  }
+  // This partition's issues of the problem: stored, and linked by a batch
+  // still queued (an IssueLinked is always applied before a later command
+  // from the same problem partition, as both come through one outbox).
+  std::string resume;
+  ASSIGN_OR_RETURN(
+      std::vector<Issue> stored,
+      issues_.List({{FilterField::kProblem, problem.name()}}, "", std::numeric_limits<int>::max(),
+                   std::numeric_limits<int>::max(), &resume));
+  absl::flat_hash_set<std::string> ids;
+  for (const Issue& issue : stored) ids.insert(std::string(IssueIdFromName(issue.name())));
+  for (const auto& [id, issue] : pending_) {
+    if (issue.problem() == problem.name()) ids.insert(id);
+  }
+  std::vector<std::string> ordered(ids.begin(), ids.end());
+  std::sort(ordered.begin(), ordered.end());
+  for (const std::string& id : ordered) {
+    absl::StatusOr<Prepared> version = PrepareLocked(
+        id,
+        [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+          if (current.problem() != problem.name()) return IssueChange{.write = false};
+          IssueChange change{.updated = current,
+                             .actor = message.actor(),
+                             .caller = message.caller(),
+                             .problem = &problem};
+          if (message.kind() == v1::ProblemCommand::KIND_RESOLVE) {
+            if (current.state() != issue::v1::STATE_ROUTED &&
+                current.state() != issue::v1::STATE_ACKNOWLEDGED) {
+              return IssueChange{.write = false};
+            }
+            change.updated.set_state(issue::v1::STATE_RESOLVED);
+            change.updated.set_resolution(problem.resolution());
+            change.event = issue::v1::EVENT_TYPE_RESOLVED;
+            change.reason = absl::StrCat("resolved with ", problem.name());
+          } else {
+            if (current.state() != issue::v1::STATE_ROUTED) return IssueChange{.write = false};
+            change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
+            change.event = issue::v1::EVENT_TYPE_ACKNOWLEDGED;
+            change.reason = absl::StrCat("acknowledged with ", problem.name());
+          }
+          return change;
+        },
+        batch);
+    if (!version.ok()) return version.status();
+    if (version->wrote) applied.events = true;
+    applied.versions.push_back(*std::move(version));
+  }
+  return absl::OkStatus();
+}
+
+void IntakeCore::UpdateProblem(absl::string_view id_view, ProblemChangeFn change,
+                               ProblemDone done) {
+  const std::string id(id_view);
+  Applied applied;
+  absl::Status error;
+  {
+    MutexLock lock(mu_);
+    absl::StatusOr<absl::optional<v1::StoredProblem>> current = ProblemLocked(id);
+    absl::StatusOr<ProblemChange> changed =
+        absl::NotFoundError(absl::StrCat("no problem ", ProblemName(id)));
+    if (!current.ok()) {
+      changed = current.status();
+    } else if (current->has_value()) {
+      changed = change(**current);
+    }
+    if (changed.ok()) {
+      applied.batch = ++last_batch_;
+      rocksdb::WriteBatch batch;
+      Problem result = (*current)->problem();
+      if (changed->write) {
+        const absl::Time now = clock_.Now();
+        v1::StoredProblem& updated = changed->updated;
+        Problem& problem = *updated.mutable_problem();
+        NextVersion(problem, now);
+        problems_.Put(&**current, updated, batch);
+        pending_problems_.Put(id, updated, applied.batch);
+        std::vector<issue::v1::Target> also;
+        if (changed->event == issue::v1::EVENT_TYPE_PROBLEM_RESOLVED && problem.escalated()) {
+          also.assign(updated.escalation_contacts().begin(), updated.escalation_contacts().end());
+        }
+        issue::v1::IssueEvent event = MakeProblemEvent(changed->event, problem, now, also);
+        event.set_actor(changed->actor);
+        event.set_caller(changed->caller);
+        store_.AppendEvent(event, batch);
+        applied.events = true;
+        v1::PartitionMessage command;
+        command.mutable_command()->set_kind(changed->command);
+        *command.mutable_command()->mutable_problem() = problem;
+        command.mutable_command()->set_actor(changed->actor);
+        command.mutable_command()->set_caller(changed->caller);
+        for (int partition = 0; partition < store_.intake_partitions(); ++partition) {
+          SendLocked(partition, command, batch);
+        }
+        applied.mail = true;
+        if (changed->command == v1::ProblemCommand::KIND_RESOLVE) {
+          applied.counts.emplace_back(&metrics_.problems_resolved,
+                                      problem.owner().business_group());
+        }
+        result = problem;
+      }
+      // Queued under the lock: the problem's versions are stored in order.
+      commits_.Commit(std::move(batch),
+                      [this, applied = std::move(applied), result = std::move(result),
+                       done = std::move(done)](absl::Status status) mutable {
+                        FinishApplied(applied, status);
+                        if (status.ok()) {
+                          std::move(done)(std::move(result));
+                        } else {
+                          std::move(done)(std::move(status));
+                        }
+                      });
+      return;
+    }
+    error = changed.status();
+  }
+  std::move(done)(error);
+}
+
+namespace {
+
+absl::Status CheckProblemEtag(absl::string_view etag, const Problem& current) {
+  if (etag.empty() || etag == current.etag()) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat("etag \"", etag, "\" is stale: the problem is at etag \"",
+                                         current.etag(), "\"; read it again"));
+}
+
+}  // namespace
+
+void IntakeCore::AcknowledgeProblem(const v1::AcknowledgeProblemRequest& request,
+                                    const Caller& caller, ProblemDone done) {
+  if (absl::Status invalid = ValidateAcknowledgeProblemRequest(request); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  UpdateProblem(
+      ProblemIdFromName(request.name()),
+      [&](const v1::StoredProblem& current) -> absl::StatusOr<ProblemChange> {
+        const Problem& problem = current.problem();
+        RETURN_IF_ERROR(MayChangeProblem(caller, problem, "acknowledge"));
+        if (problem.state() == issue::v1::PROBLEM_STATE_ACKNOWLEDGED) {
+          return ProblemChange{.write = false};
+        }
+        if (problem.state() != issue::v1::PROBLEM_STATE_OPEN) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot acknowledge ", problem.name(), ": it is ",
+                           issue::v1::ProblemState_Name(problem.state()),
+                           "; only PROBLEM_STATE_OPEN problems can be"));
+        }
+        RETURN_IF_ERROR(CheckProblemEtag(request.etag(), problem));
+        ProblemChange change{.updated = current,
+                             .event = issue::v1::EVENT_TYPE_PROBLEM_ACKNOWLEDGED,
+                             .command = v1::ProblemCommand::KIND_ACKNOWLEDGE,
+                             .actor = request.actor(),
+                             .caller = CallerIdentity(caller)};
+        change.updated.mutable_problem()->set_state(issue::v1::PROBLEM_STATE_ACKNOWLEDGED);
+        return change;
+      },
+      std::move(done));
+}
+
+void IntakeCore::ResolveProblem(const v1::ResolveProblemRequest& request, const Caller& caller,
+                                ProblemDone done) {
+  if (absl::Status invalid = ValidateResolveProblemRequest(request); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  UpdateProblem(
+      ProblemIdFromName(request.name()),
+      [&](const v1::StoredProblem& current) -> absl::StatusOr<ProblemChange> {
+        const Problem& problem = current.problem();
+        RETURN_IF_ERROR(MayChangeProblem(caller, problem, "resolve"));
+        if (problem.state() == issue::v1::PROBLEM_STATE_RESOLVED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot resolve ", problem.name(), ": it is already resolved"));
+        }
+        RETURN_IF_ERROR(CheckProblemEtag(request.etag(), problem));
+        ProblemChange change{.updated = current,
+                             .event = issue::v1::EVENT_TYPE_PROBLEM_RESOLVED,
+                             .command = v1::ProblemCommand::KIND_RESOLVE,
+                             .actor = request.actor(),
+                             .caller = CallerIdentity(caller)};
+        Problem& resolved = *change.updated.mutable_problem();
+        resolved.set_state(issue::v1::PROBLEM_STATE_RESOLVED);
+        resolved.set_resolution(request.resolution());
+        *resolved.mutable_resolve_time() = ToProtoTime(clock_.Now());
+        return change;
+      },
+      std::move(done));
 }
 
 }  // namespace switchboard::intake

@@ -133,6 +133,40 @@ class IntakeProblemsTest : public ::testing::Test {
     return core_->GetProblem(request, local_);
   }
 
+  absl::StatusOr<Problem> ResolveProblem(const std::string& name, const std::string& etag = "",
+                                         const Caller* caller = nullptr) {
+    v1::ResolveProblemRequest request;
+    request.set_name(name);
+    request.set_actor("lead@storage");
+    request.set_resolution("throttling limit raised");
+    request.set_etag(etag);
+    return WaitProblem([&](IntakeCore::ProblemDone done) {
+      core_->ResolveProblem(request, caller != nullptr ? *caller : local_, std::move(done));
+    });
+  }
+
+  absl::StatusOr<Problem> AcknowledgeProblem(const std::string& name, const std::string& etag = "",
+                                             const Caller* caller = nullptr) {
+    v1::AcknowledgeProblemRequest request;
+    request.set_name(name);
+    request.set_actor("oncall@storage");
+    request.set_etag(etag);
+    return WaitProblem([&](IntakeCore::ProblemDone done) {
+      core_->AcknowledgeProblem(request, caller != nullptr ? *caller : local_, std::move(done));
+    });
+  }
+
+  absl::StatusOr<Problem> WaitProblem(absl::FunctionRef<void(IntakeCore::ProblemDone)> call) {
+    OneShot done;
+    absl::StatusOr<Problem> result;
+    call([&](absl::StatusOr<Problem> outcome) {
+      result = std::move(outcome);
+      done.Fire();
+    });
+    done.Wait();
+    return result;
+  }
+
   std::vector<IssueEvent> QueuedEvents(issue::v1::EventType type) {
     std::vector<IssueEvent> events;
     absl::StatusOr<std::vector<Outbox::Item>> items = intake_->events().Peek(10000);
@@ -333,6 +367,100 @@ TEST_F(IntakeProblemsTest, GetProblemRefusesMalformedNamesAndReportsMissingOnes)
   absl::StatusOr<Problem> missing = GetProblem("problems/01hzzzzzzzzzzzzzzzzzzzzzzz");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("problems/01hzzzzzzzzzzzzzzzzzzzzzzz"));
+}
+
+TEST_F(IntakeProblemsTest, ResolvingAProblemResolvesEachOpenIssueOnceAndTellsEverySubmitter) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue second = SubmitAndRoute("r2", "tailspin");
+  const Issue third = SubmitAndRoute("r3", "contoso");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  // One issue was resolved on its own first: it keeps its own resolution.
+  {
+    v1::ResolveIssueRequest request;
+    request.set_name(third.name());
+    request.set_actor("oncall@storage");
+    request.set_resolution("customer retried");
+    OneShot done;
+    core_->Resolve(request, local_, [&](absl::StatusOr<Issue> resolved) {
+      EXPECT_TRUE(resolved.ok()) << resolved.status();
+      done.Fire();
+    });
+    done.Wait();
+  }
+  absl::StatusOr<Problem> resolved = ResolveProblem(name);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->state(), issue::v1::PROBLEM_STATE_RESOLVED);
+  EXPECT_EQ(resolved->resolution(), "throttling limit raised");
+  // The command reaches the issues through the mail; deliver it twice.
+  const v1::DeliverPartitionMessagesRequest mail = PendingMail();
+  ASSERT_TRUE(Deliver(mail).ok());
+  ASSERT_TRUE(Deliver(mail).ok());
+  DrainMail();
+
+  for (const Issue& issue : {first, second}) {
+    EXPECT_EQ(Current(issue).state(), issue::v1::STATE_RESOLVED);
+    EXPECT_EQ(Current(issue).resolution(), "throttling limit raised");
+  }
+  EXPECT_EQ(Current(third).resolution(), "customer retried");
+  const std::vector<IssueEvent> events = QueuedEvents(issue::v1::EVENT_TYPE_RESOLVED);
+  std::vector<IssueEvent> with_problem;
+  for (const IssueEvent& event : events) {
+    if (event.has_problem()) with_problem.push_back(event);
+  }
+  ASSERT_THAT(with_problem, SizeIs(2)) << "one RESOLVED per issue the problem resolved";
+  for (const IssueEvent& event : with_problem) {
+    EXPECT_EQ(event.problem().name(), name);
+    EXPECT_THAT(event.reason(), HasSubstr(name));
+    EXPECT_THAT(event.recipients(), ::testing::Contains("sources/crm"));
+    EXPECT_THAT(event.recipients(),
+                ::testing::Contains(absl::StrCat("submitters/", event.issue().submitter())));
+  }
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_RESOLVED), SizeIs(1));
+  EXPECT_EQ(ResolveProblem(name).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IntakeProblemsTest, AnIssueRaisedBeforeTheFixAndLinkedAfterItIsResolvedWithTheProblem) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  DrainMail();
+  const Issue late = SubmitAndRoute("r2", "tailspin");  // its CorrelateIssue not yet delivered
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(ResolveProblem(Current(first).problem()).ok());
+  DrainMail();
+  EXPECT_EQ(Current(late).problem(), Current(first).problem());
+  EXPECT_EQ(Current(late).state(), issue::v1::STATE_RESOLVED);
+  EXPECT_EQ(Current(late).resolution(), "throttling limit raised");
+  // After the fix, the key's next issue opens a new problem.
+  clock_.Advance(absl::Minutes(1));
+  const Issue after = SubmitAndRoute("r3", "contoso");
+  DrainMail();
+  EXPECT_NE(Current(after).problem(), Current(first).problem());
+  EXPECT_EQ(Current(after).state(), issue::v1::STATE_ROUTED);
+}
+
+TEST_F(IntakeProblemsTest, AcknowledgingAProblemAcknowledgesItsRoutedIssues) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue second = SubmitAndRoute("r2", "tailspin");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  absl::StatusOr<Problem> problem = GetProblem(name);
+  ASSERT_TRUE(problem.ok());
+  const Caller other("compute-bot", {Role::kTeamMember}, {}, {"compute"});
+  EXPECT_EQ(AcknowledgeProblem(name, "", &other).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(AcknowledgeProblem(name, "1").status().code(), absl::StatusCode::kAborted);
+  absl::StatusOr<Problem> acknowledged = AcknowledgeProblem(name, problem->etag());
+  ASSERT_TRUE(acknowledged.ok()) << acknowledged.status();
+  EXPECT_EQ(acknowledged->state(), issue::v1::PROBLEM_STATE_ACKNOWLEDGED);
+  absl::StatusOr<Problem> again = AcknowledgeProblem(name);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->etag(), acknowledged->etag()) << "acknowledging again changes nothing";
+  DrainMail();
+  EXPECT_EQ(Current(first).state(), issue::v1::STATE_ACKNOWLEDGED);
+  EXPECT_EQ(Current(second).state(), issue::v1::STATE_ACKNOWLEDGED);
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_ACKNOWLEDGED), SizeIs(1));
+  EXPECT_EQ(AcknowledgeProblem("problems/01hzzzzzzzzzzzzzzzzzzzzzzz").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ constexpr char kResolveIssue[] = "/switchboard.intake.v1.IntakeService/ResolveIs
 constexpr char kTransferIssue[] = "/switchboard.intake.v1.IntakeService/TransferIssue";
 constexpr char kGetProblem[] = "/switchboard.intake.v1.IntakeService/GetProblem";
 constexpr char kListProblems[] = "/switchboard.intake.v1.IntakeService/ListProblems";
+constexpr char kAcknowledgeProblem[] = "/switchboard.intake.v1.IntakeService/AcknowledgeProblem";
+constexpr char kResolveProblem[] = "/switchboard.intake.v1.IntakeService/ResolveProblem";
 
 // On a ListIssues between partitions: "list your own issues older than this
 // id" ("-" for the newest). The answer's next_page_token is then the plain
@@ -391,6 +393,38 @@ void IntakeService::ListProblemsWalk(grpc::CallbackServerContext* context,
                finish(std::move(page));
              },
              {{kPartitionListMetadata, before.empty() ? "-" : before}});
+}
+
+grpc::ServerUnaryReactor* IntakeService::AcknowledgeProblem(grpc::CallbackServerContext* context,
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Problem, v1::AcknowledgeProblemRequest>(
+      *options_.gate, At(kAcknowledgeProblem), ByProblemName{Partitions(options_.peers)}, context,
+      request, response,
+      [](const Caller& caller, v1::AcknowledgeProblemRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "acknowledge");
+      },
+      [this](const Caller& caller, const v1::AcknowledgeProblemRequest& parsed,
+             IntakeCore::ProblemDone done) {
+        core_.AcknowledgeProblem(parsed, caller, std::move(done));
+      });
+}
+
+grpc::ServerUnaryReactor* IntakeService::ResolveProblem(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Problem, v1::ResolveProblemRequest>(
+      *options_.gate, At(kResolveProblem), ByProblemName{Partitions(options_.peers)}, context,
+      request, response,
+      [](const Caller& caller, v1::ResolveProblemRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "resolve");
+      },
+      [this](const Caller& caller, const v1::ResolveProblemRequest& parsed,
+             IntakeCore::ProblemDone done) {
+        core_.ResolveProblem(parsed, caller, std::move(done));
+      });
 }
 
 }  // namespace switchboard::intake

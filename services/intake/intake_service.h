@@ -29,7 +29,9 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitIssue<
                     v1::IntakeService::WithRawCallbackMethod_TransferIssue<
                         v1::IntakeService::WithRawCallbackMethod_GetProblem<
                             v1::IntakeService::WithRawCallbackMethod_ListProblems<
-                                v1::IntakeService::Service>>>>>>>>;
+                                v1::IntakeService::WithRawCallbackMethod_AcknowledgeProblem<
+                                    v1::IntakeService::WithRawCallbackMethod_ResolveProblem<
+                                        v1::IntakeService::Service>>>>>>>>>>;
 
 struct IntakeServiceOptions {
   // Benchmarks only (--noop_submit): SubmitIssue parses the request and
@@ -75,6 +77,12 @@ class IntakeService final : public RawIntakeService {
   grpc::ServerUnaryReactor* ListProblems(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* AcknowledgeProblem(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ResolveProblem(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
  private:
   // ListIssues of a partitioned intake: every partition's issues, merged.

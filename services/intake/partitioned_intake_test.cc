@@ -381,6 +381,26 @@ TEST_F(PartitionedIntakeTest, IssuesOfOneKeyFromEveryPartitionMeetInOneProblemWh
     list.set_page_token(response.next_page_token());
   }
   EXPECT_THAT(listed, ::testing::ElementsAre(problem_name));
+
+  // Resolved once, through any partition: every issue, wherever it lives.
+  v1::ResolveProblemRequest resolve;
+  resolve.set_name(problem_name);
+  resolve.set_actor("lead");
+  resolve.set_resolution("throttling limit raised");
+  grpc::ClientContext context;
+  issue::v1::Problem resolved;
+  ASSERT_TRUE(Stub(2).ResolveProblem(&context, resolve, &resolved).ok());
+  EXPECT_EQ(resolved.state(), issue::v1::PROBLEM_STATE_RESOLVED);
+  EXPECT_TRUE(Eventually([&] {
+    for (const Issue& issue : issues) {
+      Issue got;
+      if (!Get(1, issue.name(), &got).ok() || got.state() != issue::v1::STATE_RESOLVED) {
+        return false;
+      }
+      EXPECT_EQ(got.resolution(), "throttling limit raised");
+    }
+    return true;
+  }));
 }
 
 TEST_F(PartitionedIntakeTest, WhileTheKeysPartitionIsDownIssuesAreRoutedAndLinkOnItsReturn) {

@@ -25,14 +25,14 @@ using issue::v1::Severity;
 // Lower numbers are higher tiers (STRATEGIC = 1); UNSPECIFIED (0) sorts last.
 int TierRank(int tier) { return tier == 0 ? 1'000 : tier; }
 
+}  // namespace
+
 void NextVersion(Problem& problem, absl::Time now) {
   int64_t version = 0;
   if (!absl::SimpleAtoi(problem.etag(), &version)) version = 0;
   problem.set_etag(absl::StrCat(version + 1));
   *problem.mutable_update_time() = ToProtoTime(now);
 }
-
-}  // namespace
 
 std::string ProblemName(absl::string_view id) { return absl::StrCat(kProblemPrefix, id); }
 

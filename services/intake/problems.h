@@ -75,6 +75,9 @@ void AddLink(issue::v1::Problem& problem, const issue::v1::Issue& issue, bool ne
 
 inline constexpr int kMaxListedLinks = 100;
 
+// Makes `problem` its next version: etag + 1, update_time `now`.
+void NextVersion(issue::v1::Problem& problem, absl::Time now);
+
 // Whether this change makes `problem` broad for the first time: when it is
 // not escalated or resolved yet and `thresholds` are crossed by its distinct
 // customers or by a strategic one among them (from its

@@ -66,12 +66,41 @@ absl::Status ValidateTransferIssueRequest(const v1::TransferIssueRequest& reques
   return violations.ToStatus("TransferIssueRequest");
 }
 
-absl::Status ValidateGetProblemRequest(const v1::GetProblemRequest& request) {
-  Violations violations;
-  if (ProblemIdFromName(request.name()).empty()) {
+namespace {
+
+void CheckProblemName(Violations& violations, absl::string_view name) {
+  if (ProblemIdFromName(name).empty()) {
     violations.Add("name", "must be problems/{problem_id}, a 26-character id");
   }
+}
+
+}  // namespace
+
+absl::Status ValidateGetProblemRequest(const v1::GetProblemRequest& request) {
+  Violations violations;
+  CheckProblemName(violations, request.name());
   return violations.ToStatus("GetProblemRequest");
+}
+
+absl::Status ValidateAcknowledgeProblemRequest(const v1::AcknowledgeProblemRequest& request) {
+  Violations violations;
+  CheckProblemName(violations, request.name());
+  CheckText(violations, "actor", request.actor(), 1, kMaxActorChars);
+  CheckText(violations, "etag", request.etag(), 0, kMaxEtagChars);
+  return violations.ToStatus("AcknowledgeProblemRequest");
+}
+
+absl::Status ValidateResolveProblemRequest(const v1::ResolveProblemRequest& request) {
+  Violations violations;
+  CheckProblemName(violations, request.name());
+  CheckText(violations, "actor", request.actor(), 1, kMaxActorChars);
+  CheckText(violations, "etag", request.etag(), 0, kMaxEtagChars);
+  if (request.resolution().empty()) {
+    violations.Add("resolution", "required");
+  } else {
+    CheckBytes(violations, "resolution", request.resolution(), kMaxResolutionBytes);
+  }
+  return violations.ToStatus("ResolveProblemRequest");
 }
 
 }  // namespace switchboard::intake

@@ -25,6 +25,8 @@ absl::Status ValidateAcknowledgeIssueRequest(const v1::AcknowledgeIssueRequest& 
 absl::Status ValidateResolveIssueRequest(const v1::ResolveIssueRequest& request);
 absl::Status ValidateTransferIssueRequest(const v1::TransferIssueRequest& request);
 absl::Status ValidateGetProblemRequest(const v1::GetProblemRequest& request);
+absl::Status ValidateAcknowledgeProblemRequest(const v1::AcknowledgeProblemRequest& request);
+absl::Status ValidateResolveProblemRequest(const v1::ResolveProblemRequest& request);
 
 }  // namespace switchboard::intake
 
