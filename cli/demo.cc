@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -41,11 +42,6 @@ struct Scenario {
 
 // clang-format off
 const Scenario kScenarios[] = {
-    {"Blob writes fail with 503 in West Europe",
-     "Since 09:10 UTC every PUT to our storage account returns 503 ServerBusy.",
-     "contoso", issue::v1::CUSTOMER_TIER_STRATEGIC, "DE", "azure-storage",
-     issue::v1::SEVERITY_CRITICAL, "emea", "crm", "jane.doe@contoso.com",
-     Action::kResolve, "Partition throttling limit raised; writes healthy since 10:42 UTC"},
     {"VMs stuck in starting state after host update", "",
      "fabrikam", issue::v1::CUSTOMER_TIER_STRATEGIC, "US", "virtual-machines",
      issue::v1::SEVERITY_CRITICAL, "amer", "crm", "ops-lead@fabrikam.com",
@@ -93,6 +89,29 @@ const Scenario kScenarios[] = {
 };
 // clang-format on
 
+// Act 5: one storage outage in EMEA, reported by five customers through two
+// sources. The sample's regional-outage policy groups them by product and
+// region; the strategic customer makes it broad.
+const Scenario kOutage[] = {
+    {"Storage account unreachable from our web app", "", "wide-world-importers",
+     issue::v1::CUSTOMER_TIER_ENTERPRISE, "GB", "azure-storage", issue::v1::SEVERITY_HIGH, "emea",
+     "crm", "it@wwi.example", Action::kLeaveOpen, ""},
+    {"Uploads time out for our customers in Europe", "", "tailspin-toys",
+     issue::v1::CUSTOMER_TIER_SMB, "NL", "azure-storage", issue::v1::SEVERITY_HIGH, "emea",
+     "partner-portal", "partner@tailspin.example", Action::kLeaveOpen, ""},
+    {"Backups to blob storage failing since 09:00", "", "litware",
+     issue::v1::CUSTOMER_TIER_ENTERPRISE, "FR", "azure-storage", issue::v1::SEVERITY_HIGH, "emea",
+     "crm", "bi-team@litware.example", Action::kLeaveOpen, ""},
+    {"Blob PUT returns 503 ServerBusy", "", "proseware", issue::v1::CUSTOMER_TIER_SMB, "DE",
+     "azure-storage", issue::v1::SEVERITY_HIGH, "emea", "partner-portal", "ops@proseware.example",
+     Action::kLeaveOpen, ""},
+    {"Blob writes fail with 503 in West Europe",
+     "Since 09:10 UTC every PUT to our storage account returns 503 ServerBusy.", "contoso",
+     issue::v1::CUSTOMER_TIER_STRATEGIC, "DE", "azure-storage", issue::v1::SEVERITY_CRITICAL,
+     "emea", "crm", "jane.doe@contoso.com", Action::kResolve,
+     "Partition throttling limit raised; writes healthy since 10:42 UTC"},
+};
+
 Issue ToIssue(const Scenario& scenario) {
   Issue issue;
   issue.set_title(scenario.title);
@@ -122,10 +141,12 @@ class Demo {
          << " customer issues from the CRM, the partner portal and the support portal.\n";
     if (!Submit() || !AwaitRouting() || !Work() || !AwaitNotifications()) return kExitFailure;
     ShowNotifications();
+    if (!RegionalOutage()) return kExitFailure;
     out_ << "\nNext, try:\n"
          << "  build/bin/switchboard issue list --filter 'state=STATE_ROUTED'\n"
          << "  build/bin/switchboard issue explain " << issues_.back().name() << "\n"
-         << "  build/bin/switchboard notifications watch teams/storage-oncall\n";
+         << "  build/bin/switchboard notifications watch teams/storage-oncall\n"
+         << "  build/bin/switchboard problem list\n";
     return 0;
   }
 
@@ -375,6 +396,157 @@ class Demo {
     }
   }
 
+  // Polls `name` until `done(issue)` holds or the wait is over.
+  std::optional<Issue> AwaitIssue(const std::string& name,
+                                  const std::function<bool(const Issue&)>& done,
+                                  absl::string_view what) {
+    const absl::Time deadline = absl::Now() + wait_;
+    while (true) {
+      std::optional<Issue> issue = Get(name);
+      if (!issue || done(*issue)) return issue;
+      if (absl::Now() > deadline) {
+        session_.err() << "error: " << name << " was not " << what << " within "
+                       << HumanDuration(wait_) << "\n";
+        return std::nullopt;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+
+  bool RegionalOutage() {
+    out_ << "\n5. A regional outage: " << std::size(kOutage)
+         << " customers report azure-storage failing in emea, through two sources\n";
+    std::vector<Issue> outage;
+    int n = 0;
+    for (const Scenario& scenario : kOutage) {
+      intake::v1::SubmitIssueRequest request;
+      *request.mutable_issue() = ToIssue(scenario);
+      request.set_request_id(absl::StrCat("demo-", run_, "-outage-", ++n));
+      Issue created;
+      if (!Call("cannot submit", [&](grpc::ClientContext* c) {
+            return session_.intake().SubmitIssue(c, request, &created);
+          })) {
+        return false;
+      }
+      out_ << absl::StrFormat(
+          "   %s  %-8s  %-34s %-16s %s\n", created.name(),
+          ShortEnumName(*issue::v1::Severity_descriptor(), created.severity()),
+          absl::StrCat(scenario.customer, " (",
+                       ShortEnumName(*issue::v1::CustomerTier_descriptor(), scenario.tier), ")"),
+          scenario.source, scenario.title);
+      outage.push_back(std::move(created));
+    }
+    for (Issue& issue : outage) {
+      std::optional<Issue> linked = AwaitIssue(
+          issue.name(), [](const Issue& i) { return !i.problem().empty(); }, "linked to a problem");
+      if (!linked) return false;
+      issue = *std::move(linked);
+    }
+    intake::v1::GetProblemRequest get;
+    get.set_name(outage.back().problem());
+    issue::v1::Problem problem;
+    if (!Call("cannot get the problem", [&](grpc::ClientContext* c) {
+          return session_.intake().GetProblem(c, get, &problem);
+        })) {
+      return false;
+    }
+    std::vector<std::string> tiers;
+    for (const issue::v1::CustomerTierCount& count : problem.affected_customer_tiers()) {
+      tiers.push_back(
+          absl::StrCat(count.customers(), " ",
+                       ShortEnumName(*issue::v1::CustomerTier_descriptor(), count.tier())));
+    }
+    out_ << "   grouped by policy " << problem.correlation_policy() << " into " << problem.name()
+         << ":\n     " << problem.linked_issue_count() << " issues, "
+         << problem.affected_customer_count() << " customers (" << absl::StrJoin(tiers, ", ")
+         << "), owner " << FormatTarget(problem.owner()) << ", severity "
+         << ShortEnumName(*issue::v1::Severity_descriptor(), problem.severity())
+         << (problem.escalated() ? ", escalated by its breadth" : "") << "\n";
+
+    // The business group heard of it as one broad problem.
+    const std::string group = absl::StrCat("business-groups/", problem.owner().business_group());
+    notification::v1::ListNotificationsRequest list;
+    list.set_subscriber(group);
+    list.set_page_size(1000);
+    notification::v1::ListNotificationsResponse told;
+    if (session_
+            .Pages(
+                list, true,
+                [&](auto* context, const auto& r, auto* page) {
+                  return session_.notification().ListNotifications(context, r, page);
+                },
+                told)
+            .ok()) {
+      for (const auto& notification : told.notifications()) {
+        const issue::v1::IssueEvent& event = notification.event();
+        if (event.problem().name() != problem.name() || event.has_issue()) continue;
+        out_ << "   " << group << " was told: #" << notification.sequence() << " "
+             << ShortEnumName(*issue::v1::EventType_descriptor(), event.type())
+             << (event.reason().empty() ? "" : absl::StrCat(" (", event.reason(), ")")) << "\n";
+      }
+    }
+
+    // Fixed once, for everyone.
+    intake::v1::ResolveProblemRequest resolve;
+    resolve.set_name(problem.name());
+    resolve.set_actor(absl::StrCat("oncall@", problem.owner().team()));
+    resolve.set_resolution(kOutage[std::size(kOutage) - 1].outcome);
+    issue::v1::Problem resolved;
+    if (!Call("cannot resolve the problem", [&](grpc::ClientContext* c) {
+          return session_.intake().ResolveProblem(c, resolve, &resolved);
+        })) {
+      return false;
+    }
+    out_ << "   " << resolve.actor() << " resolved " << problem.name()
+         << " once: " << resolved.resolution() << "\n";
+    for (const Issue& issue : outage) {
+      if (!AwaitIssue(
+              issue.name(), [](const Issue& i) { return i.state() == issue::v1::STATE_RESOLVED; },
+              "resolved with its problem")) {
+        return false;
+      }
+    }
+    out_ << "   and every submitter was told:\n";
+    const absl::Time deadline = absl::Now() + wait_;
+    for (const Issue& issue : outage) {
+      const std::string subscriber = absl::StrCat("submitters/", issue.submitter());
+      bool heard = false;
+      while (!heard) {
+        notification::v1::ListNotificationsRequest request;
+        request.set_subscriber(subscriber);
+        request.set_page_size(1000);
+        notification::v1::ListNotificationsResponse log;
+        if (!session_
+                 .Pages(
+                     request, true,
+                     [&](auto* context, const auto& r, auto* page) {
+                       return session_.notification().ListNotifications(context, r, page);
+                     },
+                     log)
+                 .ok()) {
+          return false;
+        }
+        for (const auto& notification : log.notifications()) {
+          const issue::v1::IssueEvent& event = notification.event();
+          if (event.issue().name() != issue.name() ||
+              event.type() != issue::v1::EVENT_TYPE_RESOLVED) {
+            continue;
+          }
+          out_ << absl::StrFormat("     %-38s #%d RESOLVED with %s\n", subscriber,
+                                  notification.sequence(), event.problem().name());
+          heard = true;
+        }
+        if (!heard && absl::Now() > deadline) {
+          session_.err() << "error: " << subscriber << " did not hear of the resolution within "
+                         << HumanDuration(wait_) << "\n";
+          return false;
+        }
+        if (!heard) absl::SleepFor(absl::Milliseconds(100));
+      }
+    }
+    return true;
+  }
+
   Session& session_;
   std::ostream& out_;
   const absl::Duration wait_;
@@ -399,7 +571,9 @@ void AddDemoCommand(CommandLine& command_line) {
       .description =
           "Submits a dozen customer issues, shows where the active ruleset routed them, has\n"
           "the owning teams acknowledge, transfer and resolve them, and prints what the\n"
-          "teams, sources and submitters were told. Start the stack first\n"
+          "teams, sources and submitters were told. Then a regional outage: five customers'\n"
+          "issues grouped into one problem, escalated by its breadth and resolved once.\n"
+          "Start the stack first\n"
           "(scripts/run-local.sh), or run scripts/demo.sh, which does both.",
       .flags = {{.name = "wait",
                  .value_name = "DURATION",

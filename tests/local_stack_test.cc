@@ -123,6 +123,10 @@ TEST_F(LocalStackTest, RunTheStackAndTheDemoStopAndRunAgainWithTheData) {
   ASSERT_EQ(demo_code, 0) << demo;
   EXPECT_THAT(demo, HasSubstr("2. Routed by the active ruleset"));
   EXPECT_THAT(demo, HasSubstr("4. What they were told"));
+  EXPECT_THAT(demo, HasSubstr("5. A regional outage"));
+  EXPECT_THAT(demo, HasSubstr("5 customers (1 STRATEGIC, 2 ENTERPRISE, 2 SMB)"));
+  EXPECT_THAT(demo, HasSubstr("PROBLEM_ESCALATED"));
+  EXPECT_THAT(demo, HasSubstr("submitters/jane.doe@contoso.com"));
   EXPECT_THAT(demo, ::testing::Not(HasSubstr("Starting the local stack")));  // it used ours
 
   stack_->Signal(SIGTERM);

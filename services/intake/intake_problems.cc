@@ -48,6 +48,15 @@ v1::LinkedIssueFacts FactsOf(const Issue& issue) {
   return facts;
 }
 
+// The answer to a CorrelateIssue: `issue` is linked to `problem`.
+v1::PartitionMessage LinkedMessage(const std::string& issue, const Problem& problem, bool opened) {
+  v1::PartitionMessage message;
+  message.mutable_linked()->set_issue(issue);
+  *message.mutable_linked()->mutable_problem() = problem;
+  message.mutable_linked()->set_opened(opened);
+  return message;
+}
+
 // Why `problem` was escalated by its breadth, for the event.
 std::string BreadthReason(const v1::StoredProblem& stored) {
   const int customers = stored.problem().affected_customer_count();
@@ -227,21 +236,17 @@ absl::Status IntakeCore::ApplyCorrelateLocked(const v1::CorrelateIssue& message,
   }
   const absl::Time now = clock_.Now();
   const int home = IssuePartitionOf(issue.name(), store_.intake_partitions());
-  auto reply = [&](const Problem& problem, bool opened) {
-    v1::PartitionMessage linked;
-    linked.mutable_linked()->set_issue(issue.name());
-    *linked.mutable_linked()->mutable_problem() = problem;
-    linked.mutable_linked()->set_opened(opened);
-    SendLocked(home, std::move(linked), batch);
-    applied.mail = true;
-  };
 
   // Linked here before (the message came again): only say so again.
   ASSIGN_OR_RETURN(absl::optional<std::string> linked_to, ProblemOfIssueLocked(issue_id));
   if (linked_to.has_value()) {
     ASSIGN_OR_RETURN(absl::optional<v1::StoredProblem> stored, ProblemLocked(*linked_to));
     if (stored.has_value()) {
-      reply(stored->problem(), stored->problem().opening_issue() == issue.name());
+      SendLocked(home,
+                 LinkedMessage(issue.name(), stored->problem(),
+                               stored->problem().opening_issue() == issue.name()),
+                 batch);
+      applied.mail = true;
     }
     return absl::OkStatus();
   }
@@ -311,7 +316,8 @@ absl::Status IntakeCore::ApplyCorrelateLocked(const v1::CorrelateIssue& message,
   }
   applied.events = true;
   applied.counts.emplace_back(&metrics_.problem_links, group);
-  reply(problem, open);
+  SendLocked(home, LinkedMessage(issue.name(), problem, open), batch);
+  applied.mail = true;
   return absl::OkStatus();
 }
 
