@@ -109,7 +109,8 @@ class ObservabilityTest : public ::testing::Test {
   }
 
   Issue Submit(const std::string& title, const std::string& product, issue::v1::Severity severity,
-               const std::string& source) {
+               const std::string& source, const std::string& region = "",
+               issue::v1::CustomerTier tier = issue::v1::CUSTOMER_TIER_UNSPECIFIED) {
     intake::v1::SubmitIssueRequest request;
     request.set_request_id("obs-" + title);
     Issue& issue = *request.mutable_issue();
@@ -119,6 +120,8 @@ class ObservabilityTest : public ::testing::Test {
     issue.set_severity(severity);
     issue.set_source(source);
     issue.set_submitter(title + "@example.com");
+    issue.set_region(region);
+    issue.mutable_customer()->set_tier(tier);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     Issue submitted;
@@ -159,8 +162,13 @@ class ObservabilityTest : public ::testing::Test {
                 }).ok());
 
     const auto routed = [](const Issue& issue) { return issue.state() == issue::v1::STATE_ROUTED; };
-    const Issue fixed = AwaitIssue(
-        Submit("fixed", "azure-storage", issue::v1::SEVERITY_HIGH, "crm").name(), routed);
+    // With a region, the sample's regional-outage policy opens a problem,
+    // escalated at once for a strategic customer: the problem census and
+    // counters have something to count.
+    const Issue fixed = AwaitIssue(Submit("fixed", "azure-storage", issue::v1::SEVERITY_HIGH, "crm",
+                                          "emea", issue::v1::CUSTOMER_TIER_STRATEGIC)
+                                       .name(),
+                                   routed);
     // storage-oncall → storage-leads → cloud-duty-manager, then nobody.
     AwaitIssue(Submit("nobody", "azure-storage", issue::v1::SEVERITY_CRITICAL, "crm").name(),
                [](const Issue& issue) { return issue.assignment().escalation_level() == 2; });
@@ -183,6 +191,16 @@ class ObservabilityTest : public ::testing::Test {
       });
       ASSERT_TRUE(status.ok()) << method << ": " << status.error_message();
     }
+    const Issue linked =
+        AwaitIssue(fixed.name(), [](const Issue& issue) { return !issue.problem().empty(); });
+    intake::v1::ResolveProblemRequest resolve_problem;
+    resolve_problem.set_name(linked.problem());
+    resolve_problem.set_actor("oncall@example.com");
+    resolve_problem.set_resolution("replaced the disk");
+    ASSERT_TRUE(Call([&](grpc::ClientContext& context) {
+                  issue::v1::Problem out;
+                  return stack_->intake().ResolveProblem(&context, resolve_problem, &out);
+                }).ok());
     intake::v1::GetIssueRequest malformed;
     malformed.set_name("tickets/1");
     Issue ignored;

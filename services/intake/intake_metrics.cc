@@ -85,7 +85,22 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                                   "the owner's business group.")),
       problems_resolved(Counter(registry, "switchboard_intake_problems_resolved_total",
                                 "Problems resolved (each resolving its linked issues), by the "
-                                "owner's business group.")) {
+                                "owner's business group.")),
+      open_problems(prometheus::BuildGauge()
+                        .Name("switchboard_intake_open_problems")
+                        .Help("Problems not yet resolved, by state (open, acknowledged) and "
+                              "owning business group, as of the last census.")
+                        .Register(registry)),
+      open_problem_customers(prometheus::BuildGauge()
+                                 .Name("switchboard_intake_open_problem_customers")
+                                 .Help("Distinct customers affected by the open problems of "
+                                       "each business group, added up over its problems.")
+                                 .Register(registry)),
+      open_problem_max_growth(prometheus::BuildGauge()
+                                  .Name("switchboard_intake_open_problem_max_growth")
+                                  .Help("The most issues one open problem of the business "
+                                        "group gained in the last 15 minutes.")
+                                  .Register(registry)) {
   for (const char* queue : {"route", "publish"}) {
     backlog.Add({{"queue", queue}});
     backlog_oldest_age.Add({{"queue", queue}});

@@ -62,6 +62,11 @@ struct IntakeMetrics {
   prometheus::Family<prometheus::Counter>& problem_links;
   prometheus::Family<prometheus::Counter>& problem_escalations;
   prometheus::Family<prometheus::Counter>& problems_resolved;
+  // {state, business_group}, {business_group}, {business_group}: the
+  // open-problem census (problem_census.h).
+  prometheus::Family<prometheus::Gauge>& open_problems;
+  prometheus::Family<prometheus::Gauge>& open_problem_customers;
+  prometheus::Family<prometheus::Gauge>& open_problem_max_growth;
 };
 
 }  // namespace switchboard::intake

@@ -14,6 +14,7 @@
 #include "common/testing/subprocess.h"
 #include "services/intake/intake_core.h"
 #include "services/intake/mail_loop.h"
+#include "services/intake/problem_census.h"
 #include "services/intake/testing/fake_peers.h"
 
 namespace switchboard::intake {
@@ -367,6 +368,38 @@ TEST_F(IntakeProblemsTest, GetProblemRefusesMalformedNamesAndReportsMissingOnes)
   absl::StatusOr<Problem> missing = GetProblem("problems/01hzzzzzzzzzzzzzzzzzzzzzzz");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("problems/01hzzzzzzzzzzzzzzzzzzzzzzz"));
+}
+
+TEST_F(IntakeProblemsTest, TheCensusCountsOpenProblemsTheirCustomersAndTheirGrowth) {
+  ProblemCensus census(intake_->problems(), metrics_, clock_, absl::Seconds(15));
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  DrainMail();
+  absl::StatusOr<ProblemCensus::Result> counted = census.RunOnce();
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  EXPECT_EQ((*counted)["cloud-infra"].open, 1);
+  EXPECT_EQ((*counted)["cloud-infra"].customers, 1);
+  EXPECT_EQ((*counted)["cloud-infra"].max_growth, 1) << "opened within the window";
+
+  clock_.Advance(absl::Minutes(10));
+  for (int i = 0; i < 4; ++i) SubmitAndRoute(absl::StrCat("more-", i), absl::StrCat("c", i));
+  DrainMail();
+  counted = census.RunOnce();
+  EXPECT_EQ((*counted)["cloud-infra"].customers, 5);
+  EXPECT_EQ((*counted)["cloud-infra"].max_growth, 5);
+
+  clock_.Advance(absl::Minutes(20));  // nothing new for 15 minutes
+  census.RunOnce().IgnoreError();
+  counted = census.RunOnce();
+  EXPECT_EQ((*counted)["cloud-infra"].max_growth, 0);
+
+  ASSERT_TRUE(AcknowledgeProblem(Current(first).problem()).ok());
+  counted = census.RunOnce();
+  EXPECT_EQ((*counted)["cloud-infra"].open, 0);
+  EXPECT_EQ((*counted)["cloud-infra"].acknowledged, 1);
+  ASSERT_TRUE(ResolveProblem(Current(first).problem()).ok());
+  counted = census.RunOnce();
+  EXPECT_EQ((*counted)["cloud-infra"].acknowledged, 0) << "an emptied series is zeroed";
+  EXPECT_EQ((*counted)["cloud-infra"].customers, 0);
 }
 
 TEST_F(IntakeProblemsTest, ResolvingAProblemResolvesEachOpenIssueOnceAndTellsEverySubmitter) {

@@ -83,6 +83,9 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
   server->census_ =
       std::make_unique<OpenIssueCensus>(core.open_issues(), metrics, clock, opts.census_interval);
   server->census_->Start();
+  server->problem_census_ =
+      std::make_unique<ProblemCensus>(store.problems(), metrics, clock, opts.census_interval);
+  server->problem_census_->Start();
 
   if (opts.noop_submit)
     log::Warning("--noop_submit: SubmitIssue stores nothing (benchmark baseline)");
@@ -118,6 +121,7 @@ void IntakeServer::Shutdown() {
   stopped_ = true;
   if (host_ != nullptr) host_->Shutdown();
   if (census_ != nullptr) census_->Stop();
+  if (problem_census_ != nullptr) problem_census_->Stop();
   if (route_loop_ != nullptr) route_loop_->Stop();
   for (auto& loop : publish_loops_) loop->Stop();
   if (sla_timer_loop_ != nullptr) sla_timer_loop_->Stop();

@@ -30,6 +30,7 @@
 #include "services/intake/mail_loop.h"
 #include "services/intake/partition_service.h"
 #include "services/intake/peers.h"
+#include "services/intake/problem_census.h"
 #include "services/intake/publish_loop.h"
 #include "services/intake/route_loop.h"
 #include "services/intake/sla_timer_loop.h"
@@ -113,6 +114,7 @@ class IntakeServer {
   std::vector<std::unique_ptr<MailPeer>> mail_peers_;
   std::vector<std::unique_ptr<MailLoop>> mail_loops_;
   std::unique_ptr<OpenIssueCensus> census_;
+  std::unique_ptr<ProblemCensus> problem_census_;
   std::unique_ptr<IntakeService> service_;
   std::unique_ptr<IntakePartitionService> partition_service_;
   std::unique_ptr<ServiceHost> host_;

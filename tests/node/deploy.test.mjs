@@ -91,7 +91,8 @@ describe('Grafana dashboard', () => {
       else rows.at(-1).panels.push(panel);
     }
     assert.deepEqual(rows.map((row) => row.title),
-      ['Customer experience', 'Intake service', 'Routing service', 'Notification service']);
+      ['Customer experience', 'Intake service', 'Routing service', 'Notification service',
+        'Broad issues']);
     const experience = rows[0].panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join('\n');
     for (const metric of ['time_to_route_seconds', 'time_to_acknowledge_seconds', 'time_to_resolve_seconds']) {
       assert.match(experience, new RegExp(`histogram_quantile\\(0\\.\\d+, sum by \\(le, business_group\\) \\(rate\\(switchboard_intake_${metric}_bucket`));
@@ -105,6 +106,12 @@ describe('Grafana dashboard', () => {
       for (const panel of rows[index].panels.filter((p) => ['Requests', 'Errors', 'Duration'].includes(p.title))) {
         for (const target of panel.targets) assert.ok(target.expr.includes(`job="${job}"`), `${job} ${panel.title}: ${target.expr}`);
       }
+    }
+    // Broad issues: open problems, the customers they affect, and how fast
+    // the fastest grows.
+    const broad = rows[4].panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join('\n');
+    for (const metric of ['open_problems', 'open_problem_customers', 'open_problem_max_growth', 'problem_links_total']) {
+      assert.ok(broad.includes(`switchboard_intake_${metric}`), `broad-issues row lacks ${metric}`);
     }
   });
 
@@ -135,7 +142,7 @@ describe('alerting rules', () => {
     for (const name of [
       'SwitchboardServiceDown', 'SwitchboardHighErrorRatio', 'SwitchboardIntakeBacklogTooOld',
       'SwitchboardIntakeBacklogGrowing', 'SwitchboardSlaBreachRateHigh', 'SwitchboardDeadLetters',
-      'SwitchboardDefaultRouteShareHigh',
+      'SwitchboardDefaultRouteShareHigh', 'SwitchboardProblemGrowingFast',
     ]) {
       assert.ok(names.includes(name), `no alert ${name}`);
     }
