@@ -322,6 +322,9 @@ absl::StatusOr<IntakeCore::Prepared> IntakeCore::PrepareLocked(const std::string
     }
     store_.AppendEvent(record, batch);
   }
+  if (auto queued = pending_.find(id); queued != pending_.end()) {
+    prepared.replaced_pending = queued->second;
+  }
   pending_[id] = updated;
   return prepared;
 }

@@ -157,6 +157,9 @@ class IntakeCore final : public IssueLedger {
     bool wrote = false;
     bool timer_changed = false;
     OpenIssues::Place before;  // where the open-issue tally had it
+    // The queued version this one replaced in pending_, if any: put back if
+    // the batch is abandoned before it is queued.
+    absl::optional<issue::v1::Issue> replaced_pending;
   };
 
   // What one batch of partition messages did, to finish once it is durable.
@@ -218,6 +221,9 @@ class IntakeCore final : public IssueLedger {
       absl::FunctionRef<absl::StatusOr<ProblemChange>(const v1::StoredProblem& current)>;
   void UpdateProblem(absl::string_view id, ProblemChangeFn change, ProblemDone done);
   void FinishApplied(const Applied& applied, const absl::Status& status);
+  // Undoes what building `applied` did to the in-memory state, for a batch
+  // that failed before it was queued.
+  void AbandonLocked(const Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The newest queued or stored problem, window, customer count and issue
   // link.
   absl::StatusOr<absl::optional<v1::StoredProblem>> ProblemLocked(absl::string_view id)

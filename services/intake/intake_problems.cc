@@ -177,10 +177,27 @@ void IntakeCore::Deliver(const v1::DeliverPartitionMessagesRequest& request, Del
       });
       return;
     }
+    // Nothing was queued: undo what building the batch did in memory, so
+    // that the batches still queued before it stay what the next one reads.
+    AbandonLocked(applied);
   }
-  // Nothing was queued: forget what this batch would have written.
-  FinishApplied(applied, status);
   std::move(done)(status);
+}
+
+void IntakeCore::AbandonLocked(const Applied& applied) {
+  pending_problems_.Abandon(applied.batch);
+  pending_windows_.Abandon(applied.batch);
+  pending_customers_.Abandon(applied.batch);
+  pending_issue_problems_.Abandon(applied.batch);
+  for (auto version = applied.versions.rbegin(); version != applied.versions.rend(); ++version) {
+    if (!version->wrote) continue;
+    const std::string id(IssueIdFromName(version->updated.name()));
+    if (version->replaced_pending.has_value()) {
+      pending_[id] = *version->replaced_pending;
+    } else {
+      pending_.erase(id);
+    }
+  }
 }
 
 void IntakeCore::FinishApplied(const Applied& applied, const absl::Status& status) {
@@ -228,14 +245,15 @@ absl::Status IntakeCore::ApplyCorrelateLocked(const v1::CorrelateIssue& message,
   const routing::v1::CorrelationMatch& match = message.match();
   const std::string issue_id(IssueIdFromName(issue.name()));
   const absl::Duration window = FromProtoDuration(match.window());
-  if (issue_id.empty() || match.key().empty() || match.key().size() > kMaxCorrelationKeyBytes ||
+  const int home = IssuePartitionOf(issue.name(), store_.intake_partitions());
+  if (issue_id.empty() || home < 0 || !issue::v1::Severity_IsValid(issue.severity()) ||
+      match.key().empty() || match.key().size() > kMaxCorrelationKeyBytes ||
       window <= absl::ZeroDuration() || window > kMaxCorrelationWindow) {
     log::Error("dropping a CorrelateIssue that is not well formed",
                {{"issue", issue.name()}, {"policy", match.policy()}});
     return absl::OkStatus();
   }
   const absl::Time now = clock_.Now();
-  const int home = IssuePartitionOf(issue.name(), store_.intake_partitions());
 
   // Linked here before (the message came again): only say so again.
   ASSIGN_OR_RETURN(absl::optional<std::string> linked_to, ProblemOfIssueLocked(issue_id));
@@ -362,6 +380,11 @@ absl::Status IntakeCore::ApplyLinkedLocked(const v1::IssueLinked& message,
         }
         // One SLA clock per problem: the opener's.
         if (!message.opened()) updated.clear_ack_deadline();
+        if (problem.state() == issue::v1::PROBLEM_STATE_ACKNOWLEDGED &&
+            updated.state() == issue::v1::STATE_ROUTED) {
+          // The owner already took the problem, so it takes this issue too.
+          updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
+        }
         return change;
       },
       batch);
@@ -419,7 +442,12 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
             change.event = issue::v1::EVENT_TYPE_RESOLVED;
             change.reason = absl::StrCat("resolved with ", problem.name());
           } else {
-            if (current.state() != issue::v1::STATE_ROUTED) return IssueChange{.write = false};
+            // Only issues the problem's owner holds: one transferred or
+            // escalated elsewhere since is that team's to take.
+            if (current.state() != issue::v1::STATE_ROUTED ||
+                !SameTarget(current.assignment().target(), problem.owner())) {
+              return IssueChange{.write = false};
+            }
             change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
             change.event = issue::v1::EVENT_TYPE_ACKNOWLEDGED;
             change.reason = absl::StrCat("acknowledged with ", problem.name());

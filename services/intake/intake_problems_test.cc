@@ -492,6 +492,11 @@ TEST_F(IntakeProblemsTest, AcknowledgingAProblemAcknowledgesItsRoutedIssues) {
   EXPECT_EQ(Current(first).state(), issue::v1::STATE_ACKNOWLEDGED);
   EXPECT_EQ(Current(second).state(), issue::v1::STATE_ACKNOWLEDGED);
   EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_ACKNOWLEDGED), SizeIs(1));
+  // An issue that joins an acknowledged problem is taken with it.
+  const Issue late = SubmitAndRoute("r3", "contoso");
+  DrainMail();
+  EXPECT_EQ(Current(late).problem(), name);
+  EXPECT_EQ(Current(late).state(), issue::v1::STATE_ACKNOWLEDGED);
   EXPECT_EQ(AcknowledgeProblem("problems/01hzzzzzzzzzzzzzzzzzzzzzzz").status().code(),
             absl::StatusCode::kNotFound);
 }

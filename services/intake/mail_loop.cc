@@ -5,10 +5,10 @@
 
 #include <grpcpp/security/credentials.h>
 
-#include "absl/synchronization/notification.h"
 #include "common/channel.h"
 #include "common/logging.h"
 #include "common/status.h"
+#include "common/sync.h"
 #include "services/intake/intake_core.h"
 #include "switchboard/intake/v1/partition.grpc.pb.h"
 
@@ -20,13 +20,13 @@ class LocalMailPeer final : public MailPeer {
   explicit LocalMailPeer(IntakeCore& core) : core_(core) {}
 
   absl::Status Deliver(const v1::DeliverPartitionMessagesRequest& request) override {
-    absl::Notification delivered;
+    OneShot delivered;
     absl::Status outcome;
     core_.Deliver(request, [&](absl::Status status) {
       outcome = std::move(status);
-      delivered.Notify();
+      delivered.Fire();
     });
-    delivered.WaitForNotification();
+    delivered.Wait();
     return outcome;
   }
 
