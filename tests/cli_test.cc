@@ -125,10 +125,10 @@ TEST_F(CliTest, IssuesOfOneOutageShowTheirProblem) {
   EXPECT_THAT(resolved.out, HasSubstr("its 2 linked issues are being resolved with it"));
   bool all_resolved = false;
   for (int attempt = 0; attempt < 200 && !all_resolved; ++attempt) {
-    const CliResult list =
+    const CliResult resolved_issues =
         Cli({"issue", "list", "--problem", linked.problem(), "--state", "resolved"});
-    all_resolved = absl::StrContains(list.out, issues[0].name()) &&
-                   absl::StrContains(list.out, issues[1].name());
+    all_resolved = absl::StrContains(resolved_issues.out, issues[0].name()) &&
+                   absl::StrContains(resolved_issues.out, issues[1].name());
     if (!all_resolved) absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_TRUE(all_resolved);
