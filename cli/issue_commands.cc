@@ -221,40 +221,13 @@ int Resolve(Session& session, const ParsedArgs& args) {
   return 0;
 }
 
-// The business group of `team` in the active ruleset (team ids are unique),
-// or nullopt after reporting why not.
-std::optional<std::string> GroupOfTeam(Session& session, const std::string& team) {
-  auto context = session.Context();
-  routing::v1::Ruleset ruleset;
-  grpc::Status status =
-      session.routing().GetRuleset(context.get(), routing::v1::GetRulesetRequest(), &ruleset);
-  if (!status.ok()) {
-    session.Fail("cannot read the active ruleset to find the team's group (or pass --group)",
-                 status, "routing");
-    return std::nullopt;
-  }
-  for (const auto& group : ruleset.business_groups()) {
-    for (const auto& candidate : group.teams()) {
-      if (candidate.id() == team) return group.id();
-    }
-  }
-  session.err() << "error: no team \"" << team << "\" in ruleset revision " << ruleset.revision()
-                << "\n";
-  return std::nullopt;
-}
-
 int Transfer(Session& session, const ParsedArgs& args) {
   if (!args.Has("team")) return session.UsageError("--team is required");
   intake::v1::TransferIssueRequest request;
   request.set_name(IssueName(args.positional()[0]));
-  request.mutable_target()->set_team(args.Get("team"));
-  if (args.Has("group")) {
-    request.mutable_target()->set_business_group(args.Get("group"));
-  } else {
-    std::optional<std::string> group = GroupOfTeam(session, args.Get("team"));
-    if (!group) return kExitFailure;
-    request.mutable_target()->set_business_group(*group);
-  }
+  std::optional<issue::v1::Target> target = TargetOf(session, args);
+  if (!target) return kExitFailure;
+  *request.mutable_target() = *std::move(target);
   request.set_reason(args.Get("reason"));
   request.set_actor(ActorOf(args));
   request.set_etag(args.Get("etag"));
@@ -313,6 +286,45 @@ int Explain(Session& session, const ParsedArgs& args) {
 }
 
 }  // namespace
+
+namespace {
+
+// The business group of `team` in the active ruleset (team ids are unique),
+// or nullopt after reporting why not.
+std::optional<std::string> GroupOfTeam(Session& session, const std::string& team) {
+  auto context = session.Context();
+  routing::v1::Ruleset ruleset;
+  grpc::Status status =
+      session.routing().GetRuleset(context.get(), routing::v1::GetRulesetRequest(), &ruleset);
+  if (!status.ok()) {
+    session.Fail("cannot read the active ruleset to find the team's group (or pass --group)",
+                 status, "routing");
+    return std::nullopt;
+  }
+  for (const auto& group : ruleset.business_groups()) {
+    for (const auto& candidate : group.teams()) {
+      if (candidate.id() == team) return group.id();
+    }
+  }
+  session.err() << "error: no team \"" << team << "\" in ruleset revision " << ruleset.revision()
+                << "\n";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<issue::v1::Target> TargetOf(Session& session, const ParsedArgs& args) {
+  issue::v1::Target target;
+  target.set_team(args.Get("team"));
+  if (args.Has("group")) {
+    target.set_business_group(args.Get("group"));
+  } else {
+    std::optional<std::string> group = GroupOfTeam(session, target.team());
+    if (!group) return std::nullopt;
+    target.set_business_group(*group);
+  }
+  return target;
+}
 
 std::string IssueName(absl::string_view arg) {
   return absl::StartsWith(arg, "issues/") ? std::string(arg) : absl::StrCat("issues/", arg);

@@ -1,5 +1,6 @@
-// switchboard problem get | list | ack | resolve: broad problems, the issues a correlation
-// policy grouped together (docs/problems.md).
+// switchboard problem get | list | ack | resolve | transfer | link | unlink: broad problems, the
+// issues a correlation policy grouped together (docs/problems.md).
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -71,6 +72,75 @@ int Resolve(Session& session, const ParsedArgs& args) {
   if (!session.json()) {
     session.out() << "\nits " << problem.linked_issue_count()
                   << " linked issues are being resolved with it\n";
+  }
+  return 0;
+}
+
+int Transfer(Session& session, const ParsedArgs& args) {
+  if (!args.Has("team")) return session.UsageError("--team is required");
+  intake::v1::TransferProblemRequest request;
+  request.set_name(ProblemName(args.positional()[0]));
+  std::optional<issue::v1::Target> target = TargetOf(session, args);
+  if (!target) return kExitFailure;
+  *request.mutable_target() = *std::move(target);
+  request.set_reason(args.Get("reason"));
+  request.set_actor(ActorOf(args));
+  request.set_etag(args.Get("etag"));
+  auto context = session.Context();
+  Problem problem;
+  grpc::Status status = session.intake().TransferProblem(context.get(), request, &problem);
+  if (!status.ok()) {
+    return session.Fail(absl::StrCat("cannot transfer ", request.name()), status, "intake");
+  }
+  Show(session, problem);
+  if (!session.json()) {
+    session.out() << "\nthe linked issues its previous owner held are moving with it\n";
+  }
+  return 0;
+}
+
+int Link(Session& session, const ParsedArgs& args) {
+  intake::v1::LinkIssueRequest request;
+  request.set_name(IssueName(args.positional()[1]));
+  request.set_problem(ProblemName(args.positional()[0]));
+  request.set_actor(ActorOf(args));
+  request.set_etag(args.Get("etag"));
+  auto context = session.Context();
+  issue::v1::Issue issue;
+  grpc::Status status = session.intake().LinkIssue(context.get(), request, &issue);
+  if (!status.ok()) {
+    return session.Fail(absl::StrCat("cannot link ", request.name(), " to ", request.problem()),
+                        status, "intake");
+  }
+  if (session.json()) {
+    session.PrintJson(issue);
+  } else {
+    session.out() << issue.name() << " is linked to " << issue.problem() << ", owned by "
+                  << issue.assignment().target().team() << " (etag " << issue.etag() << ")\n";
+  }
+  return 0;
+}
+
+int Unlink(Session& session, const ParsedArgs& args) {
+  intake::v1::UnlinkIssueRequest request;
+  request.set_name(IssueName(args.positional()[1]));
+  request.set_problem(ProblemName(args.positional()[0]));
+  request.set_actor(ActorOf(args));
+  request.set_etag(args.Get("etag"));
+  request.set_reason(args.Get("reason"));
+  auto context = session.Context();
+  issue::v1::Issue issue;
+  grpc::Status status = session.intake().UnlinkIssue(context.get(), request, &issue);
+  if (!status.ok()) {
+    return session.Fail(absl::StrCat("cannot unlink ", request.name(), " from ", request.problem()),
+                        status, "intake");
+  }
+  if (session.json()) {
+    session.PrintJson(issue);
+  } else {
+    session.out() << issue.name() << " is no longer linked to " << request.problem()
+                  << "; its owner " << issue.assignment().target().team()
+                  << " has its own ack deadline again (etag " << issue.etag() << ")\n";
   }
   return 0;
 }
@@ -165,6 +235,45 @@ void AddProblemCommands(CommandLine& command_line) {
       .min_args = 1,
       .max_args = 1,
       .run = Resolve,
+  });
+  command_line.Add({
+      .path = {"problem", "transfer"},
+      .arguments = "NAME",
+      .summary = "hand a problem, and the linked issues its owner holds, to another team",
+      .description = "The problem becomes open again: the new owner acknowledges it anew.",
+      .flags = {{.name = "team", .value_name = "ID", .help = "the new owning team (required)"},
+                {.name = "group",
+                 .value_name = "ID",
+                 .help = "its business group (default: looked up in the active ruleset)"},
+                {.name = "reason", .value_name = "TEXT", .help = "why"},
+                actor,
+                etag},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Transfer,
+  });
+  const FlagSpec issue_etag = {
+      .name = "etag",
+      .value_name = "ETAG",
+      .help = "act only if the issue is unchanged since you read this etag (else ABORTED)"};
+  command_line.Add({
+      .path = {"problem", "link"},
+      .arguments = "PROBLEM ISSUE",
+      .summary = "link an issue to a problem by hand; the problem's owner takes it",
+      .description = "An issue belongs to at most one problem: unlink it from another first.",
+      .flags = {actor, issue_etag},
+      .min_args = 2,
+      .max_args = 2,
+      .run = Link,
+  });
+  command_line.Add({
+      .path = {"problem", "unlink"},
+      .arguments = "PROBLEM ISSUE",
+      .summary = "unlink an issue from its problem; it keeps its owner and its own SLA",
+      .flags = {{.name = "reason", .value_name = "TEXT", .help = "why"}, actor, issue_etag},
+      .min_args = 2,
+      .max_args = 2,
+      .run = Unlink,
   });
 }
 

@@ -5,6 +5,16 @@
 
 namespace switchboard {
 
+absl::Status WithFieldViolation(absl::Status status, absl::string_view field,
+                                absl::string_view description) {
+  google::rpc::BadRequest bad_request;
+  auto* entry = bad_request.add_field_violations();
+  entry->set_field(std::string(field));
+  entry->set_description(std::string(description));
+  status.SetPayload(kBadRequestTypeUrl, absl::Cord(bad_request.SerializeAsString()));
+  return status;
+}
+
 absl::Status InvalidArgumentWithViolations(absl::string_view message,
                                            const std::vector<FieldViolation>& violations) {
   absl::Status status(absl::StatusCode::kInvalidArgument, message);

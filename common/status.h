@@ -43,6 +43,12 @@ struct FieldViolation {
 absl::Status InvalidArgumentWithViolations(absl::string_view message,
                                            const std::vector<FieldViolation>& violations);
 
+// `status` (NOT_FOUND, FAILED_PRECONDITION, ABORTED…) with a BadRequest
+// payload naming the request field it is about, so that a client can point
+// at the field whatever the code.
+absl::Status WithFieldViolation(absl::Status status, absl::string_view field,
+                                absl::string_view description);
+
 // The type URL under which a google.rpc.RetryInfo is attached.
 inline constexpr absl::string_view kRetryInfoTypeUrl = "type.googleapis.com/google.rpc.RetryInfo";
 

@@ -118,6 +118,54 @@ TEST_F(CliTest, IssuesOfOneOutageShowTheirProblem) {
   EXPECT_EQ(Cli({"problem", "list", "--state", "sideways"}).code, 2);
   EXPECT_EQ(Cli({"problem", "resolve", linked.problem()}).code, 2) << "--resolution is required";
 
+  // By hand: an issue no policy grouped joins the problem, then leaves it.
+  const issue::v1::Issue mail =
+      SubmitJson({"--title", "Cannot attach files", "--customer", "contoso", "--product", "outlook",
+                  "--severity", "high", "--source", "crm"});
+  ASSERT_EQ(mail.assignment().target().team(), "mail-calendar");
+  const CliResult stale = Cli({"problem", "link", linked.problem(), mail.name(), "--etag", "99"});
+  EXPECT_EQ(stale.code, 1);
+  EXPECT_THAT(stale.err, HasSubstr("ABORTED"));
+  const CliResult unknown = Cli({"problem", "link", "01hzzzzzzzzzzzzzzzzzzzzzzz", mail.name()});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND"));
+  const CliResult joined = Cli({"problem", "link", linked.problem(), mail.name()});
+  ASSERT_EQ(joined.code, 0) << joined.err;
+  EXPECT_THAT(joined.out, HasSubstr(" is linked to " + linked.problem() + ", owned by " +
+                                    linked.assignment().target().team()));
+  EXPECT_THAT(Cli({"problem", "link", linked.problem(), mail.name()}).out,
+              HasSubstr("is linked to"))
+      << "linking again to the same problem succeeds unchanged";
+  bool counted = false;
+  for (int attempt = 0; attempt < 200 && !counted; ++attempt) {
+    counted = absl::StrContains(Cli({"problem", "get", linked.problem()}).out, "3 linked");
+    if (!counted) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(counted) << "the problem counts the issue linked by hand";
+  const CliResult left = Cli({"problem", "unlink", linked.problem(), mail.name(), "--reason",
+                              "a mail client fault, not the storage outage"});
+  ASSERT_EQ(left.code, 0) << left.err;
+  EXPECT_THAT(left.out, HasSubstr("is no longer linked to " + linked.problem()));
+  const CliResult not_linked = Cli({"problem", "unlink", linked.problem(), mail.name()});
+  EXPECT_EQ(not_linked.code, 1);
+  EXPECT_THAT(not_linked.err, HasSubstr("FAILED_PRECONDITION"));
+
+  // Handed to the leads, with the issues it holds.
+  EXPECT_EQ(Cli({"problem", "transfer", linked.problem()}).code, 2) << "--team is required";
+  const CliResult moved = Cli({"problem", "transfer", linked.problem(), "--team", "storage-leads",
+                               "--reason", "needs a quota change"});
+  ASSERT_EQ(moved.code, 0) << moved.err;
+  EXPECT_THAT(moved.out, HasSubstr("storage-leads"));
+  bool followed = false;
+  for (int attempt = 0; attempt < 200 && !followed; ++attempt) {
+    const CliResult held =
+        Cli({"issue", "list", "--problem", linked.problem(), "--team", "storage-leads"});
+    followed = absl::StrContains(held.out, issues[0].name()) &&
+               absl::StrContains(held.out, issues[1].name());
+    if (!followed) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(followed) << "the linked issues moved with their problem";
+
   const CliResult resolved =
       Cli({"problem", "resolve", linked.problem(), "--resolution", "Throttling limit raised"});
   ASSERT_EQ(resolved.code, 0) << resolved.err;

@@ -457,6 +457,20 @@ TEST_F(HostileInputTest, EveryStringInEveryRequestIsBounded) {
        {R"(name: 'problems/01jd8x3q5w0000000000000000' actor: "dana" resolution: "fixed"
            etag: "2")",
         grpc::StatusCode::NOT_FOUND}},
+      {"TransferProblem",
+       {R"(name: 'problems/01jd8x3q5w0000000000000000' actor: "dana" reason: "not ours"
+           etag: "2" target { business_group: "security" team: "security-leadership" })",
+        grpc::StatusCode::NOT_FOUND}},
+      {"LinkIssue",
+       {absl::StrCat("name: '", missing,
+                     R"(' problem: 'problems/01jd8x3q5w0000000000000000' actor: "dana"
+                        etag: "2")"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"UnlinkIssue",
+       {absl::StrCat("name: '", missing,
+                     R"(' problem: 'problems/01jd8x3q5w0000000000000000' actor: "dana"
+                        etag: "2" reason: "not the same fault")"),
+        grpc::StatusCode::NOT_FOUND}},
       // An issue that does not exist was linked: dropped, nothing stored.
       {"DeliverPartitionMessages",
        {absl::StrCat("sender: 0 messages { linked { issue: '", missing,

@@ -25,31 +25,26 @@ using issue::v1::IssueEvent;
 
 namespace {
 
-constexpr int kScanBudget = 10000;
-
-// Sets or clears a deadline `within` after `now`.
-void SetDeadline(bool has_within, const google::protobuf::Duration& within, absl::Time now,
-                 google::protobuf::Timestamp* deadline, Issue& issue, void (Issue::*clear)()) {
-  if (has_within) {
-    *deadline = ToProtoTime(now + FromProtoDuration(within));
-  } else {
-    (issue.*clear)();
-  }
+// ABORTED unless `etag` is "" or `current`, the etag of `what`.
+absl::Status CheckEtagOf(absl::string_view what, absl::string_view etag,
+                         absl::string_view current) {
+  if (etag.empty() || etag == current) return absl::OkStatus();
+  return WithFieldViolation(
+      absl::AbortedError(absl::StrCat("etag \"", etag, "\" is stale: ", what, " is at etag \"",
+                                      current, "\"; read it again")),
+      "etag", absl::StrCat("stale: ", what, " is at etag \"", current, "\""));
 }
+
+}  // namespace
 
 absl::Status CheckEtag(absl::string_view etag, const Issue& current) {
-  if (etag.empty() || etag == current.etag()) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat("etag \"", etag, "\" is stale: the issue is at etag \"",
-                                         current.etag(), "\"; read it again"));
+  return CheckEtagOf("the issue", etag, current.etag());
 }
 
-absl::Status WrongState(absl::string_view action, const Issue& current, absl::string_view allowed) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot ", action, " ", current.name(), ": it is ",
-                   issue::v1::State_Name(current.state()), "; only ", allowed, " issues can be"));
+absl::Status CheckEtag(absl::string_view etag, const issue::v1::Problem& current) {
+  return CheckEtagOf("the problem", etag, current.etag());
 }
 
-// The fields a caller may set on SubmitIssue; the rest are output only.
 Issue InputFields(const Issue& issue) {
   Issue input;
   input.set_title(issue.title());
@@ -62,6 +57,26 @@ Issue InputFields(const Issue& issue) {
   input.set_source(issue.source());
   input.set_submitter(issue.submitter());
   return input;
+}
+
+absl::Status WrongState(absl::string_view action, const Issue& current, absl::string_view allowed) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot ", action, " ", current.name(), ": it is ",
+                   issue::v1::State_Name(current.state()), "; only ", allowed, " issues can be"));
+}
+
+namespace {
+
+constexpr int kScanBudget = 10000;
+
+// Sets or clears a deadline `within` after `now`.
+void SetDeadline(bool has_within, const google::protobuf::Duration& within, absl::Time now,
+                 google::protobuf::Timestamp* deadline, Issue& issue, void (Issue::*clear)()) {
+  if (has_within) {
+    *deadline = ToProtoTime(now + FromProtoDuration(within));
+  } else {
+    (issue.*clear)();
+  }
 }
 
 absl::string_view EventName(issue::v1::EventType type) {
@@ -322,6 +337,8 @@ absl::StatusOr<IntakeCore::Prepared> IntakeCore::PrepareLocked(const std::string
     }
     store_.AppendEvent(record, batch);
   }
+  for (auto& [partition, message] : result.mail) SendLocked(partition, std::move(message), batch);
+  prepared.mailed = !result.mail.empty();
   if (auto queued = pending_.find(id); queued != pending_.end()) {
     prepared.replaced_pending = queued->second;
   }
@@ -362,6 +379,7 @@ void IntakeCore::Finish(const Prepared& prepared, const absl::Status& status) {
   }
   if (prepared.event != issue::v1::EVENT_TYPE_UNSPECIFIED) store_.RingEvents();
   if (prepared.timer_changed) store_.timers_changed().Ring();
+  if (prepared.mailed) store_.RingMail();
 }
 
 void IntakeCore::Update(absl::string_view id_view, ChangeFn change, IssueDone done) {

@@ -59,6 +59,8 @@ struct IssueChange {
   std::string reason;
   std::string previous_owner;                   // team told too, for transfers and escalations
   const issue::v1::Problem* problem = nullptr;  // the event's problem, if any
+  // Partition messages to send in the same batch: {partition, message}.
+  std::vector<std::pair<int, v1::PartitionMessage>> mail;
 };
 
 // One partition's part of a ListProblems, and where it stopped ("" at its
@@ -107,6 +109,13 @@ class IntakeCore final : public IssueLedger {
   void Resolve(const v1::ResolveIssueRequest& request, const Caller& caller, IssueDone done);
   void Transfer(const v1::TransferIssueRequest& request, const Caller& caller, IssueDone done);
 
+  // LinkIssue, with `problem` as read from its partition (it may change
+  // before the link reaches it: see docs/problems.md), and UnlinkIssue, by
+  // a member of the team that owns the issue.
+  void LinkIssue(const v1::LinkIssueRequest& request, const issue::v1::Problem& problem,
+                 const Caller& caller, IssueDone done);
+  void UnlinkIssue(const v1::UnlinkIssueRequest& request, const Caller& caller, IssueDone done);
+
   // GetProblem and ListProblems, by anyone who may list issues (problems
   // carry counts, not customers). GetProblem fills `linked_issues`.
   absl::StatusOr<issue::v1::Problem> GetProblem(const v1::GetProblemRequest& request,
@@ -119,7 +128,7 @@ class IntakeCore final : public IssueLedger {
                                                  absl::string_view before,
                                                  const Caller& caller) const;
 
-  // AcknowledgeProblem and ResolveProblem, by a member of the team that owns
+  // AcknowledgeProblem, ResolveProblem and TransferProblem, by a member of the team that owns
   // the problem. `done` runs after the fsync of the problem's new version
   // and of the commands that carry the change to its issues (applied to
   // them by each partition's Deliver).
@@ -128,6 +137,9 @@ class IntakeCore final : public IssueLedger {
                           ProblemDone done);
   void ResolveProblem(const v1::ResolveProblemRequest& request, const Caller& caller,
                       ProblemDone done);
+  // TransferProblem asks routing for the new owner first, as Transfer does.
+  void TransferProblem(const v1::TransferProblemRequest& request, const Caller& caller,
+                       ProblemDone done);
 
   // DeliverPartitionMessages: applies the messages in one batch; `done`
   // runs once, after the fsync (or at once with the error that stopped
@@ -156,6 +168,7 @@ class IntakeCore final : public IssueLedger {
     issue::v1::EventType event = issue::v1::EVENT_TYPE_UNSPECIFIED;
     bool wrote = false;
     bool timer_changed = false;
+    bool mailed = false;
     OpenIssues::Place before;  // where the open-issue tally had it
     // The queued version this one replaced in pending_, if any: put back if
     // the batch is abandoned before it is queued.
@@ -206,20 +219,39 @@ class IntakeCore final : public IssueLedger {
                                  Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ApplyCommandLocked(const v1::ProblemCommand& message, rocksdb::WriteBatch& batch,
                                   Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // What one change does to a problem (for AcknowledgeProblem and
-  // ResolveProblem): its next version, its event and the command its
-  // issues get; write=false leaves it as it is.
+  absl::Status ApplyAttachLocked(const v1::AttachIssue& message, rocksdb::WriteBatch& batch,
+                                 Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // DetachIssue: counts the issue out of the problem if this partition has
+  // it counted in.
+  absl::Status DetachLocked(const v1::LinkedIssueFacts& issue, absl::string_view problem_id,
+                            rocksdb::WriteBatch& batch, Applied& applied)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts `issue` into `stored` (the newest version of a problem of this
+  // partition, `current` before it, nullptr for one just opened): its link,
+  // its customer, its severity, the breadth check and its events.
+  absl::Status LinkLocked(const v1::StoredProblem* current, v1::StoredProblem& stored,
+                          const issue::v1::Issue& issue, bool manual, rocksdb::WriteBatch& batch,
+                          Applied& applied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What one change does to a problem (for AcknowledgeProblem,
+  // TransferProblem and ResolveProblem): its next version, its event and
+  // the command its issues get (UpdateProblem fills in the problem, actor
+  // and caller); write=false leaves it as it is.
   struct ProblemChange {
     bool write = true;
     v1::StoredProblem updated;
     issue::v1::EventType event = issue::v1::EVENT_TYPE_UNSPECIFIED;
-    v1::ProblemCommand::Kind command = v1::ProblemCommand::KIND_UNSPECIFIED;
+    v1::ProblemCommand command;
     std::string actor;
     std::string caller;
+    std::string reason;
+    std::vector<issue::v1::Target> also;  // told besides the owner and its group
   };
   using ProblemChangeFn =
       absl::FunctionRef<absl::StatusOr<ProblemChange>(const v1::StoredProblem& current)>;
   void UpdateProblem(absl::string_view id, ProblemChangeFn change, ProblemDone done);
+  // The facts of the problem's opening issue (or, if it is gone, of another
+  // linked issue), as routing needs them to check a new owner.
+  absl::StatusOr<v1::LinkedIssueFacts> SomeLink(const issue::v1::Problem& problem) const;
   void FinishApplied(const Applied& applied, const absl::Status& status);
   // Undoes what building `applied` did to the in-memory state, for a batch
   // that failed before it was queued.
@@ -263,6 +295,17 @@ class IntakeCore final : public IssueLedger {
 // the rules in proto/switchboard/issue/v1/issue.proto, and an id that is stable across retries.
 issue::v1::IssueEvent MakeEvent(issue::v1::EventType type, const issue::v1::Issue& issue,
                                 absl::Time time);
+
+// ABORTED unless `etag` is "" or the issue's (the problem's) current etag.
+absl::Status CheckEtag(absl::string_view etag, const issue::v1::Issue& current);
+absl::Status CheckEtag(absl::string_view etag, const issue::v1::Problem& current);
+
+// The fields a caller may set on SubmitIssue; the rest are output only.
+issue::v1::Issue InputFields(const issue::v1::Issue& issue);
+
+// FAILED_PRECONDITION: `current` is not in a state that allows `action`.
+absl::Status WrongState(absl::string_view action, const issue::v1::Issue& current,
+                        absl::string_view allowed);
 
 // A stable hash of the caller-supplied fields of an issue: equal for a retry
 // of the same submission.

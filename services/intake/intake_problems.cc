@@ -48,6 +48,31 @@ v1::LinkedIssueFacts FactsOf(const Issue& issue) {
   return facts;
 }
 
+// `change.updated` joins `problem`: owned by the problem's owner from now on
+// (a new owner acknowledges anew; the previous one is noted for the event,
+// and `manual` says whether a person or a policy put it there), without an
+// ack deadline of its own unless it is the `opener` (one SLA clock per
+// problem), and acknowledged if the owner has already taken the problem.
+void JoinProblem(const Problem& problem, bool opener, bool manual, absl::Time now,
+                 IssueChange& change) {
+  Issue& updated = change.updated;
+  issue::v1::Assignment& assignment = *updated.mutable_assignment();
+  if (!SameTarget(assignment.target(), problem.owner())) {
+    change.previous_owner = assignment.target().team();
+    *assignment.mutable_target() = problem.owner();
+    *assignment.mutable_original_target() = problem.owner();
+    assignment.set_escalation_level(0);
+    assignment.set_manual(manual);
+    *assignment.mutable_assign_time() = ToProtoTime(now);
+    updated.set_state(issue::v1::STATE_ROUTED);
+  }
+  if (!opener) updated.clear_ack_deadline();
+  if (problem.state() == issue::v1::PROBLEM_STATE_ACKNOWLEDGED &&
+      updated.state() == issue::v1::STATE_ROUTED) {
+    updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
+  }
+}
+
 // The answer to a CorrelateIssue: `issue` is linked to `problem`.
 v1::PartitionMessage LinkedMessage(const std::string& issue, const Problem& problem, bool opened) {
   v1::PartitionMessage message;
@@ -55,6 +80,25 @@ v1::PartitionMessage LinkedMessage(const std::string& issue, const Problem& prob
   *message.mutable_linked()->mutable_problem() = problem;
   message.mutable_linked()->set_opened(opened);
   return message;
+}
+
+v1::PartitionMessage DetachMessage(const v1::LinkedIssueFacts& issue, const std::string& problem) {
+  v1::PartitionMessage message;
+  *message.mutable_detach()->mutable_issue() = issue;
+  message.mutable_detach()->set_problem(problem);
+  return message;
+}
+
+// The issue as a problem's link needs it, from the facts it kept.
+Issue IssueOf(const v1::LinkedIssueFacts& facts) {
+  Issue issue;
+  issue.set_name(facts.issue());
+  *issue.mutable_customer() = facts.customer();
+  issue.set_severity(facts.severity());
+  issue.set_source(facts.source());
+  issue.set_submitter(facts.submitter());
+  *issue.mutable_create_time() = facts.create_time();
+  return issue;
 }
 
 // Why `problem` was escalated by its breadth, for the event.
@@ -76,7 +120,8 @@ absl::StatusOr<Problem> IntakeCore::GetProblem(const v1::GetProblemRequest& requ
   const absl::string_view id = ProblemIdFromName(request.name());
   ASSIGN_OR_RETURN(absl::optional<v1::StoredProblem> stored, problems_.Get(id));
   if (!stored.has_value()) {
-    return absl::NotFoundError(absl::StrCat("no problem ", request.name()));
+    return WithFieldViolation(absl::NotFoundError(absl::StrCat("no problem ", request.name())),
+                              "name", "no such problem");
   }
   Problem problem = std::move(*stored->mutable_problem());
   ASSIGN_OR_RETURN(std::vector<std::string> newest,
@@ -160,6 +205,13 @@ void IntakeCore::Deliver(const v1::DeliverPartitionMessagesRequest& request, Del
         case v1::PartitionMessage::kCommand:
           status = ApplyCommandLocked(message.command(), batch, applied);
           break;
+        case v1::PartitionMessage::kAttach:
+          status = ApplyAttachLocked(message.attach(), batch, applied);
+          break;
+        case v1::PartitionMessage::kDetach:
+          status = DetachLocked(message.detach().issue(),
+                                ProblemIdFromName(message.detach().problem()), batch, applied);
+          break;
         default:
           // A newer partition's message this one does not know: keeping it
           // would stop the sender's mail for good.
@@ -235,7 +287,10 @@ absl::StatusOr<int> IntakeCore::CustomerLinksLocked(absl::string_view problem_id
 
 absl::StatusOr<absl::optional<std::string>> IntakeCore::ProblemOfIssueLocked(
     absl::string_view issue_id) {
-  if (const std::string* pending = pending_issue_problems_.Find(issue_id)) return *pending;
+  if (const std::string* pending = pending_issue_problems_.Find(issue_id)) {
+    if (pending->empty()) return absl::nullopt;  // unlinked by a queued batch
+    return *pending;
+  }
   return problems_.ProblemOfIssue(issue_id);
 }
 
@@ -290,6 +345,19 @@ absl::Status IntakeCore::ApplyCorrelateLocked(const v1::CorrelateIssue& message,
   } else {
     stored = *current;
   }
+  RETURN_IF_ERROR(
+      LinkLocked(open ? nullptr : &*current, stored, issue, /*manual=*/false, batch, applied));
+  SendLocked(home, LinkedMessage(issue.name(), stored.problem(), open), batch);
+  applied.mail = true;
+  return absl::OkStatus();
+}
+
+absl::Status IntakeCore::LinkLocked(const v1::StoredProblem* current, v1::StoredProblem& stored,
+                                    const Issue& issue, bool manual, rocksdb::WriteBatch& batch,
+                                    Applied& applied) {
+  const absl::Time now = clock_.Now();
+  const bool open = current == nullptr;
+  const std::string issue_id(IssueIdFromName(issue.name()));
   Problem& problem = *stored.mutable_problem();
   const std::string problem_id(ProblemIdFromName(problem.name()));
   const std::string& group = problem.owner().business_group();
@@ -310,10 +378,11 @@ absl::Status IntakeCore::ApplyCorrelateLocked(const v1::CorrelateIssue& message,
   v1::ProblemLinkRecord link;
   *link.mutable_issue() = FactsOf(issue);
   *link.mutable_link_time() = ToProtoTime(now);
+  link.set_manual(manual);
   problems_.PutLink(problem_id, link, batch);
   problems_.PutProblemOfIssue(issue_id, problem_id, batch);
   pending_issue_problems_.Put(issue_id, problem_id, applied.batch);
-  problems_.Put(open ? nullptr : &*current, stored, batch);
+  problems_.Put(current, stored, batch);
   pending_problems_.Put(problem_id, stored, applied.batch);
 
   if (open) {
@@ -334,8 +403,6 @@ absl::Status IntakeCore::ApplyCorrelateLocked(const v1::CorrelateIssue& message,
   }
   applied.events = true;
   applied.counts.emplace_back(&metrics_.problem_links, group);
-  SendLocked(home, LinkedMessage(issue.name(), problem, open), batch);
-  applied.mail = true;
   return absl::OkStatus();
 }
 
@@ -347,10 +414,16 @@ absl::Status IntakeCore::ApplyLinkedLocked(const v1::IssueLinked& message,
     log::Error("dropping an IssueLinked that is not well formed", {{"issue", message.issue()}});
     return absl::OkStatus();
   }
+  // Linked by hand to another problem while its correlation was on its way:
+  // the hand wins, and the problem of the policy lets the issue go.
+  absl::optional<v1::LinkedIssueFacts> let_go;
   absl::StatusOr<Prepared> version = PrepareLocked(
       issue_id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
-        if (!current.problem().empty()) return IssueChange{.write = false};  // told before
+        if (!current.problem().empty()) {
+          if (current.problem() != problem.name()) let_go = FactsOf(current);
+          return IssueChange{.write = false};  // told before
+        }
         IssueChange change{.updated = current,
                            .event = issue::v1::EVENT_TYPE_PROBLEM_LINKED,
                            .reason = absl::StrCat("linked to ", problem.name(), " by policy ",
@@ -367,24 +440,7 @@ absl::Status IntakeCore::ApplyLinkedLocked(const v1::IssueLinked& message,
           change.reason = absl::StrCat("resolved with ", problem.name());
           return change;
         }
-        issue::v1::Assignment& assignment = *updated.mutable_assignment();
-        if (!SameTarget(assignment.target(), problem.owner())) {
-          change.previous_owner = assignment.target().team();
-          *assignment.mutable_target() = problem.owner();
-          *assignment.mutable_original_target() = problem.owner();
-          assignment.set_escalation_level(0);
-          assignment.set_manual(false);
-          *assignment.mutable_assign_time() = ToProtoTime(clock_.Now());
-          // The new owner acknowledges anew.
-          updated.set_state(issue::v1::STATE_ROUTED);
-        }
-        // One SLA clock per problem: the opener's.
-        if (!message.opened()) updated.clear_ack_deadline();
-        if (problem.state() == issue::v1::PROBLEM_STATE_ACKNOWLEDGED &&
-            updated.state() == issue::v1::STATE_ROUTED) {
-          // The owner already took the problem, so it takes this issue too.
-          updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
-        }
+        JoinProblem(problem, message.opened(), /*manual=*/false, clock_.Now(), change);
         return change;
       },
       batch);
@@ -394,8 +450,91 @@ absl::Status IntakeCore::ApplyLinkedLocked(const v1::IssueLinked& message,
                {{"issue", message.issue()}, {"problem", problem.name()}});
     return absl::OkStatus();
   }
+  if (let_go.has_value()) {
+    SendLocked(ProblemPartitionOf(problem.name(), store_.intake_partitions()),
+               DetachMessage(*let_go, problem.name()), batch);
+    applied.mail = true;
+  }
   if (version->wrote) applied.events = true;
   applied.versions.push_back(*std::move(version));
+  return absl::OkStatus();
+}
+
+absl::Status IntakeCore::ApplyAttachLocked(const v1::AttachIssue& message,
+                                           rocksdb::WriteBatch& batch, Applied& applied) {
+  const v1::LinkedIssueFacts& facts = message.issue();
+  const std::string issue_id(IssueIdFromName(facts.issue()));
+  const std::string problem_id(ProblemIdFromName(message.problem()));
+  const int home = IssuePartitionOf(facts.issue(), store_.intake_partitions());
+  if (issue_id.empty() || problem_id.empty() || home < 0 ||
+      !issue::v1::Severity_IsValid(facts.severity())) {
+    log::Error("dropping an AttachIssue that is not well formed",
+               {{"issue", facts.issue()}, {"problem", message.problem()}});
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(absl::optional<std::string> linked_to, ProblemOfIssueLocked(issue_id));
+  if (linked_to == problem_id) return absl::OkStatus();  // the message came again
+  if (linked_to.has_value()) {
+    // A policy linked it here too, while the hand was on its way: the hand
+    // wins.
+    RETURN_IF_ERROR(DetachLocked(facts, *linked_to, batch, applied));
+  }
+  ASSIGN_OR_RETURN(absl::optional<v1::StoredProblem> current, ProblemLocked(problem_id));
+  if (!current.has_value()) {
+    log::Error("dropping an AttachIssue to a problem that does not exist",
+               {{"issue", facts.issue()}, {"problem", message.problem()}});
+    return absl::OkStatus();
+  }
+  v1::StoredProblem stored = *current;
+  RETURN_IF_ERROR(LinkLocked(&*current, stored, IssueOf(facts), /*manual=*/true, batch, applied));
+  if (stored.problem().state() == issue::v1::PROBLEM_STATE_RESOLVED) {
+    // Resolved between LinkIssue's read and this: the issue goes with it.
+    v1::PartitionMessage command;
+    command.mutable_command()->set_kind(v1::ProblemCommand::KIND_RESOLVE);
+    *command.mutable_command()->mutable_problem() = stored.problem();
+    SendLocked(home, std::move(command), batch);
+    applied.mail = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IntakeCore::DetachLocked(const v1::LinkedIssueFacts& facts,
+                                      absl::string_view problem_id, rocksdb::WriteBatch& batch,
+                                      Applied& applied) {
+  const std::string issue_id(IssueIdFromName(facts.issue()));
+  if (issue_id.empty() || problem_id.empty() || !issue::v1::Severity_IsValid(facts.severity())) {
+    log::Error("dropping a DetachIssue that is not well formed", {{"issue", facts.issue()}});
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(absl::optional<std::string> linked_to, ProblemOfIssueLocked(issue_id));
+  if (linked_to != problem_id) return absl::OkStatus();  // not counted in here (any more)
+  ASSIGN_OR_RETURN(absl::optional<v1::StoredProblem> current, ProblemLocked(problem_id));
+  if (!current.has_value()) return absl::OkStatus();
+  v1::StoredProblem stored = *current;
+  const std::string& customer = facts.customer().id();
+  ASSIGN_OR_RETURN(const int customer_links, CustomerLinksLocked(problem_id, customer));
+  const int left = std::max(0, customer_links - 1);
+  const int severity = facts.severity();
+  if (severity < stored.severity_links_size() && stored.severity_links(severity) > 0) {
+    stored.set_severity_links(severity, stored.severity_links(severity) - 1);
+  }
+  issue::v1::Severity highest_left = issue::v1::SEVERITY_UNSPECIFIED;
+  for (int level = issue::v1::SEVERITY_CRITICAL; level < stored.severity_links_size(); ++level) {
+    if (stored.severity_links(level) > 0) {
+      highest_left = static_cast<issue::v1::Severity>(level);
+      break;
+    }
+  }
+  const absl::Time now = clock_.Now();
+  RemoveLink(*stored.mutable_problem(), facts.issue(), facts.customer().tier(), left == 0,
+             highest_left, now);
+  problems_.PutCustomerLinks(problem_id, customer, left, batch);
+  pending_customers_.Put(absl::StrCat(problem_id, "/", customer), left, applied.batch);
+  problems_.DeleteLink(problem_id, issue_id, batch);
+  problems_.PutProblemOfIssue(issue_id, "", batch);
+  pending_issue_problems_.Put(issue_id, "", applied.batch);
+  problems_.Put(&*current, stored, batch);
+  pending_problems_.Put(std::string(problem_id), stored, applied.batch);
   return absl::OkStatus();
 }
 
@@ -404,7 +543,8 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
   const Problem& problem = message.problem();
   if (ProblemIdFromName(problem.name()).empty() ||
       (message.kind() != v1::ProblemCommand::KIND_ACKNOWLEDGE &&
-       message.kind() != v1::ProblemCommand::KIND_RESOLVE)) {
+       message.kind() != v1::ProblemCommand::KIND_RESOLVE &&
+       message.kind() != v1::ProblemCommand::KIND_TRANSFER)) {
     log::Error("dropping a ProblemCommand that is not well formed", {{"problem", problem.name()}});
     return absl::OkStatus();
   }
@@ -441,6 +581,34 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
             change.updated.set_resolution(problem.resolution());
             change.event = issue::v1::EVENT_TYPE_RESOLVED;
             change.reason = absl::StrCat("resolved with ", problem.name());
+          } else if (message.kind() == v1::ProblemCommand::KIND_TRANSFER) {
+            // Only issues the previous owner held: one transferred or
+            // escalated elsewhere since stays with that team.
+            if ((current.state() != issue::v1::STATE_ROUTED &&
+                 current.state() != issue::v1::STATE_ACKNOWLEDGED) ||
+                !SameTarget(current.assignment().target(), message.previous_owner())) {
+              return IssueChange{.write = false};
+            }
+            const absl::Time now = clock_.Now();
+            change.event = issue::v1::EVENT_TYPE_TRANSFERRED;
+            change.reason = message.reason().empty()
+                                ? absl::StrCat("transferred with ", problem.name())
+                                : message.reason();
+            change.previous_owner = current.assignment().target().team();
+            Issue& updated = change.updated;
+            updated.set_state(issue::v1::STATE_ROUTED);  // the new owner acknowledges anew
+            issue::v1::Assignment& assignment = *updated.mutable_assignment();
+            *assignment.mutable_target() = problem.owner();
+            *assignment.mutable_original_target() = problem.owner();
+            assignment.set_escalation_level(0);
+            assignment.set_manual(true);
+            *assignment.mutable_assign_time() = ToProtoTime(now);
+            // One SLA clock per problem: the opener's, restarted.
+            if (current.name() == problem.opening_issue() && message.has_ack_deadline()) {
+              *updated.mutable_ack_deadline() = message.ack_deadline();
+            } else {
+              updated.clear_ack_deadline();
+            }
           } else {
             // Only issues the problem's owner holds: one transferred or
             // escalated elsewhere since is that team's to take.
@@ -471,7 +639,8 @@ void IntakeCore::UpdateProblem(absl::string_view id_view, ProblemChangeFn change
     MutexLock lock(mu_);
     absl::StatusOr<absl::optional<v1::StoredProblem>> current = ProblemLocked(id);
     absl::StatusOr<ProblemChange> changed =
-        absl::NotFoundError(absl::StrCat("no problem ", ProblemName(id)));
+        WithFieldViolation(absl::NotFoundError(absl::StrCat("no problem ", ProblemName(id))),
+                           "name", "no such problem");
     if (!current.ok()) {
       changed = current.status();
     } else if (current->has_value()) {
@@ -488,25 +657,23 @@ void IntakeCore::UpdateProblem(absl::string_view id_view, ProblemChangeFn change
         NextVersion(problem, now);
         problems_.Put(&**current, updated, batch);
         pending_problems_.Put(id, updated, applied.batch);
-        std::vector<issue::v1::Target> also;
-        if (changed->event == issue::v1::EVENT_TYPE_PROBLEM_RESOLVED && problem.escalated()) {
-          also.assign(updated.escalation_contacts().begin(), updated.escalation_contacts().end());
-        }
-        issue::v1::IssueEvent event = MakeProblemEvent(changed->event, problem, now, also);
+        issue::v1::IssueEvent event = MakeProblemEvent(changed->event, problem, now, changed->also);
         event.set_actor(changed->actor);
         event.set_caller(changed->caller);
+        event.set_reason(changed->reason);
         store_.AppendEvent(event, batch);
         applied.events = true;
         v1::PartitionMessage command;
-        command.mutable_command()->set_kind(changed->command);
+        *command.mutable_command() = std::move(changed->command);
         *command.mutable_command()->mutable_problem() = problem;
         command.mutable_command()->set_actor(changed->actor);
         command.mutable_command()->set_caller(changed->caller);
+        command.mutable_command()->set_reason(changed->reason);
         for (int partition = 0; partition < store_.intake_partitions(); ++partition) {
           SendLocked(partition, command, batch);
         }
         applied.mail = true;
-        if (changed->command == v1::ProblemCommand::KIND_RESOLVE) {
+        if (command.command().kind() == v1::ProblemCommand::KIND_RESOLVE) {
           applied.counts.emplace_back(&metrics_.problems_resolved,
                                       problem.owner().business_group());
         }
@@ -530,16 +697,6 @@ void IntakeCore::UpdateProblem(absl::string_view id_view, ProblemChangeFn change
   std::move(done)(error);
 }
 
-namespace {
-
-absl::Status CheckProblemEtag(absl::string_view etag, const Problem& current) {
-  if (etag.empty() || etag == current.etag()) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat("etag \"", etag, "\" is stale: the problem is at etag \"",
-                                         current.etag(), "\"; read it again"));
-}
-
-}  // namespace
-
 void IntakeCore::AcknowledgeProblem(const v1::AcknowledgeProblemRequest& request,
                                     const Caller& caller, ProblemDone done) {
   if (absl::Status invalid = ValidateAcknowledgeProblemRequest(request); !invalid.ok()) {
@@ -560,12 +717,12 @@ void IntakeCore::AcknowledgeProblem(const v1::AcknowledgeProblemRequest& request
                            issue::v1::ProblemState_Name(problem.state()),
                            "; only PROBLEM_STATE_OPEN problems can be"));
         }
-        RETURN_IF_ERROR(CheckProblemEtag(request.etag(), problem));
+        RETURN_IF_ERROR(CheckEtag(request.etag(), problem));
         ProblemChange change{.updated = current,
                              .event = issue::v1::EVENT_TYPE_PROBLEM_ACKNOWLEDGED,
-                             .command = v1::ProblemCommand::KIND_ACKNOWLEDGE,
                              .actor = request.actor(),
                              .caller = CallerIdentity(caller)};
+        change.command.set_kind(v1::ProblemCommand::KIND_ACKNOWLEDGE);
         change.updated.mutable_problem()->set_state(issue::v1::PROBLEM_STATE_ACKNOWLEDGED);
         return change;
       },
@@ -587,12 +744,17 @@ void IntakeCore::ResolveProblem(const v1::ResolveProblemRequest& request, const 
           return absl::FailedPreconditionError(
               absl::StrCat("cannot resolve ", problem.name(), ": it is already resolved"));
         }
-        RETURN_IF_ERROR(CheckProblemEtag(request.etag(), problem));
+        RETURN_IF_ERROR(CheckEtag(request.etag(), problem));
         ProblemChange change{.updated = current,
                              .event = issue::v1::EVENT_TYPE_PROBLEM_RESOLVED,
-                             .command = v1::ProblemCommand::KIND_RESOLVE,
                              .actor = request.actor(),
                              .caller = CallerIdentity(caller)};
+        change.command.set_kind(v1::ProblemCommand::KIND_RESOLVE);
+        if (problem.escalated()) {
+          // Those told of its breadth hear of its end.
+          change.also.assign(current.escalation_contacts().begin(),
+                             current.escalation_contacts().end());
+        }
         Problem& resolved = *change.updated.mutable_problem();
         resolved.set_state(issue::v1::PROBLEM_STATE_RESOLVED);
         resolved.set_resolution(request.resolution());
@@ -600,6 +762,248 @@ void IntakeCore::ResolveProblem(const v1::ResolveProblemRequest& request, const 
         return change;
       },
       std::move(done));
+}
+
+namespace {
+
+// What routing needs to check a problem's new owner and give its SLA: the
+// problem's facts, with the customer, source and submitter of `link` (the
+// opening issue's, or another's).
+Issue RoutingInputOf(const Problem& problem, const v1::LinkedIssueFacts& link) {
+  Issue input;
+  input.set_title(problem.title());
+  input.set_product(problem.product());
+  input.set_region(problem.region());
+  input.set_severity(problem.severity());
+  *input.mutable_customer() = link.customer();
+  input.set_source(link.source());
+  input.set_submitter(link.submitter());
+  return input;
+}
+
+// Whether `caller` may transfer the problem as `request` asks (access,
+// state, etag).
+absl::Status CheckTransferable(const v1::StoredProblem& current,
+                               const v1::TransferProblemRequest& request, const Caller& caller) {
+  const Problem& problem = current.problem();
+  RETURN_IF_ERROR(MayChangeProblem(caller, problem, "transfer"));
+  if (problem.state() == issue::v1::PROBLEM_STATE_RESOLVED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot transfer ", problem.name(), ": it is resolved"));
+  }
+  return CheckEtag(request.etag(), problem);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::LinkedIssueFacts> IntakeCore::SomeLink(const Problem& problem) const {
+  const std::string id(ProblemIdFromName(problem.name()));
+  ASSIGN_OR_RETURN(absl::optional<v1::ProblemLinkRecord> opener,
+                   problems_.Link(id, IssueIdFromName(problem.opening_issue())));
+  if (opener.has_value()) return std::move(*opener->mutable_issue());
+  ASSIGN_OR_RETURN(std::vector<std::string> any, problems_.LinkedIssueIds(id, "", 1));
+  if (!any.empty()) {
+    ASSIGN_OR_RETURN(absl::optional<v1::ProblemLinkRecord> link, problems_.Link(id, any.front()));
+    if (link.has_value()) return std::move(*link->mutable_issue());
+  }
+  return absl::AbortedError(absl::StrCat("cannot transfer ", problem.name(),
+                                         " now: its first link is still being written; retry"));
+}
+
+void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, const Caller& caller,
+                                 ProblemDone done) {
+  if (absl::Status invalid = ValidateTransferProblemRequest(request); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  const std::string id(ProblemIdFromName(request.name()));
+  absl::StatusOr<absl::optional<v1::StoredProblem>> current;
+  {
+    MutexLock lock(mu_);
+    current = ProblemLocked(id);
+  }
+  absl::Status refused = current.status();
+  if (refused.ok() && !current->has_value()) {
+    refused = WithFieldViolation(absl::NotFoundError(absl::StrCat("no problem ", request.name())),
+                                 "name", "no such problem");
+  }
+  if (refused.ok()) refused = CheckTransferable(**current, request, caller);
+  absl::StatusOr<v1::LinkedIssueFacts> link =
+      refused.ok() ? SomeLink((*current)->problem()) : refused;
+  if (!link.ok()) {
+    std::move(done)(link.status());
+    return;
+  }
+  routing::v1::RouteToTargetRequest check;
+  *check.mutable_issue() = RoutingInputOf((*current)->problem(), *link);
+  *check.mutable_target() = request.target();
+  routing_.RouteToTarget(check, [this, id, request, &caller, done = std::move(done)](
+                                    absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
+    if (!decision.ok()) {
+      std::move(done)(decision.status());
+      return;
+    }
+    UpdateProblem(
+        id,
+        [&](const v1::StoredProblem& current) -> absl::StatusOr<ProblemChange> {
+          // The problem may have changed while routing answered.
+          RETURN_IF_ERROR(CheckTransferable(current, request, caller));
+          const Problem& problem = current.problem();
+          if (SameTarget(problem.owner(), decision->target())) {
+            return ProblemChange{.write = false};  // already there: a retry, most likely
+          }
+          const absl::Time now = clock_.Now();
+          ProblemChange change{.updated = current,
+                               .event = issue::v1::EVENT_TYPE_PROBLEM_TRANSFERRED,
+                               .actor = request.actor(),
+                               .caller = CallerIdentity(caller),
+                               .reason = request.reason(),
+                               .also = {problem.owner()}};
+          change.command.set_kind(v1::ProblemCommand::KIND_TRANSFER);
+          *change.command.mutable_previous_owner() = problem.owner();
+          if (decision->has_ack_within()) {
+            *change.command.mutable_ack_deadline() =
+                ToProtoTime(now + FromProtoDuration(decision->ack_within()));
+          }
+          *change.updated.mutable_escalation_contacts() = decision->escalation_contacts();
+          Problem& transferred = *change.updated.mutable_problem();
+          *transferred.mutable_owner() = decision->target();
+          transferred.set_state(issue::v1::PROBLEM_STATE_OPEN);  // the new owner acknowledges anew
+          transferred.set_escalation_level(0);
+          return change;
+        },
+        std::move(done));
+  });
+}
+
+void IntakeCore::LinkIssue(const v1::LinkIssueRequest& request, const Problem& problem,
+                           const Caller& caller, IssueDone done) {
+  if (absl::Status invalid = ValidateLinkIssueRequest(request); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  Update(
+      IssueIdFromName(request.name()),
+      [&](const Issue& current) -> absl::StatusOr<IssueChange> {
+        RETURN_IF_ERROR(MayChange(caller, current, "link"));
+        if (current.problem() == problem.name()) return IssueChange{.write = false};
+        if (!current.problem().empty()) {
+          return WithFieldViolation(
+              absl::FailedPreconditionError(absl::StrCat("cannot link ", current.name(), " to ",
+                                                         problem.name(), ": it is linked to ",
+                                                         current.problem(), "; unlink it first")),
+              "name", absl::StrCat("already linked to ", current.problem()));
+        }
+        if (current.state() != issue::v1::STATE_ROUTED &&
+            current.state() != issue::v1::STATE_ACKNOWLEDGED) {
+          return WithFieldViolation(
+              WrongState("link", current, "ROUTED or ACKNOWLEDGED"), "name",
+              absl::StrCat("the issue is ", issue::v1::State_Name(current.state())));
+        }
+        if (problem.state() == issue::v1::PROBLEM_STATE_RESOLVED) {
+          return WithFieldViolation(absl::FailedPreconditionError(
+                                        absl::StrCat("cannot link ", current.name(), " to ",
+                                                     problem.name(), ": the problem is resolved")),
+                                    "problem", "the problem is resolved");
+        }
+        RETURN_IF_ERROR(CheckEtag(request.etag(), current));
+        IssueChange change{.updated = current,
+                           .event = issue::v1::EVENT_TYPE_PROBLEM_LINKED,
+                           .actor = request.actor(),
+                           .caller = CallerIdentity(caller),
+                           .reason = absl::StrCat("linked to ", problem.name(), " by hand"),
+                           .problem = &problem};
+        change.updated.set_problem(problem.name());
+        JoinProblem(problem, /*opener=*/false, /*manual=*/true, clock_.Now(), change);
+        v1::PartitionMessage attach;
+        *attach.mutable_attach()->mutable_issue() = FactsOf(change.updated);
+        attach.mutable_attach()->set_problem(problem.name());
+        change.mail.emplace_back(ProblemPartitionOf(problem.name(), store_.intake_partitions()),
+                                 std::move(attach));
+        return change;
+      },
+      std::move(done));
+}
+
+namespace {
+
+// Whether `caller` may unlink `current` as `request` asks.
+absl::Status CheckUnlinkable(const Issue& current, const v1::UnlinkIssueRequest& request,
+                             const Caller& caller) {
+  RETURN_IF_ERROR(MayChange(caller, current, "unlink"));
+  if (current.problem() != request.problem()) {
+    const std::string linked = current.problem().empty()
+                                   ? "not linked to a problem"
+                                   : absl::StrCat("linked to ", current.problem());
+    return WithFieldViolation(
+        absl::FailedPreconditionError(absl::StrCat("cannot unlink ", current.name(), " from ",
+                                                   request.problem(), ": it is ", linked)),
+        "problem", absl::StrCat("the issue is ", linked));
+  }
+  if (current.state() != issue::v1::STATE_ROUTED &&
+      current.state() != issue::v1::STATE_ACKNOWLEDGED) {
+    return WrongState("unlink", current, "ROUTED or ACKNOWLEDGED");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void IntakeCore::UnlinkIssue(const v1::UnlinkIssueRequest& request, const Caller& caller,
+                             IssueDone done) {
+  if (absl::Status invalid = ValidateUnlinkIssueRequest(request); !invalid.ok()) {
+    std::move(done)(invalid);
+    return;
+  }
+  const std::string id(IssueIdFromName(request.name()));
+  absl::StatusOr<Issue> current = Current(id);
+  if (current.ok()) {
+    if (absl::Status refused = CheckUnlinkable(*current, request, caller); !refused.ok()) {
+      current = refused;
+    }
+  }
+  if (!current.ok()) {
+    std::move(done)(current.status());
+    return;
+  }
+  // The issue's own ack clock starts again, by its owner's SLA.
+  routing::v1::RouteToTargetRequest check;
+  *check.mutable_issue() = InputFields(*current);
+  *check.mutable_target() = current->assignment().target();
+  routing_.RouteToTarget(check, [this, id, request, &caller, done = std::move(done)](
+                                    absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
+    if (!decision.ok()) {
+      std::move(done)(decision.status());
+      return;
+    }
+    Problem left;
+    left.set_name(request.problem());
+    Update(
+        id,
+        [&](const Issue& latest) -> absl::StatusOr<IssueChange> {
+          RETURN_IF_ERROR(CheckUnlinkable(latest, request, caller));
+          RETURN_IF_ERROR(CheckEtag(request.etag(), latest));
+          IssueChange change{.updated = latest,
+                             .event = issue::v1::EVENT_TYPE_PROBLEM_UNLINKED,
+                             .actor = request.actor(),
+                             .caller = CallerIdentity(caller),
+                             .reason = request.reason().empty()
+                                           ? absl::StrCat("unlinked from ", request.problem())
+                                           : request.reason(),
+                             .problem = &left};
+          Issue& updated = change.updated;
+          updated.clear_problem();
+          if (updated.state() == issue::v1::STATE_ROUTED && decision->has_ack_within()) {
+            *updated.mutable_ack_deadline() =
+                ToProtoTime(clock_.Now() + FromProtoDuration(decision->ack_within()));
+          }
+          change.mail.emplace_back(
+              ProblemPartitionOf(request.problem(), store_.intake_partitions()),
+              DetachMessage(FactsOf(latest), request.problem()));
+          return change;
+        },
+        std::move(done));
+  });
 }
 
 }  // namespace switchboard::intake

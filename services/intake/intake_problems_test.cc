@@ -59,7 +59,8 @@ class IntakeProblemsTest : public ::testing::Test {
   // with a decision that matched the correlation policy of kKey.
   Issue SubmitAndRoute(const std::string& request_id, const std::string& customer,
                        const std::string& team = "storage",
-                       issue::v1::CustomerTier tier = issue::v1::CUSTOMER_TIER_ENTERPRISE) {
+                       issue::v1::CustomerTier tier = issue::v1::CUSTOMER_TIER_ENTERPRISE,
+                       const std::string& key = kKey) {
     Issue issue;
     issue.set_title(absl::StrCat("Blob writes fail for ", customer));
     issue.mutable_customer()->set_id(customer);
@@ -88,10 +89,11 @@ class IntakeProblemsTest : public ::testing::Test {
     decision.mutable_ack_within()->set_seconds(600);
     routing::v1::CorrelationMatch& match = *decision.mutable_correlation();
     match.set_policy("regional-outage");
-    match.set_key(kKey);
+    match.set_key(key);
     match.mutable_window()->set_seconds(7200);
     match.mutable_escalation()->set_min_customers(3);
     decision.add_escalation_contacts()->set_team("storage-leads");
+    if (key.empty()) decision.clear_correlation();  // no policy matched
     Outbox::Item task;
     task.value = std::string(IssueIdFromName(submitted->name()));
     absl::StatusOr<std::vector<Outbox::Item>> tasks = intake_->route_tasks().Peek(1000);
@@ -155,6 +157,55 @@ class IntakeProblemsTest : public ::testing::Test {
     return WaitProblem([&](IntakeCore::ProblemDone done) {
       core_->AcknowledgeProblem(request, caller != nullptr ? *caller : local_, std::move(done));
     });
+  }
+
+  absl::StatusOr<Problem> TransferProblem(const std::string& name, const std::string& team,
+                                          const std::string& etag = "") {
+    v1::TransferProblemRequest request;
+    request.set_name(name);
+    request.set_actor("lead@storage");
+    request.mutable_target()->set_business_group("cloud-infra");
+    request.mutable_target()->set_team(team);
+    request.set_reason("the quota service is theirs");
+    request.set_etag(etag);
+    return WaitProblem([&](IntakeCore::ProblemDone done) {
+      core_->TransferProblem(request, local_, std::move(done));
+    });
+  }
+
+  absl::StatusOr<Issue> LinkIssue(const Issue& issue, const std::string& problem,
+                                  const std::string& etag = "") {
+    absl::StatusOr<Problem> read = GetProblem(problem);
+    if (!read.ok()) return read.status();
+    v1::LinkIssueRequest request;
+    request.set_name(issue.name());
+    request.set_problem(problem);
+    request.set_actor("oncall@storage");
+    request.set_etag(etag);
+    return WaitIssue([&](IntakeCore::IssueDone done) {
+      core_->LinkIssue(request, *read, local_, std::move(done));
+    });
+  }
+
+  absl::StatusOr<Issue> UnlinkIssue(const Issue& issue, const std::string& problem) {
+    v1::UnlinkIssueRequest request;
+    request.set_name(issue.name());
+    request.set_problem(problem);
+    request.set_actor("oncall@storage");
+    request.set_reason("a different fault");
+    return WaitIssue(
+        [&](IntakeCore::IssueDone done) { core_->UnlinkIssue(request, local_, std::move(done)); });
+  }
+
+  absl::StatusOr<Issue> WaitIssue(absl::FunctionRef<void(IntakeCore::IssueDone)> call) {
+    OneShot done;
+    absl::StatusOr<Issue> result;
+    call([&](absl::StatusOr<Issue> outcome) {
+      result = std::move(outcome);
+      done.Fire();
+    });
+    done.Wait();
+    return result;
   }
 
   absl::StatusOr<Problem> WaitProblem(absl::FunctionRef<void(IntakeCore::ProblemDone)> call) {
@@ -499,6 +550,172 @@ TEST_F(IntakeProblemsTest, AcknowledgingAProblemAcknowledgesItsRoutedIssues) {
   EXPECT_EQ(Current(late).state(), issue::v1::STATE_ACKNOWLEDGED);
   EXPECT_EQ(AcknowledgeProblem("problems/01hzzzzzzzzzzzzzzzzzzzzzzz").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(IntakeProblemsTest, TransferringAProblemMovesItsIssuesAndRestartsTheOpenersClock) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue second = SubmitAndRoute("r2", "tailspin");
+  const Issue elsewhere = SubmitAndRoute("r3", "contoso");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  ASSERT_TRUE(AcknowledgeProblem(name).ok());
+  DrainMail();
+  // One issue went to another team on its own before: it stays there.
+  {
+    v1::TransferIssueRequest request;
+    request.set_name(elsewhere.name());
+    request.set_actor("oncall@storage");
+    request.mutable_target()->set_business_group("cloud-infra");
+    request.mutable_target()->set_team("networking");
+    OneShot done;
+    core_->Transfer(request, local_, [&](absl::StatusOr<Issue> moved) {
+      EXPECT_TRUE(moved.ok()) << moved.status();
+      done.Fire();
+    });
+    done.Wait();
+  }
+  EXPECT_EQ(TransferProblem(name, "no-such-team").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(TransferProblem(name, "quota", "1").status().code(), absl::StatusCode::kAborted);
+  clock_.Advance(absl::Minutes(30));
+  absl::StatusOr<Problem> moved = TransferProblem(name, "quota");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->owner().team(), "quota");
+  EXPECT_EQ(moved->state(), issue::v1::PROBLEM_STATE_OPEN) << "the new owner acknowledges anew";
+  absl::StatusOr<Problem> again = TransferProblem(name, "quota");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->etag(), moved->etag()) << "a retry to the same owner changes nothing";
+  // The command reaches the issues through the mail; deliver it twice.
+  const v1::DeliverPartitionMessagesRequest mail = PendingMail();
+  ASSERT_TRUE(Deliver(mail).ok());
+  ASSERT_TRUE(Deliver(mail).ok());
+  DrainMail();
+
+  for (const Issue& issue : {first, second}) {
+    EXPECT_EQ(Current(issue).assignment().target().team(), "quota");
+    EXPECT_EQ(Current(issue).state(), issue::v1::STATE_ROUTED);
+    EXPECT_TRUE(Current(issue).assignment().manual());
+  }
+  EXPECT_EQ(Current(first).ack_deadline().seconds(), absl::ToUnixSeconds(clock_.Now()) + 120)
+      << "the opener's clock restarts by the new owner's SLA";
+  EXPECT_FALSE(Current(second).has_ack_deadline()) << "one clock per problem";
+  EXPECT_EQ(Current(elsewhere).assignment().target().team(), "networking");
+
+  std::vector<IssueEvent> transferred;
+  for (const IssueEvent& event : QueuedEvents(issue::v1::EVENT_TYPE_TRANSFERRED)) {
+    if (event.has_problem()) transferred.push_back(event);
+  }
+  ASSERT_THAT(transferred, SizeIs(2)) << "one TRANSFERRED per issue that moved";
+  for (const IssueEvent& event : transferred) {
+    EXPECT_EQ(event.reason(), "the quota service is theirs");
+    EXPECT_THAT(event.recipients(), ::testing::Contains("teams/quota"));
+    EXPECT_THAT(event.recipients(), ::testing::Contains("sources/crm"));
+  }
+  const std::vector<IssueEvent> problem_events =
+      QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_TRANSFERRED);
+  ASSERT_THAT(problem_events, SizeIs(1));
+  EXPECT_THAT(problem_events[0].recipients(), ::testing::Contains("teams/quota"));
+  EXPECT_THAT(problem_events[0].recipients(), ::testing::Contains("teams/storage"));
+  EXPECT_EQ(problem_events[0].actor(), "lead@storage");
+
+  ASSERT_TRUE(ResolveProblem(name).ok());
+  EXPECT_EQ(TransferProblem(name, "storage").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(TransferProblem("problems/01hzzzzzzzzzzzzzzzzzzzzzzz", "quota").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(IntakeProblemsTest, AnIssueLinkedByHandIsCountedInAndUnlinkedOut) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue second = SubmitAndRoute("r2", "tailspin");
+  const Issue loner =
+      SubmitAndRoute("r3", "contoso", "networking", issue::v1::CUSTOMER_TIER_STRATEGIC, /*key=*/"");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  ASSERT_FALSE(name.empty());
+  ASSERT_TRUE(Current(loner).problem().empty());
+  ASSERT_TRUE(Current(loner).has_ack_deadline());
+
+  EXPECT_EQ(LinkIssue(loner, name, "99").status().code(), absl::StatusCode::kAborted);
+  absl::StatusOr<Issue> linked = LinkIssue(loner, name, Current(loner).etag());
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  EXPECT_EQ(linked->problem(), name);
+  EXPECT_EQ(linked->assignment().target().team(), "storage") << "owned by the problem's owner";
+  EXPECT_FALSE(linked->has_ack_deadline()) << "one SLA clock per problem";
+  absl::StatusOr<Issue> again = LinkIssue(loner, name);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->etag(), linked->etag()) << "linking again changes nothing";
+  // Delivered twice, the attachment counts once.
+  const v1::DeliverPartitionMessagesRequest mail = PendingMail();
+  ASSERT_TRUE(Deliver(mail).ok());
+  ASSERT_TRUE(Deliver(mail).ok());
+  DrainMail();
+  absl::StatusOr<Problem> problem = GetProblem(name);
+  ASSERT_TRUE(problem.ok()) << problem.status();
+  EXPECT_EQ(problem->linked_issue_count(), 3);
+  EXPECT_EQ(problem->affected_customer_count(), 3);
+  EXPECT_THAT(problem->linked_issues(), ::testing::Contains(loner.name()));
+  EXPECT_TRUE(problem->escalated()) << "a strategic customer crossed the threshold";
+  std::vector<IssueEvent> linked_events;
+  for (const IssueEvent& event : QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_LINKED)) {
+    if (event.issue().name() == loner.name()) linked_events.push_back(event);
+  }
+  ASSERT_THAT(linked_events, SizeIs(1));
+  EXPECT_EQ(linked_events[0].actor(), "oncall@storage");
+  EXPECT_THAT(linked_events[0].recipients(), ::testing::Contains("teams/networking"))
+      << "the previous owner hears it left";
+
+  // A linked issue cannot join a second problem, nor leave one it is not in.
+  EXPECT_EQ(UnlinkIssue(loner, "problems/01hzzzzzzzzzzzzzzzzzzzzzzz").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  clock_.Advance(absl::Minutes(3));
+  absl::StatusOr<Issue> unlinked = UnlinkIssue(loner, name);
+  ASSERT_TRUE(unlinked.ok()) << unlinked.status();
+  EXPECT_TRUE(unlinked->problem().empty());
+  EXPECT_EQ(unlinked->ack_deadline().seconds(), absl::ToUnixSeconds(clock_.Now()) + 120)
+      << "its own clock starts again";
+  const v1::DeliverPartitionMessagesRequest detach = PendingMail();
+  ASSERT_TRUE(Deliver(detach).ok());
+  ASSERT_TRUE(Deliver(detach).ok());
+  DrainMail();
+  problem = GetProblem(name);
+  ASSERT_TRUE(problem.ok());
+  EXPECT_EQ(problem->linked_issue_count(), 2);
+  EXPECT_EQ(problem->affected_customer_count(), 2);
+  EXPECT_THAT(problem->linked_issues(), ::testing::Not(::testing::Contains(loner.name())));
+  ASSERT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_UNLINKED), SizeIs(1));
+  EXPECT_EQ(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_UNLINKED)[0].reason(), "a different fault");
+  EXPECT_EQ(UnlinkIssue(loner, name).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // Resolved problems take no new issues.
+  ASSERT_TRUE(ResolveProblem(name).ok());
+  DrainMail();
+  EXPECT_EQ(LinkIssue(loner, name).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(UnlinkIssue(second, name).status().code(), absl::StatusCode::kFailedPrecondition)
+      << "a resolved issue stays with the problem that resolved it";
+}
+
+TEST_F(IntakeProblemsTest, AHandLinkWinsOverACorrelationStillOnItsWay) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue other =
+      SubmitAndRoute("r2", "tailspin", "storage", issue::v1::CUSTOMER_TIER_ENTERPRISE, "other-key");
+  DrainMail();
+  const std::string wanted = Current(first).problem();
+  const std::string policy_problem = Current(other).problem();
+  ASSERT_NE(wanted, policy_problem);
+  // Routed with a match on "other-key"; its CorrelateIssue is not delivered
+  // yet when someone links it by hand.
+  const Issue racing =
+      SubmitAndRoute("r3", "contoso", "storage", issue::v1::CUSTOMER_TIER_ENTERPRISE, "other-key");
+  absl::StatusOr<Issue> linked = LinkIssue(racing, wanted);
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  DrainMail();
+  EXPECT_EQ(Current(racing).problem(), wanted);
+  EXPECT_EQ(GetProblem(wanted)->linked_issue_count(), 2);
+  EXPECT_EQ(GetProblem(policy_problem)->linked_issue_count(), 1)
+      << "the policy's problem let the issue go";
+  EXPECT_EQ(GetProblem(policy_problem)->affected_customer_count(), 1);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "services/intake/issue_id.h"
 #include "services/intake/merged_list.h"
 #include "services/intake/problems.h"
+#include "services/intake/requests.h"
 
 namespace switchboard::intake {
 namespace {
@@ -29,6 +30,9 @@ constexpr char kGetProblem[] = "/switchboard.intake.v1.IntakeService/GetProblem"
 constexpr char kListProblems[] = "/switchboard.intake.v1.IntakeService/ListProblems";
 constexpr char kAcknowledgeProblem[] = "/switchboard.intake.v1.IntakeService/AcknowledgeProblem";
 constexpr char kResolveProblem[] = "/switchboard.intake.v1.IntakeService/ResolveProblem";
+constexpr char kTransferProblem[] = "/switchboard.intake.v1.IntakeService/TransferProblem";
+constexpr char kLinkIssue[] = "/switchboard.intake.v1.IntakeService/LinkIssue";
+constexpr char kUnlinkIssue[] = "/switchboard.intake.v1.IntakeService/UnlinkIssue";
 
 // On a ListIssues between partitions: "list your own issues older than this
 // id" ("-" for the newest). The answer's next_page_token is then the plain
@@ -57,8 +61,7 @@ struct ByProblemName {
   int count;
   template <typename Request>
   int operator()(const Request& request) const {
-    const absl::string_view id = ProblemIdFromName(request.name());
-    return id.empty() ? -1 : IssuePartitionOf(IssueName(id), count);
+    return ProblemPartitionOf(request.name(), count);
   }
 };
 
@@ -425,6 +428,96 @@ grpc::ServerUnaryReactor* IntakeService::ResolveProblem(grpc::CallbackServerCont
              IntakeCore::ProblemDone done) {
         core_.ResolveProblem(parsed, caller, std::move(done));
       });
+}
+
+grpc::ServerUnaryReactor* IntakeService::TransferProblem(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Problem, v1::TransferProblemRequest>(
+      *options_.gate, At(kTransferProblem), ByProblemName{Partitions(options_.peers)}, context,
+      request, response,
+      [](const Caller& caller, v1::TransferProblemRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "transfer");
+      },
+      [this](const Caller& caller, const v1::TransferProblemRequest& parsed,
+             IntakeCore::ProblemDone done) {
+        core_.TransferProblem(parsed, caller, std::move(done));
+      });
+}
+
+void IntakeService::ReadProblem(grpc::CallbackServerContext* context, const Caller& caller,
+                                const std::string& name, ProblemRead done) {
+  v1::GetProblemRequest request;
+  request.set_name(name);
+  const int partition = ProblemPartitionOf(name, Partitions(options_.peers));
+  if (options_.peers == nullptr || partition == options_.peers->self() || partition < 0) {
+    std::move(done)(core_.GetProblem(request, caller));
+    return;
+  }
+  options_.peers->Call(
+      partition, kGetProblem, context, caller, ToByteBuffer(request),
+      [done = std::move(done)](const grpc::Status& status, const grpc::ByteBuffer& bytes) mutable {
+        if (!status.ok()) {
+          std::move(done)(FromGrpcStatus(status));
+          return;
+        }
+        issue::v1::Problem problem;
+        if (absl::Status parsed = ParseMessage(bytes, &problem); !parsed.ok()) {
+          std::move(done)(parsed);
+          return;
+        }
+        std::move(done)(std::move(problem));
+      });
+}
+
+grpc::ServerUnaryReactor* IntakeService::LinkIssue(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Issue, v1::LinkIssueRequest>(
+      *options_.gate, At(kLinkIssue), ByIssueName{Partitions(options_.peers)}, context, request,
+      response,
+      [](const Caller& caller, v1::LinkIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "link");
+      },
+      [this, context](const Caller& caller, const v1::LinkIssueRequest& parsed,
+                      IntakeCore::IssueDone done) {
+        if (absl::Status invalid = ValidateLinkIssueRequest(parsed); !invalid.ok()) {
+          std::move(done)(invalid);
+          return;
+        }
+        ReadProblem(
+            context, caller, parsed.problem(),
+            [this, &caller, parsed,
+             done = std::move(done)](absl::StatusOr<issue::v1::Problem> problem) mutable {
+              if (absl::IsNotFound(problem.status())) {
+                // About the request's `problem`, not its `name`.
+                std::move(done)(WithFieldViolation(absl::NotFoundError(problem.status().message()),
+                                                   "problem", "no such problem"));
+                return;
+              }
+              if (!problem.ok()) {
+                std::move(done)(problem.status());
+                return;
+              }
+              core_.LinkIssue(parsed, *problem, caller, std::move(done));
+            });
+      });
+}
+
+grpc::ServerUnaryReactor* IntakeService::UnlinkIssue(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Issue, v1::UnlinkIssueRequest>(
+      *options_.gate, At(kUnlinkIssue), ByIssueName{Partitions(options_.peers)}, context, request,
+      response,
+      [](const Caller& caller, v1::UnlinkIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "unlink");
+      },
+      [this](const Caller& caller, const v1::UnlinkIssueRequest& parsed,
+             IntakeCore::IssueDone done) { core_.UnlinkIssue(parsed, caller, std::move(done)); });
 }
 
 }  // namespace switchboard::intake

@@ -31,7 +31,11 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitIssue<
                             v1::IntakeService::WithRawCallbackMethod_ListProblems<
                                 v1::IntakeService::WithRawCallbackMethod_AcknowledgeProblem<
                                     v1::IntakeService::WithRawCallbackMethod_ResolveProblem<
-                                        v1::IntakeService::Service>>>>>>>>>>;
+                                        v1::IntakeService::WithRawCallbackMethod_TransferProblem<
+                                            v1::IntakeService::WithRawCallbackMethod_LinkIssue<
+                                                v1::IntakeService::
+                                                    WithRawCallbackMethod_UnlinkIssue<
+                                                        v1::IntakeService::Service>>>>>>>>>>>>>;
 
 struct IntakeServiceOptions {
   // Benchmarks only (--noop_submit): SubmitIssue parses the request and
@@ -83,8 +87,22 @@ class IntakeService final : public RawIntakeService {
   grpc::ServerUnaryReactor* ResolveProblem(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,
                                            grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* TransferProblem(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* LinkIssue(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* UnlinkIssue(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
 
  private:
+  // Reads problem `name` where it lives, here or on its partition, on
+  // behalf of `caller`; `done` runs once.
+  using ProblemRead = absl::AnyInvocable<void(absl::StatusOr<issue::v1::Problem>) &&>;
+  void ReadProblem(grpc::CallbackServerContext* context, const Caller& caller,
+                   const std::string& name, ProblemRead done);
   // ListIssues of a partitioned intake: every partition's issues, merged.
   void ListMerged(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
                   const Caller& caller, const v1::ListIssuesRequest& request,

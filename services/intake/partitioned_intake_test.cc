@@ -403,6 +403,102 @@ TEST_F(PartitionedIntakeTest, IssuesOfOneKeyFromEveryPartitionMeetInOneProblemWh
   }));
 }
 
+TEST_F(PartitionedIntakeTest, LinksByHandAndATransferCrossPartitions) {
+  std::vector<Issue> outage;
+  for (int i = 0; i < 3; ++i) {
+    Issue issue;
+    ASSERT_TRUE(
+        Submit(i, OutageRequest(absl::StrCat("hand-outage-", i), absl::StrCat("c", i)), &issue)
+            .ok());
+    outage.push_back(issue);
+  }
+  std::string problem_name;
+  ASSERT_TRUE(Eventually([&] {
+    Issue got;
+    if (!Get(0, outage[0].name(), &got).ok()) return false;
+    problem_name = got.problem();
+    return !problem_name.empty();
+  }));
+  // Issues no policy grouped (no region), living in several partitions,
+  // each linked by hand through another partition than its own.
+  std::vector<Issue> loners;
+  std::set<int> homes;
+  for (int i = 0; i < 6; ++i) {
+    v1::SubmitIssueRequest request = Request(absl::StrCat("hand-loner-", i), "slow writes");
+    request.mutable_issue()->set_product("compute");
+    request.mutable_issue()->mutable_customer()->set_id(absl::StrCat("loner-", i));
+    Issue issue;
+    ASSERT_TRUE(Submit(i % kPartitions, request, &issue).ok());
+    homes.insert(IssuePartitionOf(issue.name(), kPartitions));
+    loners.push_back(issue);
+  }
+  ASSERT_GT(homes.size(), 1u);
+  for (int i = 0; i < static_cast<int>(loners.size()); ++i) {
+    ASSERT_TRUE(Eventually([&] {
+      Issue got;
+      return Get(0, loners[i].name(), &got).ok() && got.state() == issue::v1::STATE_ROUTED;
+    }));
+    v1::LinkIssueRequest link;
+    link.set_name(loners[i].name());
+    link.set_problem(problem_name);
+    link.set_actor("oncall");
+    grpc::ClientContext context;
+    Issue linked;
+    const int via = (IssuePartitionOf(loners[i].name(), kPartitions) + 1) % kPartitions;
+    grpc::Status status = Stub(via).LinkIssue(&context, link, &linked);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(linked.problem(), problem_name);
+    EXPECT_EQ(linked.assignment().target().team(), "storage-team");
+  }
+  issue::v1::Problem problem;
+  EXPECT_TRUE(Eventually([&] {
+    return GetProblem(1, problem_name, &problem).ok() && problem.linked_issue_count() == 9;
+  })) << problem.linked_issue_count();
+  EXPECT_EQ(problem.affected_customer_count(), 9);
+
+  v1::UnlinkIssueRequest unlink;
+  unlink.set_name(loners[0].name());
+  unlink.set_problem(problem_name);
+  unlink.set_actor("oncall");
+  {
+    grpc::ClientContext context;
+    Issue unlinked;
+    ASSERT_TRUE(Stub(2).UnlinkIssue(&context, unlink, &unlinked).ok());
+    EXPECT_TRUE(unlinked.problem().empty());
+  }
+  EXPECT_TRUE(Eventually([&] {
+    return GetProblem(2, problem_name, &problem).ok() && problem.linked_issue_count() == 8;
+  })) << problem.linked_issue_count();
+  EXPECT_EQ(problem.affected_customer_count(), 8);
+
+  v1::TransferProblemRequest transfer;
+  transfer.set_name(problem_name);
+  transfer.set_actor("lead");
+  transfer.mutable_target()->set_business_group("cloud");
+  transfer.mutable_target()->set_team("quota-team");
+  {
+    grpc::ClientContext context;
+    issue::v1::Problem moved;
+    grpc::Status status = Stub(0).TransferProblem(&context, transfer, &moved);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(moved.owner().team(), "quota-team");
+  }
+  std::vector<Issue> members = outage;
+  members.insert(members.end(), loners.begin() + 1, loners.end());
+  EXPECT_TRUE(Eventually([&] {
+    for (const Issue& issue : members) {
+      Issue got;
+      if (!Get(1, issue.name(), &got).ok() || got.assignment().target().team() != "quota-team") {
+        return false;
+      }
+    }
+    return true;
+  }));
+  Issue left;
+  ASSERT_TRUE(Get(1, loners[0].name(), &left).ok());
+  EXPECT_EQ(left.assignment().target().team(), "storage-team") << "the unlinked issue stays";
+}
+
 TEST_F(PartitionedIntakeTest, WhileTheKeysPartitionIsDownIssuesAreRoutedAndLinkOnItsReturn) {
   const int home = PartitionOf(kOutageKey, kPartitions);
   servers_[home].reset();

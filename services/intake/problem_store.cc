@@ -101,13 +101,10 @@ absl::StatusOr<absl::optional<KeyWindow>> ProblemStore::Window(absl::string_view
   return KeyWindow{stored->problem(), FromProtoTime(stored->start()), FromProtoTime(stored->end())};
 }
 
-absl::StatusOr<bool> ProblemStore::IsLinked(absl::string_view problem_id,
-                                            absl::string_view issue_id) const {
-  std::string value;
-  const rocksdb::Status status = db_.db().Get({}, links_, Under(problem_id, issue_id), &value);
-  if (status.IsNotFound()) return false;
-  RETURN_IF_ERROR(FromRocks(status, "read a problem link"));
-  return true;
+absl::StatusOr<absl::optional<v1::ProblemLinkRecord>> ProblemStore::Link(
+    absl::string_view problem_id, absl::string_view issue_id) const {
+  return ReadRecord<v1::ProblemLinkRecord>(db_.db(), links_, Under(problem_id, issue_id),
+                                           "problem link");
 }
 
 absl::StatusOr<int> ProblemStore::CustomerLinks(absl::string_view problem_id,

@@ -44,8 +44,9 @@ class ProblemStore {
   // The latest window of a correlation key, or nullopt.
   absl::StatusOr<absl::optional<KeyWindow>> Window(absl::string_view key) const;
 
-  // Whether the issue (by id) is linked to the problem.
-  absl::StatusOr<bool> IsLinked(absl::string_view problem_id, absl::string_view issue_id) const;
+  // The link of the issue (by id) to the problem, or nullopt.
+  absl::StatusOr<absl::optional<v1::ProblemLinkRecord>> Link(absl::string_view problem_id,
+                                                             absl::string_view issue_id) const;
 
   // How many of the problem's linked issues are the customer's; 0 for none.
   absl::StatusOr<int> CustomerLinks(absl::string_view problem_id,

@@ -138,8 +138,8 @@ TEST_F(ProblemStoreTest, WindowsLinksAndCustomerCounts) {
   EXPECT_EQ((*window)->problem, ProblemName(kP1));
   EXPECT_EQ((*window)->start, t0);
   EXPECT_EQ((*window)->end, t0 + absl::Hours(2));
-  EXPECT_TRUE(*store_->IsLinked(kP1, kI2));
-  EXPECT_FALSE(*store_->IsLinked(kP2, kI2));
+  EXPECT_TRUE(store_->Link(kP1, kI2)->has_value());
+  EXPECT_FALSE(store_->Link(kP2, kI2)->has_value());
   EXPECT_THAT(*store_->LinkedIssueIds(kP1, "", 10), ElementsAre(kI1, kI2, kI3));
   EXPECT_THAT(*store_->LinkedIssueIds(kP1, kI1, 1), ElementsAre(kI2));
   EXPECT_THAT(*store_->LinkedIssueIds(kP1, kI3, 10), ElementsAre());
@@ -151,7 +151,7 @@ TEST_F(ProblemStoreTest, WindowsLinksAndCustomerCounts) {
   store_->DeleteLink(kP1, kI2, unlink);
   store_->PutCustomerLinks(kP1, "fabrikam", 0, unlink);
   Write(unlink);
-  EXPECT_FALSE(*store_->IsLinked(kP1, kI2));
+  EXPECT_FALSE(store_->Link(kP1, kI2)->has_value());
   EXPECT_EQ(*store_->CustomerLinks(kP1, "fabrikam"), 0);
   EXPECT_THAT(*store_->LinkedIssueIds(kP1, "", 10), ElementsAre(kI1, kI3));
 }

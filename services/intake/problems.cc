@@ -41,6 +41,11 @@ absl::string_view ProblemIdFromName(absl::string_view name) {
                                                                             : absl::string_view();
 }
 
+int ProblemPartitionOf(absl::string_view name, int count) {
+  const absl::string_view id = ProblemIdFromName(name);
+  return id.empty() ? -1 : IssuePartitionOf(IssueName(id), count);
+}
+
 Severity HigherSeverity(Severity a, Severity b) {
   if (a == issue::v1::SEVERITY_UNSPECIFIED) return b;
   if (b == issue::v1::SEVERITY_UNSPECIFIED) return a;
@@ -151,6 +156,27 @@ bool CheckBreadth(Problem& problem, const routing::v1::CorrelationThresholds& th
   problem.set_severity(HigherSeverity(problem.severity(), raise));
   NextVersion(problem, now);
   return true;
+}
+
+void RemoveLink(Problem& problem, absl::string_view issue, issue::v1::CustomerTier tier,
+                bool last_of_customer, Severity highest_left, absl::Time now) {
+  problem.set_linked_issue_count(std::max(0, problem.linked_issue_count() - 1));
+  if (last_of_customer) {
+    problem.set_affected_customer_count(std::max(0, problem.affected_customer_count() - 1));
+    auto* tiers = problem.mutable_affected_customer_tiers();
+    auto it = std::find_if(tiers->begin(), tiers->end(),
+                           [tier](const CustomerTierCount& count) { return count.tier() == tier; });
+    if (it != tiers->end()) {
+      it->set_customers(it->customers() - 1);
+      if (it->customers() <= 0) tiers->erase(it);
+    }
+  }
+  if (!problem.escalated() && highest_left != issue::v1::SEVERITY_UNSPECIFIED) {
+    problem.set_severity(highest_left);
+  }
+  auto* listed = problem.mutable_linked_issues();
+  listed->erase(std::remove(listed->begin(), listed->end(), issue), listed->end());
+  NextVersion(problem, now);
 }
 
 issue::v1::IssueEvent MakeProblemEvent(issue::v1::EventType type, const Problem& problem,

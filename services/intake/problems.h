@@ -32,6 +32,9 @@ inline constexpr absl::string_view kProblemPrefix = "problems/";
 std::string ProblemName(absl::string_view id);
 // "" when `name` is not a well-formed problem name.
 absl::string_view ProblemIdFromName(absl::string_view name);
+// The intake partition (of `count`) where problem `name` lives: the one its
+// id names, as issue ids do; -1 when `name` is malformed.
+int ProblemPartitionOf(absl::string_view name, int count);
 
 // The latest window of a correlation key: the problem its first issue
 // opened, and the creation time of that issue plus the policy's window.
@@ -72,6 +75,15 @@ issue::v1::Problem OpenProblem(absl::string_view name, const issue::v1::Issue& i
 // new version (etag + 1, update_time `now`).
 void AddLink(issue::v1::Problem& problem, const issue::v1::Issue& issue, bool new_customer,
              absl::Time now);
+
+// Takes one linked issue (`issue`, of a customer of `tier`) out of
+// `problem`: one linked issue fewer, one affected customer fewer if it was
+// the customer's last (`last_of_customer`), the severity lowered to
+// `highest_left` (the highest among the issues left) unless breadth
+// escalated it, the issue dropped from the newest linked issues, and a new
+// version. First and last seen stay as they were.
+void RemoveLink(issue::v1::Problem& problem, absl::string_view issue, issue::v1::CustomerTier tier,
+                bool last_of_customer, issue::v1::Severity highest_left, absl::Time now);
 
 inline constexpr int kMaxListedLinks = 100;
 

@@ -103,4 +103,37 @@ absl::Status ValidateResolveProblemRequest(const v1::ResolveProblemRequest& requ
   return violations.ToStatus("ResolveProblemRequest");
 }
 
+absl::Status ValidateLinkIssueRequest(const v1::LinkIssueRequest& request) {
+  Violations violations;
+  CheckNameActorAndEtag(violations, request.name(), request.actor(), request.etag());
+  if (ProblemIdFromName(request.problem()).empty()) {
+    violations.Add("problem", "must be problems/{problem_id}, a 26-character id");
+  }
+  return violations.ToStatus("LinkIssueRequest");
+}
+
+absl::Status ValidateUnlinkIssueRequest(const v1::UnlinkIssueRequest& request) {
+  Violations violations;
+  CheckNameActorAndEtag(violations, request.name(), request.actor(), request.etag());
+  if (ProblemIdFromName(request.problem()).empty()) {
+    violations.Add("problem", "must be problems/{problem_id}, a 26-character id");
+  }
+  CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
+  return violations.ToStatus("UnlinkIssueRequest");
+}
+
+absl::Status ValidateTransferProblemRequest(const v1::TransferProblemRequest& request) {
+  Violations violations;
+  CheckProblemName(violations, request.name());
+  CheckText(violations, "actor", request.actor(), 1, kMaxActorChars);
+  CheckText(violations, "etag", request.etag(), 0, kMaxEtagChars);
+  if (!request.has_target()) {
+    violations.Add("target", "required");
+  } else {
+    ValidateTarget(request.target(), "target", violations);
+  }
+  CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
+  return violations.ToStatus("TransferProblemRequest");
+}
+
 }  // namespace switchboard::intake

@@ -27,6 +27,9 @@ absl::Status ValidateTransferIssueRequest(const v1::TransferIssueRequest& reques
 absl::Status ValidateGetProblemRequest(const v1::GetProblemRequest& request);
 absl::Status ValidateAcknowledgeProblemRequest(const v1::AcknowledgeProblemRequest& request);
 absl::Status ValidateResolveProblemRequest(const v1::ResolveProblemRequest& request);
+absl::Status ValidateTransferProblemRequest(const v1::TransferProblemRequest& request);
+absl::Status ValidateLinkIssueRequest(const v1::LinkIssueRequest& request);
+absl::Status ValidateUnlinkIssueRequest(const v1::UnlinkIssueRequest& request);
 
 }  // namespace switchboard::intake
 

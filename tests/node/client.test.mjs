@@ -228,6 +228,19 @@ describe('IntakeService problems', () => {
     await assert.rejects(call(intake, 'GetProblem', { name: 'problems/01m845ftndck0dxx21bpyz3cmm' }),
       (e) => e.code === grpc.status.NOT_FOUND);
   });
+
+  it('names the unknown problem of a LinkIssue in its field violations', async () => {
+    const issue = await call(intake, 'SubmitIssue', { issue: newIssue(), request_id: `node-${runId}-link` });
+    const error = await call(intake, 'LinkIssue',
+      { name: issue.name, problem: 'problems/01m845ftndck0dxx21bpyz3cmm', actor: 'node-test' })
+      .then(() => assert.fail('a link to an unknown problem was accepted'), (e) => e);
+    assert.equal(error.code, grpc.status.NOT_FOUND);
+    const [bytes] = error.metadata.get('grpc-status-details-bin');
+    const detail = RpcStatus.decode(bytes).details.find(
+      (any) => any.type_url === 'type.googleapis.com/google.rpc.BadRequest');
+    const fields = BadRequest.decode(detail.value).field_violations.map((v) => v.field);
+    assert.deepEqual(fields, ['problem']);
+  });
 });
 
 describe('RoutingService', () => {
