@@ -21,6 +21,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 
 namespace switchboard {
 
@@ -113,6 +115,23 @@ class Database {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> families_;
 };
+
+// Reads and parses the protobuf record `key` of `family`; nullopt when it is
+// absent, DATA_LOSS when it does not parse. `what` names it in errors.
+template <typename T>
+absl::StatusOr<absl::optional<T>> ReadRecord(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                                             absl::string_view key, absl::string_view what) {
+  std::string bytes;
+  const rocksdb::Status status = db.Get({}, family, rocksdb::Slice(key.data(), key.size()), &bytes);
+  if (status.IsNotFound()) return absl::nullopt;
+  absl::Status read = FromRocks(status, absl::StrCat("read ", what));
+  if (!read.ok()) return read;
+  T record;
+  if (!record.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat(what, " ", key, " does not parse"));
+  }
+  return record;
+}
 
 }  // namespace switchboard
 

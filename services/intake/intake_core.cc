@@ -102,6 +102,17 @@ absl::string_view EventName(issue::v1::EventType type) {
 
 }  // namespace
 
+uint64_t RequestFingerprint(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream output(&stream);
+    output.SetSerializationDeterministic(true);  // map order must not matter
+    message.SerializeWithCachedSizes(&output);
+  }
+  return Fingerprint(bytes);
+}
+
 uint64_t SubmissionFingerprint(const Issue& issue) {
   std::string bytes;
   {
@@ -382,29 +393,106 @@ void IntakeCore::Finish(const Prepared& prepared, const absl::Status& status) {
   if (prepared.mailed) store_.RingMail();
 }
 
-void IntakeCore::Update(absl::string_view id_view, ChangeFn change, IssueDone done) {
+void IntakeCore::Update(absl::string_view id_view, ChangeFn change, IssueDone done,
+                        const ChangeKey& key) {
   const std::string id(id_view);
-  absl::Status error;
+  absl::StatusOr<Issue> answer;
   {
     MutexLock lock(mu_);
-    rocksdb::WriteBatch batch;
-    absl::StatusOr<Prepared> prepared = PrepareLocked(id, change, batch);
-    if (prepared.ok()) {
-      // Queued under the lock: an issue's versions are stored in order.
-      commits_.Commit(std::move(batch), [this, prepared = *std::move(prepared),
-                                         done = std::move(done)](absl::Status status) mutable {
-        Finish(prepared, status);
-        if (status.ok()) {
-          std::move(done)(std::move(prepared.updated));
-        } else {
-          std::move(done)(std::move(status));
+    absl::optional<Replayed> replayed = FindReplayLocked(id, key);
+    if (replayed.has_value()) {
+      if (AnswerQueuedLocked(*replayed, done)) return;
+      answer = std::move(replayed->outcome);
+    } else {
+      rocksdb::WriteBatch batch;
+      absl::StatusOr<Prepared> prepared = PrepareLocked(id, change, batch);
+      if (!prepared.ok()) {
+        answer = prepared.status();
+      } else {
+        uint64_t tag = 0;
+        if (!key.request_id.empty()) {
+          v1::ChangeRecord record;
+          record.set_method(key.method);
+          record.set_fingerprint(key.fingerprint);
+          *record.mutable_outcome() = prepared->updated;
+          issues_.PutChange(id, key.request_id, record, batch);
+          tag = ++last_batch_;
+          pending_changes_.Put(absl::StrCat(id, key.request_id), std::move(record), tag);
         }
-      });
-      return;
+        // Queued under the lock: an issue's versions are stored in order.
+        commits_.Commit(std::move(batch), [this, tag, prepared = *std::move(prepared),
+                                           done = std::move(done)](absl::Status status) mutable {
+          if (tag != 0) {
+            MutexLock forget(mu_);
+            pending_changes_.Forget(tag);
+          }
+          Finish(prepared, status);
+          if (status.ok()) {
+            std::move(done)(std::move(prepared.updated));
+          } else {
+            std::move(done)(std::move(status));
+          }
+        });
+        return;
+      }
     }
-    error = prepared.status();
   }
-  std::move(done)(error);
+  std::move(done)(std::move(answer));
+}
+
+bool IntakeCore::Replay(const std::string& id, const ChangeKey& key, IssueDone& done) {
+  absl::optional<Replayed> replayed;
+  {
+    MutexLock lock(mu_);
+    replayed = FindReplayLocked(id, key);
+    if (!replayed.has_value()) return false;
+    if (AnswerQueuedLocked(*replayed, done)) return true;
+  }
+  std::move(done)(std::move(replayed->outcome));
+  return true;
+}
+
+absl::optional<IntakeCore::Replayed> IntakeCore::FindReplayLocked(const std::string& id,
+                                                                  const ChangeKey& key) {
+  if (key.request_id.empty()) return absl::nullopt;
+  absl::StatusOr<absl::optional<v1::ChangeRecord>> record;
+  Replayed replayed;
+  if (const v1::ChangeRecord* pending = pending_changes_.Find(absl::StrCat(id, key.request_id))) {
+    record = *pending;
+    replayed.queued = true;
+  } else {
+    record = issues_.FindChange(id, key.request_id);
+  }
+  if (!record.ok()) {
+    replayed.outcome = record.status();
+  } else if (!record->has_value()) {
+    return absl::nullopt;
+  } else if ((*record)->method() != key.method || (*record)->fingerprint() != key.fingerprint) {
+    const std::string used =
+        (*record)->method() == key.method ? "another request" : (*record)->method();
+    replayed.outcome = WithFieldViolation(
+        absl::AlreadyExistsError(absl::StrCat("request_id \"", key.request_id, "\" was used for ",
+                                              used, " on ", IssueName(id), "; use a new one")),
+        "request_id", absl::StrCat("already used for ", used));
+  } else {
+    replayed.outcome = std::move(*(*record)->mutable_outcome());
+  }
+  return replayed;
+}
+
+bool IntakeCore::AnswerQueuedLocked(Replayed& replayed, IssueDone& done) {
+  if (!replayed.queued || !replayed.outcome.ok()) return false;
+  // The first call's batch is not durable yet: answer once it is (the queue
+  // writes batches in order, so after this empty one).
+  commits_.Commit(rocksdb::WriteBatch(), [outcome = std::move(replayed.outcome),
+                                          done = std::move(done)](absl::Status status) mutable {
+    if (status.ok()) {
+      std::move(done)(std::move(outcome));
+    } else {
+      std::move(done)(std::move(status));
+    }
+  });
+  return true;
 }
 
 void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const Caller& caller,
@@ -429,7 +517,7 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const C
         change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
         return change;
       },
-      std::move(done));
+      std::move(done), ChangeKeyOf("AcknowledgeIssue", request));
 }
 
 void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& caller,
@@ -456,7 +544,7 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& c
         change.updated.set_resolution(request.resolution());
         return change;
       },
-      std::move(done));
+      std::move(done), ChangeKeyOf("ResolveIssue", request));
 }
 
 void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller& caller,
@@ -466,6 +554,8 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
     return;
   }
   const absl::string_view id = IssueIdFromName(request.name());
+  const ChangeKey key = ChangeKeyOf("TransferIssue", request);
+  if (Replay(std::string(id), key, done)) return;
   absl::StatusOr<Issue> current = Current(id);
   if (!current.ok()) {
     std::move(done)(current.status());
@@ -484,7 +574,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
   *check.mutable_issue() = InputFields(*current);
   *check.mutable_target() = request.target();
   routing_.RouteToTarget(
-      check, [this, id = std::string(id), request, &caller, done = std::move(done)](
+      check, [this, id = std::string(id), request, key, &caller, done = std::move(done)](
                  absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
         if (!decision.ok()) {
           std::move(done)(decision.status());
@@ -520,7 +610,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
                           issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
               return change;
             },
-            std::move(done));
+            std::move(done), key);
       });
 }
 

@@ -20,6 +20,7 @@
 #ifndef SWITCHBOARD_SERVICES_INTAKE_INTAKE_CORE_H_
 #define SWITCHBOARD_SERVICES_INTAKE_INTAKE_CORE_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,14 @@ struct IssueChange {
   const issue::v1::Problem* problem = nullptr;  // the event's problem, if any
   // Partition messages to send in the same batch: {partition, message}.
   std::vector<std::pair<int, v1::PartitionMessage>> mail;
+};
+
+// The idempotency key of a lifecycle call (AIP-155): its method, its
+// request_id ("" for none) and a fingerprint of the rest of the request.
+struct ChangeKey {
+  std::string method;
+  std::string request_id;
+  uint64_t fingerprint = 0;
 };
 
 // One partition's part of a ListProblems, and where it stopped ("" at its
@@ -141,6 +150,10 @@ class IntakeCore final : public IssueLedger {
   void TransferProblem(const v1::TransferProblemRequest& request, const Caller& caller,
                        ProblemDone done);
 
+  // How many stored issues of a problem one ProblemCommand changes per
+  // batch (tests make it small).
+  void set_command_chunk(int issues) { command_chunk_ = issues; }
+
   // DeliverPartitionMessages: applies the messages in one batch; `done`
   // runs once, after the fsync (or at once with the error that stopped
   // them, having written nothing).
@@ -201,8 +214,27 @@ class IntakeCore final : public IssueLedger {
   // pending version, counts the metrics and rings the loops' doorbells.
   void Finish(const Prepared& prepared, const absl::Status& status);
   // Update() for the handlers: one change in its own batch; `done` runs
-  // after the fsync.
-  void Update(absl::string_view id, ChangeFn change, IssueDone done);
+  // after the fsync. With a request_id in `key`, the outcome is kept with
+  // the issue in the same batch, and a call that finds it kept answers it
+  // again instead of changing anything (ALREADY_EXISTS if the request
+  // differs).
+  void Update(absl::string_view id, ChangeFn change, IssueDone done, const ChangeKey& key = {});
+  // When `key` has a request_id that was used on issue `id` before: answers
+  // `done` with that call's outcome (once it is durable) and returns true.
+  // For the calls that ask routing first, before they check anything.
+  bool Replay(const std::string& id, const ChangeKey& key, IssueDone& done);
+  // What a call with `key` on issue `id` answered before: its outcome (or
+  // ALREADY_EXISTS for another request with the same request_id), and
+  // whether the batch that kept it is still queued. nullopt for none.
+  struct Replayed {
+    absl::StatusOr<issue::v1::Issue> outcome;
+    bool queued = false;
+  };
+  absl::optional<Replayed> FindReplayLocked(const std::string& id, const ChangeKey& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // For a kept outcome whose batch is still queued: answers `done` once it
+  // is durable and returns true; false leaves `done` to the caller.
+  bool AnswerQueuedLocked(Replayed& replayed, IssueDone& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishSubmit(const std::string& request_id, const absl::Status& status,
                     const issue::v1::Issue& issue);
 
@@ -262,11 +294,12 @@ class IntakeCore final : public IssueLedger {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<absl::optional<KeyWindow>> WindowLocked(absl::string_view key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<int> CustomerLinksLocked(absl::string_view problem_id,
-                                          absl::string_view customer_id)
+  absl::StatusOr<CustomerCount> CustomerLinksLocked(absl::string_view problem_id,
+                                                    absl::string_view customer_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<absl::optional<std::string>> ProblemOfIssueLocked(absl::string_view issue_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<MailPosition> MailFromLocked(int sender) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   IntakeStore& store_;
   IssueStore& issues_;
@@ -287,8 +320,13 @@ class IntakeCore final : public IssueLedger {
   uint64_t last_batch_ ABSL_GUARDED_BY(mu_) = 0;
   PendingWrites<v1::StoredProblem> pending_problems_ ABSL_GUARDED_BY(mu_);
   PendingWrites<KeyWindow> pending_windows_ ABSL_GUARDED_BY(mu_);
-  PendingWrites<int> pending_customers_ ABSL_GUARDED_BY(mu_);
+  PendingWrites<CustomerCount> pending_customers_ ABSL_GUARDED_BY(mu_);
   PendingWrites<std::string> pending_issue_problems_ ABSL_GUARDED_BY(mu_);
+  // Where each sender's mail stands, by sender, for batches not yet durable.
+  PendingWrites<MailPosition> pending_mail_from_ ABSL_GUARDED_BY(mu_);
+  // Change records (by issue id + request_id) of batches not yet durable.
+  PendingWrites<v1::ChangeRecord> pending_changes_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> command_chunk_{500};
 };
 
 // The event of `type` for the issue as it is now, with its recipients by
@@ -306,6 +344,20 @@ issue::v1::Issue InputFields(const issue::v1::Issue& issue);
 // FAILED_PRECONDITION: `current` is not in a state that allows `action`.
 absl::Status WrongState(absl::string_view action, const issue::v1::Issue& current,
                         absl::string_view allowed);
+
+// A stable hash of a message's deterministic serialisation.
+uint64_t RequestFingerprint(const google::protobuf::Message& message);
+
+// The idempotency key of a lifecycle request: `method`, its request_id and
+// a stable fingerprint of its other fields.
+template <typename Request>
+ChangeKey ChangeKeyOf(absl::string_view method, Request request) {
+  ChangeKey key{.method = std::string(method), .request_id = request.request_id()};
+  if (key.request_id.empty()) return key;
+  request.clear_request_id();
+  key.fingerprint = RequestFingerprint(request);
+  return key;
+}
 
 // A stable hash of the caller-supplied fields of an issue: equal for a retry
 // of the same submission.

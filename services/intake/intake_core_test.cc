@@ -148,13 +148,16 @@ class IntakeCoreTest : public ::testing::Test {
     request.set_name(issue.name());
     request.set_actor("oncall@storage");
     request.set_resolution(resolution);
+    request.set_request_id(resolve_request_id_);
     return Wait(
         [&](IntakeCore::IssueDone done) { core_->Resolve(request, As(caller), std::move(done)); });
   }
 
   absl::StatusOr<Issue> Transfer(const Issue& issue, const std::string& team,
-                                 const std::string& etag = "", const Caller* caller = nullptr) {
+                                 const std::string& etag = "", const Caller* caller = nullptr,
+                                 const std::string& request_id = "") {
     v1::TransferIssueRequest request;
+    request.set_request_id(request_id);
     request.set_name(issue.name());
     request.set_actor("lead@storage");
     request.set_reason("belongs to compute");
@@ -187,6 +190,7 @@ class IntakeCoreTest : public ::testing::Test {
   std::unique_ptr<IntakeCore> core_;
   const Caller local_ = Caller::Local();
   const Caller submitter_ = Caller::Local();
+  std::string resolve_request_id_;  // the request_id Resolve() sends
 };
 
 TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
@@ -510,6 +514,44 @@ TEST_F(IntakeCoreTest, TransferIsManualAndResetsTheAckClock) {
   EXPECT_EQ(event.reason(), "belongs to compute");
   EXPECT_THAT(event.recipients(), ElementsAre("teams/compute", "sources/crm",
                                               "submitters/jane@contoso.com", "teams/storage"));
+}
+
+TEST_F(IntakeCoreTest, ARetriedLifecycleCallWithItsRequestIdReturnsTheFirstOutcome) {
+  const Issue routed = RoutedIssue("req-1");
+  const Caller storage("storage-bot", {Role::kTeamMember}, {}, {"storage"});
+  auto transferred = Transfer(routed, "compute", "", &storage, "move-1");
+  ASSERT_TRUE(transferred.ok()) << transferred.status();
+  // The reply was lost; the retry comes from a caller who no longer owns
+  // the issue, and would be refused if it were acted on again.
+  auto retried = Transfer(routed, "compute", "", &storage, "move-1");
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->etag(), transferred->etag());
+  EXPECT_EQ(retried->assignment().target().team(), "compute");
+  int transfers = 0;
+  for (const auto& event : QueuedEvents()) {
+    transfers += event.type() == issue::v1::EVENT_TYPE_TRANSFERRED;
+  }
+  EXPECT_EQ(transfers, 1) << "a retry emits nothing";
+  // The same request_id for another request is refused, naming the field.
+  auto other = Transfer(routed, "network", "", nullptr, "move-1");
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(GetFieldViolations(other.status()),
+              ElementsAre(::testing::Field(&FieldViolation::field, "request_id")));
+  // Kept with the issue across a restart, after the issue moved on.
+  resolve_request_id_ = "close-1";
+  auto resolved = Resolve(routed);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  Close();
+  Open();
+  auto again = Transfer(routed, "compute", "", nullptr, "move-1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state(), issue::v1::STATE_ROUTED) << "the first outcome, not the issue now";
+  auto resolved_again = Resolve(routed);
+  ASSERT_TRUE(resolved_again.ok()) << resolved_again.status();
+  EXPECT_EQ(resolved_again->etag(), resolved->etag());
+  resolve_request_id_.clear();
+  EXPECT_EQ(Resolve(routed).status().code(), absl::StatusCode::kFailedPrecondition)
+      << "without a request_id the call is judged anew";
 }
 
 TEST_F(IntakeCoreTest, EscalationMovesOnlyALiveTimer) {

@@ -170,6 +170,8 @@ absl::StatusOr<ProblemPage> IntakeCore::ListProblemsBefore(const v1::ListProblem
 void IntakeCore::SendLocked(int partition, v1::PartitionMessage message,
                             rocksdb::WriteBatch& batch) {
   *message.mutable_time() = ToProtoTime(clock_.Now());
+  message.set_run(store_.mail_run());
+  message.clear_sequence();  // the outbox gives it one
   store_.mail(partition).Append(message.SerializeAsString(), batch);
 }
 
@@ -194,7 +196,17 @@ void IntakeCore::Deliver(const v1::DeliverPartitionMessagesRequest& request, Del
     MutexLock lock(mu_);
     applied.batch = ++last_batch_;
     rocksdb::WriteBatch batch;
+    absl::StatusOr<MailPosition> position = MailFromLocked(request.sender());
+    if (!position.ok()) status = position.status();
+    bool moved = false;
     for (const v1::PartitionMessage& message : request.messages()) {
+      if (!status.ok()) break;
+      const MailPosition at{message.run(), message.sequence()};
+      if (at.run != 0 || at.sequence != 0) {
+        if (at <= *position) continue;  // applied before: delivered again
+        *position = at;
+        moved = true;
+      }
       switch (message.body_case()) {
         case v1::PartitionMessage::kCorrelate:
           status = ApplyCorrelateLocked(message.correlate(), batch, applied);
@@ -220,6 +232,10 @@ void IntakeCore::Deliver(const v1::DeliverPartitionMessagesRequest& request, Del
       }
       if (!status.ok()) break;
     }
+    if (status.ok() && moved) {
+      store_.PutMailFrom(request.sender(), *position, batch);
+      pending_mail_from_.Put(absl::StrCat(request.sender()), *position, applied.batch);
+    }
     if (status.ok()) {
       // Queued under the lock: the next batch builds on this one.
       commits_.Commit(std::move(batch), [this, applied = std::move(applied),
@@ -241,6 +257,7 @@ void IntakeCore::AbandonLocked(const Applied& applied) {
   pending_windows_.Abandon(applied.batch);
   pending_customers_.Abandon(applied.batch);
   pending_issue_problems_.Abandon(applied.batch);
+  pending_mail_from_.Abandon(applied.batch);
   for (auto version = applied.versions.rbegin(); version != applied.versions.rend(); ++version) {
     if (!version->wrote) continue;
     const std::string id(IssueIdFromName(version->updated.name()));
@@ -259,12 +276,20 @@ void IntakeCore::FinishApplied(const Applied& applied, const absl::Status& statu
     pending_windows_.Forget(applied.batch);
     pending_customers_.Forget(applied.batch);
     pending_issue_problems_.Forget(applied.batch);
+    pending_mail_from_.Forget(applied.batch);
   }
   for (const Prepared& version : applied.versions) Finish(version, status);
   if (!status.ok()) return;
   for (const auto& [family, group] : applied.counts) metrics_.Count(*family, group);
   if (applied.events) store_.RingEvents();
   if (applied.mail) store_.RingMail();
+}
+
+absl::StatusOr<MailPosition> IntakeCore::MailFromLocked(int sender) {
+  if (const MailPosition* pending = pending_mail_from_.Find(absl::StrCat(sender))) {
+    return *pending;
+  }
+  return store_.MailFrom(sender);
 }
 
 absl::StatusOr<absl::optional<v1::StoredProblem>> IntakeCore::ProblemLocked(absl::string_view id) {
@@ -277,9 +302,10 @@ absl::StatusOr<absl::optional<KeyWindow>> IntakeCore::WindowLocked(absl::string_
   return problems_.Window(key);
 }
 
-absl::StatusOr<int> IntakeCore::CustomerLinksLocked(absl::string_view problem_id,
-                                                    absl::string_view customer_id) {
-  if (const int* pending = pending_customers_.Find(absl::StrCat(problem_id, "/", customer_id))) {
+absl::StatusOr<CustomerCount> IntakeCore::CustomerLinksLocked(absl::string_view problem_id,
+                                                              absl::string_view customer_id) {
+  if (const CustomerCount* pending =
+          pending_customers_.Find(absl::StrCat(problem_id, "/", customer_id))) {
     return *pending;
   }
   return problems_.CustomerLinks(problem_id, customer_id);
@@ -362,9 +388,11 @@ absl::Status IntakeCore::LinkLocked(const v1::StoredProblem* current, v1::Stored
   const std::string problem_id(ProblemIdFromName(problem.name()));
   const std::string& group = problem.owner().business_group();
 
-  ASSIGN_OR_RETURN(const int customer_links,
-                   CustomerLinksLocked(problem_id, issue.customer().id()));
-  AddLink(problem, issue, customer_links == 0, now);
+  ASSIGN_OR_RETURN(CustomerCount customer, CustomerLinksLocked(problem_id, issue.customer().id()));
+  const bool new_customer = customer.links == 0;
+  AddLink(problem, issue, new_customer, now);
+  if (new_customer) customer.tier = issue.customer().tier();  // counted in its first link's tier
+  ++customer.links;
   problem.clear_linked_issues();  // read from the links when asked
   const int severity = issue.severity();
   while (stored.severity_links_size() <= severity) stored.add_severity_links(0);
@@ -372,8 +400,8 @@ absl::Status IntakeCore::LinkLocked(const v1::StoredProblem* current, v1::Stored
   const Problem as_linked = problem;
   const bool broad = CheckBreadth(problem, stored.escalation(), now);
 
-  problems_.PutCustomerLinks(problem_id, issue.customer().id(), customer_links + 1, batch);
-  pending_customers_.Put(absl::StrCat(problem_id, "/", issue.customer().id()), customer_links + 1,
+  problems_.PutCustomerLinks(problem_id, issue.customer().id(), customer, batch);
+  pending_customers_.Put(absl::StrCat(problem_id, "/", issue.customer().id()), customer,
                          applied.batch);
   v1::ProblemLinkRecord link;
   *link.mutable_issue() = FactsOf(issue);
@@ -487,14 +515,24 @@ absl::Status IntakeCore::ApplyAttachLocked(const v1::AttachIssue& message,
   }
   v1::StoredProblem stored = *current;
   RETURN_IF_ERROR(LinkLocked(&*current, stored, IssueOf(facts), /*manual=*/true, batch, applied));
-  if (stored.problem().state() == issue::v1::PROBLEM_STATE_RESOLVED) {
-    // Resolved between LinkIssue's read and this: the issue goes with it.
-    v1::PartitionMessage command;
+  // LinkIssue read the problem before it wrote the link: catch the issue up
+  // with what happened to the problem in between.
+  const Problem& now = stored.problem();
+  v1::PartitionMessage command;
+  *command.mutable_command()->mutable_problem() = now;
+  if (now.state() == issue::v1::PROBLEM_STATE_RESOLVED) {
     command.mutable_command()->set_kind(v1::ProblemCommand::KIND_RESOLVE);
-    *command.mutable_command()->mutable_problem() = stored.problem();
-    SendLocked(home, std::move(command), batch);
-    applied.mail = true;
+  } else if (message.has_owner() && !SameTarget(message.owner(), now.owner())) {
+    command.mutable_command()->set_kind(v1::ProblemCommand::KIND_TRANSFER);
+    *command.mutable_command()->mutable_previous_owner() = message.owner();
+  } else if (now.state() == issue::v1::PROBLEM_STATE_ACKNOWLEDGED &&
+             message.state() == issue::v1::STATE_ROUTED) {
+    command.mutable_command()->set_kind(v1::ProblemCommand::KIND_ACKNOWLEDGE);
+  } else {
+    return absl::OkStatus();
   }
+  SendLocked(home, std::move(command), batch);
+  applied.mail = true;
   return absl::OkStatus();
 }
 
@@ -512,8 +550,12 @@ absl::Status IntakeCore::DetachLocked(const v1::LinkedIssueFacts& facts,
   if (!current.has_value()) return absl::OkStatus();
   v1::StoredProblem stored = *current;
   const std::string& customer = facts.customer().id();
-  ASSIGN_OR_RETURN(const int customer_links, CustomerLinksLocked(problem_id, customer));
-  const int left = std::max(0, customer_links - 1);
+  ASSIGN_OR_RETURN(CustomerCount count, CustomerLinksLocked(problem_id, customer));
+  // A record of the first version has no tier: the issue's is the best guess.
+  const issue::v1::CustomerTier counted_tier =
+      count.tier != issue::v1::CUSTOMER_TIER_UNSPECIFIED ? count.tier : facts.customer().tier();
+  count.links = std::max(0, count.links - 1);
+  const int left = count.links;
   const int severity = facts.severity();
   if (severity < stored.severity_links_size() && stored.severity_links(severity) > 0) {
     stored.set_severity_links(severity, stored.severity_links(severity) - 1);
@@ -526,10 +568,9 @@ absl::Status IntakeCore::DetachLocked(const v1::LinkedIssueFacts& facts,
     }
   }
   const absl::Time now = clock_.Now();
-  RemoveLink(*stored.mutable_problem(), facts.issue(), facts.customer().tier(), left == 0,
-             highest_left, now);
-  problems_.PutCustomerLinks(problem_id, customer, left, batch);
-  pending_customers_.Put(absl::StrCat(problem_id, "/", customer), left, applied.batch);
+  RemoveLink(*stored.mutable_problem(), facts.issue(), counted_tier, left == 0, highest_left, now);
+  problems_.PutCustomerLinks(problem_id, customer, count, batch);
+  pending_customers_.Put(absl::StrCat(problem_id, "/", customer), count, applied.batch);
   problems_.DeleteLink(problem_id, issue_id, batch);
   problems_.PutProblemOfIssue(issue_id, "", batch);
   pending_issue_problems_.Put(issue_id, "", applied.batch);
@@ -550,16 +591,28 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
   }
   // This partition's issues of the problem: stored, and linked by a batch
   // still queued (an IssueLinked is always applied before a later command
-  // from the same problem partition, as both come through one outbox).
+  // from the same problem partition, as both come through one outbox). At
+  // most command_chunk_ stored ones per batch, newest first: where the
+  // chunk ends, the partition sends itself the rest of the command, so a
+  // problem with very many issues here never holds the lock for long or
+  // makes one huge batch.
   std::string resume;
-  ASSIGN_OR_RETURN(
-      std::vector<Issue> stored,
-      issues_.List({{FilterField::kProblem, problem.name()}}, "", std::numeric_limits<int>::max(),
-                   std::numeric_limits<int>::max(), &resume));
+  ASSIGN_OR_RETURN(std::vector<Issue> stored,
+                   issues_.List({{FilterField::kProblem, problem.name()}}, message.before(),
+                                command_chunk_, std::numeric_limits<int>::max(), &resume));
   absl::flat_hash_set<std::string> ids;
   for (const Issue& issue : stored) ids.insert(std::string(IssueIdFromName(issue.name())));
-  for (const auto& [id, issue] : pending_) {
-    if (issue.problem() == problem.name()) ids.insert(id);
+  if (message.before().empty()) {
+    for (const auto& [id, issue] : pending_) {
+      if (issue.problem() == problem.name()) ids.insert(id);
+    }
+  }
+  if (!resume.empty()) {
+    v1::PartitionMessage rest;
+    *rest.mutable_command() = message;
+    rest.mutable_command()->set_before(resume);
+    SendLocked(store_.partition(), std::move(rest), batch);
+    applied.mail = true;
   }
   std::vector<std::string> ordered(ids.begin(), ids.end());
   std::sort(ordered.begin(), ordered.end());
@@ -788,9 +841,12 @@ absl::Status CheckTransferable(const v1::StoredProblem& current,
   const Problem& problem = current.problem();
   RETURN_IF_ERROR(MayChangeProblem(caller, problem, "transfer"));
   if (problem.state() == issue::v1::PROBLEM_STATE_RESOLVED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot transfer ", problem.name(), ": it is resolved"));
+    return WithFieldViolation(absl::FailedPreconditionError(absl::StrCat(
+                                  "cannot transfer ", problem.name(), ": it is resolved")),
+                              "name", "the problem is resolved");
   }
+  // Already there: a retry of this very transfer, whose etag is now stale.
+  if (SameTarget(problem.owner(), request.target())) return absl::OkStatus();
   return CheckEtag(request.etag(), problem);
 }
 
@@ -805,6 +861,12 @@ absl::StatusOr<v1::LinkedIssueFacts> IntakeCore::SomeLink(const Problem& problem
   if (!any.empty()) {
     ASSIGN_OR_RETURN(absl::optional<v1::ProblemLinkRecord> link, problems_.Link(id, any.front()));
     if (link.has_value()) return std::move(*link->mutable_issue());
+  }
+  if (problem.linked_issue_count() == 0) {
+    return WithFieldViolation(
+        absl::FailedPreconditionError(
+            absl::StrCat("cannot transfer ", problem.name(), ": every issue was unlinked from it")),
+        "name", "the problem has no linked issues");
   }
   return absl::AbortedError(absl::StrCat("cannot transfer ", problem.name(),
                                          " now: its first link is still being written; retry"));
@@ -861,12 +923,15 @@ void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, cons
                                .also = {problem.owner()}};
           change.command.set_kind(v1::ProblemCommand::KIND_TRANSFER);
           *change.command.mutable_previous_owner() = problem.owner();
+          Problem& transferred = *change.updated.mutable_problem();
           if (decision->has_ack_within()) {
             *change.command.mutable_ack_deadline() =
                 ToProtoTime(now + FromProtoDuration(decision->ack_within()));
+            *transferred.mutable_ack_deadline() = change.command.ack_deadline();
+          } else {
+            transferred.clear_ack_deadline();
           }
           *change.updated.mutable_escalation_contacts() = decision->escalation_contacts();
-          Problem& transferred = *change.updated.mutable_problem();
           *transferred.mutable_owner() = decision->target();
           transferred.set_state(issue::v1::PROBLEM_STATE_OPEN);  // the new owner acknowledges anew
           transferred.set_escalation_level(0);
@@ -918,11 +983,13 @@ void IntakeCore::LinkIssue(const v1::LinkIssueRequest& request, const Problem& p
         v1::PartitionMessage attach;
         *attach.mutable_attach()->mutable_issue() = FactsOf(change.updated);
         attach.mutable_attach()->set_problem(problem.name());
+        *attach.mutable_attach()->mutable_owner() = change.updated.assignment().target();
+        attach.mutable_attach()->set_state(change.updated.state());
         change.mail.emplace_back(ProblemPartitionOf(problem.name(), store_.intake_partitions()),
                                  std::move(attach));
         return change;
       },
-      std::move(done));
+      std::move(done), ChangeKeyOf("LinkIssue", request));
 }
 
 namespace {
@@ -942,7 +1009,9 @@ absl::Status CheckUnlinkable(const Issue& current, const v1::UnlinkIssueRequest&
   }
   if (current.state() != issue::v1::STATE_ROUTED &&
       current.state() != issue::v1::STATE_ACKNOWLEDGED) {
-    return WrongState("unlink", current, "ROUTED or ACKNOWLEDGED");
+    return WithFieldViolation(
+        WrongState("unlink", current, "ROUTED or ACKNOWLEDGED"), "name",
+        absl::StrCat("the issue is ", issue::v1::State_Name(current.state())));
   }
   return absl::OkStatus();
 }
@@ -956,6 +1025,8 @@ void IntakeCore::UnlinkIssue(const v1::UnlinkIssueRequest& request, const Caller
     return;
   }
   const std::string id(IssueIdFromName(request.name()));
+  const ChangeKey key = ChangeKeyOf("UnlinkIssue", request);
+  if (Replay(id, key, done)) return;
   absl::StatusOr<Issue> current = Current(id);
   if (current.ok()) {
     if (absl::Status refused = CheckUnlinkable(*current, request, caller); !refused.ok()) {
@@ -970,7 +1041,7 @@ void IntakeCore::UnlinkIssue(const v1::UnlinkIssueRequest& request, const Caller
   routing::v1::RouteToTargetRequest check;
   *check.mutable_issue() = InputFields(*current);
   *check.mutable_target() = current->assignment().target();
-  routing_.RouteToTarget(check, [this, id, request, &caller, done = std::move(done)](
+  routing_.RouteToTarget(check, [this, id, request, key, &caller, done = std::move(done)](
                                     absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
     if (!decision.ok()) {
       std::move(done)(decision.status());
@@ -1002,7 +1073,7 @@ void IntakeCore::UnlinkIssue(const v1::UnlinkIssueRequest& request, const Caller
               DetachMessage(FactsOf(latest), request.problem()));
           return change;
         },
-        std::move(done));
+        std::move(done), key);
   });
 }
 

@@ -119,7 +119,9 @@ class IntakeProblemsTest : public ::testing::Test {
     absl::StatusOr<std::vector<Outbox::Item>> items = intake_->mail(0).Peek(1000);
     EXPECT_TRUE(items.ok()) << items.status();
     for (const Outbox::Item& item : *items) {
-      EXPECT_TRUE(request.add_messages()->ParseFromString(item.value));
+      v1::PartitionMessage* message = request.add_messages();
+      EXPECT_TRUE(message->ParseFromString(item.value));
+      message->set_sequence(item.sequence);  // as the mail loop does
     }
     return request;
   }
@@ -330,13 +332,15 @@ TEST_F(IntakeProblemsTest, ConcurrentDeliveriesOfOneKeyOpenOneProblem) {
   for (int i = 0; i < kIssues; ++i) {
     issues.push_back(SubmitAndRoute(absl::StrCat("r", i), absl::StrCat("customer-", i % 10)));
   }
-  // Four deliveries race, each with every other message of a quarter.
+  // Four deliveries race, each with every fourth message, as if from four
+  // partitions.
   const v1::DeliverPartitionMessagesRequest all = PendingMail();
   ASSERT_THAT(all.messages(), SizeIs(kIssues));
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       v1::DeliverPartitionMessagesRequest part;
+      part.set_sender(t);
       for (int i = t; i < kIssues; i += 4) *part.add_messages() = all.messages(i);
       EXPECT_TRUE(Deliver(part).ok());
     });
@@ -716,6 +720,115 @@ TEST_F(IntakeProblemsTest, AHandLinkWinsOverACorrelationStillOnItsWay) {
   EXPECT_EQ(GetProblem(policy_problem)->linked_issue_count(), 1)
       << "the policy's problem let the issue go";
   EXPECT_EQ(GetProblem(policy_problem)->affected_customer_count(), 1);
+}
+
+TEST_F(IntakeProblemsTest, ACommandReachesManyIssuesInChunksEachOnce) {
+  core_->set_command_chunk(2);
+  std::vector<Issue> issues;
+  for (int i = 0; i < 7; ++i) {
+    issues.push_back(SubmitAndRoute(absl::StrCat("r", i), absl::StrCat("customer-", i)));
+  }
+  DrainMail();
+  const std::string name = Current(issues[0]).problem();
+  ASSERT_TRUE(ResolveProblem(name).ok());
+  // The first chunk, delivered twice, leaves the rest of the command in the
+  // partition's own mail.
+  const v1::DeliverPartitionMessagesRequest first = PendingMail();
+  ASSERT_TRUE(Deliver(first).ok());
+  ASSERT_TRUE(Deliver(first).ok());
+  int resolved = 0;
+  for (const Issue& issue : issues) resolved += Current(issue).state() == issue::v1::STATE_RESOLVED;
+  EXPECT_LT(resolved, 7) << "one batch changed more than a chunk";
+  DrainMail();
+  for (const Issue& issue : issues) {
+    EXPECT_EQ(Current(issue).state(), issue::v1::STATE_RESOLVED) << issue.name();
+  }
+  std::vector<IssueEvent> with_problem;
+  for (const IssueEvent& event : QueuedEvents(issue::v1::EVENT_TYPE_RESOLVED)) {
+    if (event.has_problem()) with_problem.push_back(event);
+  }
+  EXPECT_THAT(with_problem, SizeIs(7)) << "one RESOLVED per issue";
+}
+
+TEST_F(IntakeProblemsTest, MessagesDeliveredAgainAfterAnUnlinkAreNotAppliedAgain) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue loner =
+      SubmitAndRoute("r2", "contoso", "networking", issue::v1::CUSTOMER_TIER_STRATEGIC, /*key=*/"");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  ASSERT_TRUE(LinkIssue(loner, name).ok());
+  ASSERT_TRUE(UnlinkIssue(loner, name).ok());
+  // Attach and Detach, delivered; the reply is lost and both come again.
+  const v1::DeliverPartitionMessagesRequest mail = PendingMail();
+  ASSERT_TRUE(Deliver(mail).ok());
+  absl::StatusOr<Problem> after = GetProblem(name);
+  ASSERT_TRUE(after.ok());
+  ASSERT_TRUE(Deliver(mail).ok());
+  DrainMail();
+  absl::StatusOr<Problem> again = GetProblem(name);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->etag(), after->etag()) << "nothing was applied a second time";
+  EXPECT_EQ(again->linked_issue_count(), 1);
+  EXPECT_TRUE(Current(loner).problem().empty());
+  int links = 0;
+  for (const IssueEvent& event : QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_LINKED)) {
+    links += event.issue().name() == loner.name();
+  }
+  EXPECT_EQ(links, 1);
+  // Mail positions survive a restart.
+  Close();
+  Open();
+  ASSERT_TRUE(Deliver(mail).ok());
+  EXPECT_EQ(GetProblem(name)->etag(), after->etag());
+}
+
+TEST_F(IntakeProblemsTest, ACustomerLeavesTheTierItWasCountedIn) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  // contoso's first issue says STRATEGIC, its second SMB.
+  const Issue strategic =
+      SubmitAndRoute("r2", "contoso", "storage", issue::v1::CUSTOMER_TIER_STRATEGIC, "");
+  const Issue smb = SubmitAndRoute("r3", "contoso", "storage", issue::v1::CUSTOMER_TIER_SMB, "");
+  ASSERT_TRUE(LinkIssue(strategic, name).ok());
+  ASSERT_TRUE(LinkIssue(smb, name).ok());
+  DrainMail();
+  ASSERT_TRUE(UnlinkIssue(strategic, name).ok());
+  ASSERT_TRUE(UnlinkIssue(smb, name).ok());
+  DrainMail();
+  absl::StatusOr<Problem> problem = GetProblem(name);
+  ASSERT_TRUE(problem.ok());
+  EXPECT_EQ(problem->affected_customer_count(), 1);
+  int counted = 0;
+  for (const auto& tier : problem->affected_customer_tiers()) {
+    counted += tier.customers();
+    EXPECT_NE(tier.tier(), issue::v1::CUSTOMER_TIER_STRATEGIC);
+  }
+  EXPECT_EQ(counted, 1) << "the tiers add up to the customers";
+}
+
+TEST_F(IntakeProblemsTest, AnIssueLinkedFromAStaleReadCatchesUpWithItsProblem) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue loner = SubmitAndRoute("r2", "contoso", "networking",
+                                     issue::v1::CUSTOMER_TIER_ENTERPRISE, /*key=*/"");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  absl::StatusOr<Problem> read = GetProblem(name);  // LinkIssue's read...
+  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(TransferProblem(name, "quota").ok());  // ...then the problem moves on
+  DrainMail();
+  v1::LinkIssueRequest request;
+  request.set_name(loner.name());
+  request.set_problem(name);
+  request.set_actor("oncall@storage");
+  absl::StatusOr<Issue> linked = WaitIssue([&](IntakeCore::IssueDone done) {
+    core_->LinkIssue(request, *read, local_, std::move(done));
+  });
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  EXPECT_EQ(linked->assignment().target().team(), "storage") << "as read";
+  DrainMail();
+  EXPECT_EQ(Current(loner).assignment().target().team(), "quota");
+  EXPECT_EQ(Current(loner).problem(), name);
 }
 
 }  // namespace

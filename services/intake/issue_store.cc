@@ -23,6 +23,7 @@ constexpr char kIssues[] = "issues";
 constexpr char kRequests[] = "requests";
 constexpr char kIndex[] = "index";
 constexpr char kTimers[] = "timers";
+constexpr char kChanges[] = "change_requests";
 
 // Fields with an index, the most selective first: a filter uses the first.
 // The most selective first: a filter's first indexed term is the one read.
@@ -46,7 +47,8 @@ std::vector<ColumnFamily> IssueStore::ColumnFamilies() {
   return {{kIssues, kIssueIdLength},
           {kRequests, 0, /*mostly_miss=*/true},
           {kIndex, kIssueIdLength},
-          {kTimers, 8 + kIssueIdLength}};
+          {kTimers, 8 + kIssueIdLength},
+          {kChanges, kIssueIdLength, /*mostly_miss=*/true}};
 }
 
 IssueStore::IssueStore(Database& db)
@@ -54,7 +56,8 @@ IssueStore::IssueStore(Database& db)
       issues_(db.Family(kIssues)),
       requests_(db.Family(kRequests)),
       index_(db.Family(kIndex)),
-      timers_(db.Family(kTimers)) {}
+      timers_(db.Family(kTimers)),
+      changes_(db.Family(kChanges)) {}
 
 std::string TimerKey(const Issue& issue) {
   if (issue.state() != issue::v1::STATE_ROUTED || !issue.has_ack_deadline()) return "";
@@ -126,6 +129,18 @@ absl::StatusOr<absl::optional<RequestRecord>> IssueStore::FindRequest(
   if (status.IsNotFound()) return absl::nullopt;
   RETURN_IF_ERROR(FromRocks(status, "read a request record"));
   return DecodeRequestRecord(value);
+}
+
+absl::StatusOr<absl::optional<v1::ChangeRecord>> IssueStore::FindChange(
+    absl::string_view issue_id, absl::string_view request_id) const {
+  return ReadRecord<v1::ChangeRecord>(db_.db(), changes_, absl::StrCat(issue_id, request_id),
+                                      "change record");
+}
+
+void IssueStore::PutChange(absl::string_view issue_id, absl::string_view request_id,
+                           const v1::ChangeRecord& record, rocksdb::WriteBatch& batch) const {
+  const std::string key = absl::StrCat(issue_id, request_id);
+  batch.Put(changes_, rocksdb::Slice(key.data(), key.size()), record.SerializeAsString());
 }
 
 absl::StatusOr<RequestRecord> DecodeRequestRecord(absl::string_view value) {

@@ -4,6 +4,8 @@
 //
 //   issues    issue id → Issue
 //   requests  request_id → "{issue id}:{fingerprint}" (SubmitIssue idempotency)
+//   change_requests  issue id + request_id → ChangeRecord (idempotency of
+//             the lifecycle calls that carry a request_id)
 //   index     "{field}\0{value}\0{issue id}" → "" (ListIssues filters)
 //   timers    fixed64 ack deadline (Unix ns) + issue id → escalation level:
 //             an index of the ROUTED issues by ack deadline, which the SLA
@@ -24,6 +26,7 @@
 #include "absl/types/optional.h"
 #include "common/rocks.h"
 #include "services/intake/issue_filter.h"
+#include "switchboard/intake/v1/partition.pb.h"
 #include "switchboard/issue/v1/issue.pb.h"
 
 namespace switchboard::intake {
@@ -51,6 +54,12 @@ class IssueStore {
   absl::StatusOr<issue::v1::Issue> Get(absl::string_view id) const;
 
   absl::StatusOr<absl::optional<RequestRecord>> FindRequest(absl::string_view request_id) const;
+
+  // What a lifecycle call with `request_id` did to the issue, or nullopt.
+  absl::StatusOr<absl::optional<v1::ChangeRecord>> FindChange(absl::string_view issue_id,
+                                                              absl::string_view request_id) const;
+  void PutChange(absl::string_view issue_id, absl::string_view request_id,
+                 const v1::ChangeRecord& record, rocksdb::WriteBatch& batch) const;
 
   // The highest issue id stored, or "".
   absl::StatusOr<std::string> LastIssueId() const;
@@ -99,6 +108,7 @@ class IssueStore {
   rocksdb::ColumnFamilyHandle* requests_;
   rocksdb::ColumnFamilyHandle* index_;
   rocksdb::ColumnFamilyHandle* timers_;
+  rocksdb::ColumnFamilyHandle* changes_;
 };
 
 // The timer key of an issue that is ROUTED with an ack deadline, else "".

@@ -98,11 +98,14 @@ WorkerLoop::Step MailLoop::RunOnce() {
   v1::DeliverPartitionMessagesRequest request;
   request.set_sender(sender_);
   for (const Outbox::Item& item : *items) {
-    if (!request.add_messages()->ParseFromString(item.value)) {
+    v1::PartitionMessage* message = request.add_messages();
+    if (!message->ParseFromString(item.value)) {
       log::Error("dropping a partition message that does not parse",
                  {{"queue", mail_.name()}, {"sequence", item.sequence}});
       request.mutable_messages()->RemoveLast();
+      continue;
     }
+    message->set_sequence(item.sequence);
   }
   if (!request.messages().empty()) {
     if (absl::Status status = peer_.Deliver(request); !status.ok()) {

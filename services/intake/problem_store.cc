@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 #include "services/intake/issue_id.h"
@@ -27,21 +28,6 @@ rocksdb::Slice AsSlice(absl::string_view text) { return rocksdb::Slice(text.data
 
 std::string Under(absl::string_view problem_id, absl::string_view item) {
   return absl::StrCat(problem_id, kSeparator, item);
-}
-
-// Reads and parses one record; nullopt when absent.
-template <typename T>
-absl::StatusOr<absl::optional<T>> ReadRecord(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
-                                             absl::string_view key, absl::string_view what) {
-  std::string bytes;
-  const rocksdb::Status status = db.Get({}, family, AsSlice(key), &bytes);
-  if (status.IsNotFound()) return absl::nullopt;
-  RETURN_IF_ERROR(FromRocks(status, absl::StrCat("read ", what)));
-  T record;
-  if (!record.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat(what, " ", key, " does not parse"));
-  }
-  return record;
 }
 
 }  // namespace
@@ -107,19 +93,25 @@ absl::StatusOr<absl::optional<v1::ProblemLinkRecord>> ProblemStore::Link(
                                            "problem link");
 }
 
-absl::StatusOr<int> ProblemStore::CustomerLinks(absl::string_view problem_id,
-                                                absl::string_view customer_id) const {
+absl::StatusOr<CustomerCount> ProblemStore::CustomerLinks(absl::string_view problem_id,
+                                                          absl::string_view customer_id) const {
   std::string value;
   const rocksdb::Status status =
       db_.db().Get({}, customers_, Under(problem_id, customer_id), &value);
-  if (status.IsNotFound()) return 0;
+  if (status.IsNotFound()) return CustomerCount{};
   RETURN_IF_ERROR(FromRocks(status, "read a problem's customer"));
-  int links = 0;
-  if (!absl::SimpleAtoi(value, &links) || links <= 0) {
+  // "{links}:{tier}"; a record of the first version is "{links}" alone.
+  std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(value, ':');
+  CustomerCount count;
+  int tier = 0;
+  if (!absl::SimpleAtoi(parts.first, &count.links) || count.links <= 0 ||
+      (!parts.second.empty() &&
+       (!absl::SimpleAtoi(parts.second, &tier) || !issue::v1::CustomerTier_IsValid(tier)))) {
     return absl::DataLossError(absl::StrCat("the customer record ", customer_id, " of problem ",
                                             problem_id, " is corrupt"));
   }
-  return links;
+  count.tier = static_cast<issue::v1::CustomerTier>(tier);
+  return count;
 }
 
 absl::StatusOr<std::vector<std::string>> ProblemStore::LinkedIssueIds(absl::string_view problem_id,
@@ -266,11 +258,12 @@ void ProblemStore::DeleteLink(absl::string_view problem_id, absl::string_view is
 }
 
 void ProblemStore::PutCustomerLinks(absl::string_view problem_id, absl::string_view customer_id,
-                                    int links, rocksdb::WriteBatch& batch) const {
-  if (links <= 0) {
+                                    const CustomerCount& count, rocksdb::WriteBatch& batch) const {
+  if (count.links <= 0) {
     batch.Delete(customers_, Under(problem_id, customer_id));
   } else {
-    batch.Put(customers_, Under(problem_id, customer_id), absl::StrCat(links));
+    batch.Put(customers_, Under(problem_id, customer_id),
+              absl::StrCat(count.links, ":", static_cast<int>(count.tier)));
   }
 }
 

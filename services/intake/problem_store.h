@@ -6,7 +6,7 @@
 //   problem_index        "{field}\0{value}\0{problem id}" → "" (state, business_group,
 //                        team, product), for ListProblems
 //   problem_links        "{problem id}\0{issue id}" → ProblemLinkRecord
-//   problem_customers    "{problem id}\0{customer id}" → links, in decimal
+//   problem_customers    "{problem id}\0{customer id}" → "{links}:{tier number}"
 //   correlation_windows  correlation key → CorrelationWindow (the key's latest)
 //   linked_issues        issue id → problem id, for each issue linked here: a
 //                        message asking to link it again finds it (its problem
@@ -29,6 +29,13 @@
 
 namespace switchboard::intake {
 
+// How many of a problem's linked issues are one customer's, and the tier
+// the customer is counted in (its first link's).
+struct CustomerCount {
+  int links = 0;
+  issue::v1::CustomerTier tier = issue::v1::CUSTOMER_TIER_UNSPECIFIED;
+};
+
 class ProblemStore {
  public:
   static std::vector<ColumnFamily> ColumnFamilies();
@@ -49,8 +56,8 @@ class ProblemStore {
                                                              absl::string_view issue_id) const;
 
   // How many of the problem's linked issues are the customer's; 0 for none.
-  absl::StatusOr<int> CustomerLinks(absl::string_view problem_id,
-                                    absl::string_view customer_id) const;
+  absl::StatusOr<CustomerCount> CustomerLinks(absl::string_view problem_id,
+                                              absl::string_view customer_id) const;
 
   // Up to `limit` ids of issues linked to the problem, in id order, after
   // `after_issue` ("" from the first).
@@ -91,8 +98,8 @@ class ProblemStore {
                          rocksdb::WriteBatch& batch) const;
 
   // Sets how many linked issues the customer has; 0 deletes the record.
-  void PutCustomerLinks(absl::string_view problem_id, absl::string_view customer_id, int links,
-                        rocksdb::WriteBatch& batch) const;
+  void PutCustomerLinks(absl::string_view problem_id, absl::string_view customer_id,
+                        const CustomerCount& count, rocksdb::WriteBatch& batch) const;
 
  private:
   Database& db_;

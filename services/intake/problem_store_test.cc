@@ -129,8 +129,8 @@ TEST_F(ProblemStoreTest, WindowsLinksAndCustomerCounts) {
     *record.mutable_link_time() = ToProtoTime(t0);
     store_->PutLink(kP1, record, batch);
   }
-  store_->PutCustomerLinks(kP1, "contoso", 2, batch);
-  store_->PutCustomerLinks(kP1, "fabrikam", 1, batch);
+  store_->PutCustomerLinks(kP1, "contoso", {2, issue::v1::CUSTOMER_TIER_STRATEGIC}, batch);
+  store_->PutCustomerLinks(kP1, "fabrikam", {1, issue::v1::CUSTOMER_TIER_ENTERPRISE}, batch);
   Write(batch);
 
   auto window = store_->Window(key);
@@ -144,15 +144,16 @@ TEST_F(ProblemStoreTest, WindowsLinksAndCustomerCounts) {
   EXPECT_THAT(*store_->LinkedIssueIds(kP1, kI1, 1), ElementsAre(kI2));
   EXPECT_THAT(*store_->LinkedIssueIds(kP1, kI3, 10), ElementsAre());
   EXPECT_THAT(*store_->LinkedIssueIds(kP2, "", 10), ElementsAre());
-  EXPECT_EQ(*store_->CustomerLinks(kP1, "contoso"), 2);
-  EXPECT_EQ(*store_->CustomerLinks(kP1, "adatum"), 0);
+  EXPECT_EQ(store_->CustomerLinks(kP1, "contoso")->links, 2);
+  EXPECT_EQ(store_->CustomerLinks(kP1, "contoso")->tier, issue::v1::CUSTOMER_TIER_STRATEGIC);
+  EXPECT_EQ(store_->CustomerLinks(kP1, "adatum")->links, 0);
 
   rocksdb::WriteBatch unlink;
   store_->DeleteLink(kP1, kI2, unlink);
-  store_->PutCustomerLinks(kP1, "fabrikam", 0, unlink);
+  store_->PutCustomerLinks(kP1, "fabrikam", {}, unlink);
   Write(unlink);
   EXPECT_FALSE(store_->Link(kP1, kI2)->has_value());
-  EXPECT_EQ(*store_->CustomerLinks(kP1, "fabrikam"), 0);
+  EXPECT_EQ(store_->CustomerLinks(kP1, "fabrikam")->links, 0);
   EXPECT_THAT(*store_->LinkedIssueIds(kP1, "", 10), ElementsAre(kI1, kI3));
 }
 

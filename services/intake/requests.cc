@@ -40,6 +40,7 @@ absl::Status ValidateGetIssueRequest(const v1::GetIssueRequest& request) {
 absl::Status ValidateAcknowledgeIssueRequest(const v1::AcknowledgeIssueRequest& request) {
   Violations violations;
   CheckNameActorAndEtag(violations, request.name(), request.actor(), request.etag());
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
   return violations.ToStatus("AcknowledgeIssueRequest");
 }
 
@@ -51,6 +52,7 @@ absl::Status ValidateResolveIssueRequest(const v1::ResolveIssueRequest& request)
   } else {
     CheckBytes(violations, "resolution", request.resolution(), kMaxResolutionBytes);
   }
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
   return violations.ToStatus("ResolveIssueRequest");
 }
 
@@ -63,6 +65,7 @@ absl::Status ValidateTransferIssueRequest(const v1::TransferIssueRequest& reques
     ValidateTarget(request.target(), "target", violations);
   }
   CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
   return violations.ToStatus("TransferIssueRequest");
 }
 
@@ -109,6 +112,7 @@ absl::Status ValidateLinkIssueRequest(const v1::LinkIssueRequest& request) {
   if (ProblemIdFromName(request.problem()).empty()) {
     violations.Add("problem", "must be problems/{problem_id}, a 26-character id");
   }
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
   return violations.ToStatus("LinkIssueRequest");
 }
 
@@ -119,6 +123,7 @@ absl::Status ValidateUnlinkIssueRequest(const v1::UnlinkIssueRequest& request) {
     violations.Add("problem", "must be problems/{problem_id}, a 26-character id");
   }
   CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
   return violations.ToStatus("UnlinkIssueRequest");
 }
 

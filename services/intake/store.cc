@@ -8,7 +8,9 @@
 
 #include "absl/memory/memory.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/partition.h"
 #include "common/status.h"
 
@@ -35,6 +37,34 @@ std::vector<ColumnFamily> IntakeStore::ColumnFamilies(int notification_partition
   return families;
 }
 
+namespace {
+
+constexpr char kMailRunKey[] = "mail_run";
+constexpr char kMailFromKey[] = "mail_from/";
+
+// Reads the last run's number and records this run's, one more, durably.
+absl::StatusOr<uint64_t> NextMailRun(Database& db) {
+  std::string value;
+  const rocksdb::Status read =
+      db.db().Get(rocksdb::ReadOptions(), db.Family("default"), kMailRunKey, &value);
+  uint64_t run = 0;
+  if (!read.IsNotFound()) {
+    RETURN_IF_ERROR(FromRocks(read, "read the mail run"));
+    if (!absl::SimpleAtoi(value, &run)) {
+      return absl::DataLossError(absl::StrCat("the mail run (\"", value, "\") is corrupt"));
+    }
+  }
+  ++run;
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  RETURN_IF_ERROR(
+      FromRocks(db.db().Put(options, db.Family("default"), kMailRunKey, absl::StrCat(run)),
+                "record the mail run"));
+  return run;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<IntakeStore>> IntakeStore::Open(const Options& options, Clock& clock,
                                                                prometheus::Registry* registry) {
   auto store = absl::WrapUnique(new IntakeStore());
@@ -54,6 +84,7 @@ absl::StatusOr<std::unique_ptr<IntakeStore>> IntakeStore::Open(const Options& op
                    Database::Open({.path = options.path, .column_families = std::move(families)}));
   RETURN_IF_ERROR(CheckPartitionRecord(*store->db_, options.partitioning, "intake"));
   store->partition_ = options.partitioning.self;
+  ASSIGN_OR_RETURN(store->mail_run_, NextMailRun(*store->db_));
   store->commits_ = std::make_unique<CommitQueue>(
       store->db_->db(),
       CommitQueue::Options{.name = "intake", .sync = options.sync, .capacity = options.capacity},
@@ -91,6 +122,28 @@ void IntakeStore::AppendEvent(const issue::v1::IssueEvent& event, rocksdb::Write
     for (const std::string* recipient : recipients[partition]) part.add_recipients(*recipient);
     events_[partition]->Append(part.SerializeAsString(), batch);
   }
+}
+
+absl::StatusOr<MailPosition> IntakeStore::MailFrom(int sender) const {
+  std::string value;
+  const rocksdb::Status read = db_->db().Get(rocksdb::ReadOptions(), db_->Family("default"),
+                                             absl::StrCat(kMailFromKey, sender), &value);
+  if (read.IsNotFound()) return MailPosition{};
+  RETURN_IF_ERROR(FromRocks(read, "read where a partition's mail stands"));
+  MailPosition position;
+  std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(value, ':');
+  if (!absl::SimpleAtoi(parts.first, &position.run) ||
+      !absl::SimpleAtoi(parts.second, &position.sequence)) {
+    return absl::DataLossError(
+        absl::StrCat("the mail position of partition ", sender, " (\"", value, "\") is corrupt"));
+  }
+  return position;
+}
+
+void IntakeStore::PutMailFrom(int sender, const MailPosition& position,
+                              rocksdb::WriteBatch& batch) {
+  batch.Put(db_->Family("default"), absl::StrCat(kMailFromKey, sender),
+            absl::StrCat(position.run, ":", position.sequence));
 }
 
 void IntakeStore::RingMail() {

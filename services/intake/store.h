@@ -9,6 +9,9 @@
 //                  recipients (AppendEvent)
 //   mail_{d}       outbox: PartitionMessages (intake/v1/partition.proto) to
 //                  intake partition d, this one included, about problems
+//   default        "mail_run": this run's number; "mail_from/{p}": the
+//                  (run, sequence) of the last message from partition p
+//                  applied here, written with its effects
 //   (and the families of IssueStore: issues, requests, index, timers; and
 //   of ProblemStore: problems and their links, customers and windows)
 //
@@ -36,6 +39,15 @@
 #include "services/intake/problem_store.h"
 
 namespace switchboard::intake {
+
+// Where one sender's mail stands: messages are ordered by (run, sequence).
+struct MailPosition {
+  uint64_t run = 0;
+  uint64_t sequence = 0;
+  friend bool operator<=(const MailPosition& a, const MailPosition& b) {
+    return a.run < b.run || (a.run == b.run && a.sequence <= b.sequence);
+  }
+};
 
 class IntakeStore {
  public:
@@ -88,6 +100,16 @@ class IntakeStore {
   Outbox& mail(int partition) { return *mail_[partition]; }
   // How many intake partitions there are.
   int intake_partitions() const { return static_cast<int>(mail_.size()); }
+  // This run's number, one more than the last run's: every message this run
+  // sends carries it, so that with the outbox sequence it orders every
+  // message of this partition to one destination, across restarts (an
+  // outbox drained empty starts its sequence over; the run number does
+  // not).
+  uint64_t mail_run() const { return mail_run_; }
+  // Where the mail from partition `sender` stands here: the (run, sequence)
+  // of the last message applied, {0, 0} for none.
+  absl::StatusOr<MailPosition> MailFrom(int sender) const;
+  void PutMailFrom(int sender, const MailPosition& position, rocksdb::WriteBatch& batch);
   // Adds `event` to `batch`: into the outbox of each notification partition
   // that owns some of its recipients, with just those recipients.
   void AppendEvent(const issue::v1::IssueEvent& event, rocksdb::WriteBatch& batch);
@@ -102,6 +124,7 @@ class IntakeStore {
   IntakeStore() = default;
 
   int partition_ = 0;
+  uint64_t mail_run_ = 0;
   std::unique_ptr<Database> db_;
   std::unique_ptr<CommitQueue> commits_;
   std::unique_ptr<IssueStore> issues_;
