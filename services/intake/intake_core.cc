@@ -113,6 +113,8 @@ uint64_t RequestFingerprint(const google::protobuf::Message& message) {
   return Fingerprint(bytes);
 }
 
+uint64_t RequestFingerprint(absl::string_view text) { return Fingerprint(text); }
+
 uint64_t SubmissionFingerprint(const Issue& issue) {
   std::string bytes;
   {
@@ -401,7 +403,7 @@ void IntakeCore::Update(absl::string_view id_view, ChangeFn change, IssueDone do
     MutexLock lock(mu_);
     absl::optional<Replayed> replayed = FindReplayLocked(id, key);
     if (replayed.has_value()) {
-      if (AnswerQueuedLocked(*replayed, done)) return;
+      if (AnswerQueuedLocked(id, key, *replayed, done)) return;
       answer = std::move(replayed->outcome);
     } else {
       rocksdb::WriteBatch batch;
@@ -446,7 +448,7 @@ bool IntakeCore::Replay(const std::string& id, const ChangeKey& key, IssueDone& 
     MutexLock lock(mu_);
     replayed = FindReplayLocked(id, key);
     if (!replayed.has_value()) return false;
-    if (AnswerQueuedLocked(*replayed, done)) return true;
+    if (AnswerQueuedLocked(id, key, *replayed, done)) return true;
   }
   std::move(done)(std::move(replayed->outcome));
   return true;
@@ -480,18 +482,27 @@ absl::optional<IntakeCore::Replayed> IntakeCore::FindReplayLocked(const std::str
   return replayed;
 }
 
-bool IntakeCore::AnswerQueuedLocked(Replayed& replayed, IssueDone& done) {
+bool IntakeCore::AnswerQueuedLocked(const std::string& id, const ChangeKey& key, Replayed& replayed,
+                                    IssueDone& done) {
   if (!replayed.queued || !replayed.outcome.ok()) return false;
   // The first call's batch is not durable yet: answer once it is (the queue
-  // writes batches in order, so after this empty one).
-  commits_.Commit(rocksdb::WriteBatch(), [outcome = std::move(replayed.outcome),
-                                          done = std::move(done)](absl::Status status) mutable {
-    if (status.ok()) {
-      std::move(done)(std::move(outcome));
-    } else {
-      std::move(done)(std::move(status));
-    }
-  });
+  // writes batches in order, so after this empty one), and only if it was
+  // written: a group that fails is rewritten batch by batch, so this one
+  // may succeed where the first failed.
+  commits_.Commit(
+      rocksdb::WriteBatch(), [this, id, key, outcome = std::move(replayed.outcome),
+                              done = std::move(done)](const absl::Status& status) mutable {
+        absl::StatusOr<absl::optional<v1::ChangeRecord>> kept =
+            status.ok() ? issues_.FindChange(id, key.request_id) : status;
+        if (!kept.ok()) {
+          std::move(done)(kept.status());
+        } else if (!kept->has_value()) {
+          std::move(done)(absl::AbortedError(absl::StrCat("the first call with request_id \"",
+                                                          key.request_id, "\" failed; retry it")));
+        } else {
+          std::move(done)(std::move(outcome));
+        }
+      });
   return true;
 }
 
@@ -517,7 +528,7 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const C
         change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
         return change;
       },
-      std::move(done), ChangeKeyOf("AcknowledgeIssue", request));
+      std::move(done), ChangeKeyOf("AcknowledgeIssue", request, caller));
 }
 
 void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& caller,
@@ -544,7 +555,7 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& c
         change.updated.set_resolution(request.resolution());
         return change;
       },
-      std::move(done), ChangeKeyOf("ResolveIssue", request));
+      std::move(done), ChangeKeyOf("ResolveIssue", request, caller));
 }
 
 void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller& caller,
@@ -554,7 +565,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
     return;
   }
   const absl::string_view id = IssueIdFromName(request.name());
-  const ChangeKey key = ChangeKeyOf("TransferIssue", request);
+  const ChangeKey key = ChangeKeyOf("TransferIssue", request, caller);
   if (Replay(std::string(id), key, done)) return;
   absl::StatusOr<Issue> current = Current(id);
   if (!current.ok()) {

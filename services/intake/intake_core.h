@@ -32,6 +32,7 @@
 #include "common/caller.h"
 #include "common/clock.h"
 #include "common/sync.h"
+#include "services/intake/access.h"
 #include "services/intake/census.h"
 #include "services/intake/intake_metrics.h"
 #include "services/intake/issue_id.h"
@@ -222,7 +223,8 @@ class IntakeCore final : public IssueLedger {
   // When `key` has a request_id that was used on issue `id` before: answers
   // `done` with that call's outcome (once it is durable) and returns true.
   // For the calls that ask routing first, before they check anything.
-  bool Replay(const std::string& id, const ChangeKey& key, IssueDone& done);
+  bool Replay(const std::string& id, const ChangeKey& key, IssueDone& done)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // What a call with `key` on issue `id` answered before: its outcome (or
   // ALREADY_EXISTS for another request with the same request_id), and
   // whether the batch that kept it is still queued. nullopt for none.
@@ -234,7 +236,8 @@ class IntakeCore final : public IssueLedger {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // For a kept outcome whose batch is still queued: answers `done` once it
   // is durable and returns true; false leaves `done` to the caller.
-  bool AnswerQueuedLocked(Replayed& replayed, IssueDone& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool AnswerQueuedLocked(const std::string& id, const ChangeKey& key, Replayed& replayed,
+                          IssueDone& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishSubmit(const std::string& request_id, const absl::Status& status,
                     const issue::v1::Issue& issue);
 
@@ -345,17 +348,19 @@ issue::v1::Issue InputFields(const issue::v1::Issue& issue);
 absl::Status WrongState(absl::string_view action, const issue::v1::Issue& current,
                         absl::string_view allowed);
 
-// A stable hash of a message's deterministic serialisation.
+// A stable hash of a message's deterministic serialisation, or of text.
 uint64_t RequestFingerprint(const google::protobuf::Message& message);
+uint64_t RequestFingerprint(absl::string_view text);
 
-// The idempotency key of a lifecycle request: `method`, its request_id and
-// a stable fingerprint of its other fields.
+// The idempotency key of a lifecycle request by `caller`: `method`, its
+// request_id and a stable fingerprint of its other fields and of who sent
+// it (another caller's request_id is not a way to read the outcome).
 template <typename Request>
-ChangeKey ChangeKeyOf(absl::string_view method, Request request) {
+ChangeKey ChangeKeyOf(absl::string_view method, Request request, const Caller& caller) {
   ChangeKey key{.method = std::string(method), .request_id = request.request_id()};
   if (key.request_id.empty()) return key;
   request.clear_request_id();
-  key.fingerprint = RequestFingerprint(request);
+  key.fingerprint = RequestFingerprint(request) ^ RequestFingerprint(CallerIdentity(caller));
   return key;
 }
 

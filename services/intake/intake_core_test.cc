@@ -532,8 +532,11 @@ TEST_F(IntakeCoreTest, ARetriedLifecycleCallWithItsRequestIdReturnsTheFirstOutco
     transfers += event.type() == issue::v1::EVENT_TYPE_TRANSFERRED;
   }
   EXPECT_EQ(transfers, 1) << "a retry emits nothing";
-  // The same request_id for another request is refused, naming the field.
-  auto other = Transfer(routed, "network", "", nullptr, "move-1");
+  // The same request_id for another request, or from another caller, is
+  // refused, naming the field.
+  EXPECT_EQ(Transfer(routed, "compute", "", nullptr, "move-1").status().code(),
+            absl::StatusCode::kAlreadyExists);
+  auto other = Transfer(routed, "network", "", &storage, "move-1");
   EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(GetFieldViolations(other.status()),
               ElementsAre(::testing::Field(&FieldViolation::field, "request_id")));
@@ -543,7 +546,7 @@ TEST_F(IntakeCoreTest, ARetriedLifecycleCallWithItsRequestIdReturnsTheFirstOutco
   ASSERT_TRUE(resolved.ok()) << resolved.status();
   Close();
   Open();
-  auto again = Transfer(routed, "compute", "", nullptr, "move-1");
+  auto again = Transfer(routed, "compute", "", &storage, "move-1");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->state(), issue::v1::STATE_ROUTED) << "the first outcome, not the issue now";
   auto resolved_again = Resolve(routed);

@@ -202,7 +202,7 @@ void IntakeCore::Deliver(const v1::DeliverPartitionMessagesRequest& request, Del
     for (const v1::PartitionMessage& message : request.messages()) {
       if (!status.ok()) break;
       const MailPosition at{message.run(), message.sequence()};
-      if (at.run != 0 || at.sequence != 0) {
+      if (at.run != 0 && at.sequence != 0) {
         if (at <= *position) continue;  // applied before: delivered again
         *position = at;
         moved = true;
@@ -989,7 +989,7 @@ void IntakeCore::LinkIssue(const v1::LinkIssueRequest& request, const Problem& p
                                  std::move(attach));
         return change;
       },
-      std::move(done), ChangeKeyOf("LinkIssue", request));
+      std::move(done), ChangeKeyOf("LinkIssue", request, caller));
 }
 
 namespace {
@@ -1025,7 +1025,7 @@ void IntakeCore::UnlinkIssue(const v1::UnlinkIssueRequest& request, const Caller
     return;
   }
   const std::string id(IssueIdFromName(request.name()));
-  const ChangeKey key = ChangeKeyOf("UnlinkIssue", request);
+  const ChangeKey key = ChangeKeyOf("UnlinkIssue", request, caller);
   if (Replay(id, key, done)) return;
   absl::StatusOr<Issue> current = Current(id);
   if (current.ok()) {

@@ -105,7 +105,9 @@ WorkerLoop::Step MailLoop::RunOnce() {
       request.mutable_messages()->RemoveLast();
       continue;
     }
-    message->set_sequence(item.sequence);
+    // Ordered only if its sender gave it a run (a sender of the first
+    // version did not; such messages are applied every time).
+    if (message->run() != 0) message->set_sequence(item.sequence);
   }
   if (!request.messages().empty()) {
     if (absl::Status status = peer_.Deliver(request); !status.ok()) {

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/partition.h"
 #include "common/status.h"
 
@@ -54,7 +55,9 @@ absl::StatusOr<uint64_t> NextMailRun(Database& db) {
       return absl::DataLossError(absl::StrCat("the mail run (\"", value, "\") is corrupt"));
     }
   }
-  ++run;
+  // Also past the start time, so that a database restored from a backup
+  // (whose stored run is behind what receivers have seen) still counts up.
+  run = std::max(run + 1, static_cast<uint64_t>(absl::ToUnixMicros(absl::Now())));
   rocksdb::WriteOptions options;
   options.sync = true;
   RETURN_IF_ERROR(
