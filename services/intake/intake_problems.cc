@@ -879,25 +879,25 @@ void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, cons
     return;
   }
   const std::string id(ProblemIdFromName(request.name()));
-  absl::StatusOr<absl::optional<v1::StoredProblem>> current;
+  absl::StatusOr<absl::optional<v1::StoredProblem>> read;
   {
     MutexLock lock(mu_);
-    current = ProblemLocked(id);
+    read = ProblemLocked(id);
   }
-  absl::Status refused = current.status();
-  if (refused.ok() && !current->has_value()) {
+  absl::Status refused = read.status();
+  if (refused.ok() && !read->has_value()) {
     refused = WithFieldViolation(absl::NotFoundError(absl::StrCat("no problem ", request.name())),
                                  "name", "no such problem");
   }
-  if (refused.ok()) refused = CheckTransferable(**current, request, caller);
+  if (refused.ok()) refused = CheckTransferable(**read, request, caller);
   absl::StatusOr<v1::LinkedIssueFacts> link =
-      refused.ok() ? SomeLink((*current)->problem()) : refused;
+      refused.ok() ? SomeLink((*read)->problem()) : refused;
   if (!link.ok()) {
     std::move(done)(link.status());
     return;
   }
   routing::v1::RouteToTargetRequest check;
-  *check.mutable_issue() = RoutingInputOf((*current)->problem(), *link);
+  *check.mutable_issue() = RoutingInputOf((*read)->problem(), *link);
   *check.mutable_target() = request.target();
   routing_.RouteToTarget(check, [this, id, request, &caller, done = std::move(done)](
                                     absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
