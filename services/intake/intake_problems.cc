@@ -890,8 +890,7 @@ void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, cons
                                  "name", "no such problem");
   }
   if (refused.ok()) refused = CheckTransferable(**read, request, caller);
-  absl::StatusOr<v1::LinkedIssueFacts> link =
-      refused.ok() ? SomeLink((*read)->problem()) : refused;
+  absl::StatusOr<v1::LinkedIssueFacts> link = refused.ok() ? SomeLink((*read)->problem()) : refused;
   if (!link.ok()) {
     std::move(done)(link.status());
     return;
