@@ -112,6 +112,23 @@ const Scenario kOutage[] = {
      "Partition throttling limit raised; writes healthy since 10:42 UTC"},
 };
 
+// Act 6: a question for the customer, a fix that did not hold, a verdict.
+const Scenario kFollowUp = {"Exported report totals differ from the dashboard",
+                            "",
+                            "fabrikam",
+                            issue::v1::CUSTOMER_TIER_ENTERPRISE,
+                            "US",
+                            "power-bi",
+                            issue::v1::SEVERITY_MEDIUM,
+                            "amer",
+                            "crm",
+                            "analytics@fabrikam.com",
+                            Action::kResolve,
+                            "Fixed the regional filter in the shared dataset"};
+
+// What the customers of act 1's resolved issues said, in order.
+constexpr int kRatings[] = {5, 4, 2, 5, 3, 4, 5};
+
 Issue ToIssue(const Scenario& scenario) {
   Issue issue;
   issue.set_title(scenario.title);
@@ -141,12 +158,13 @@ class Demo {
          << " customer issues from the CRM, the partner portal and the support portal.\n";
     if (!Submit() || !AwaitRouting() || !Work() || !AwaitNotifications()) return kExitFailure;
     ShowNotifications();
-    if (!RegionalOutage()) return kExitFailure;
+    if (!RegionalOutage() || !FollowUp() || !Verdicts()) return kExitFailure;
     out_ << "\nNext, try:\n"
          << "  build/bin/switchboard issue list --filter 'state=STATE_ROUTED'\n"
          << "  build/bin/switchboard issue explain " << issues_.back().name() << "\n"
          << "  build/bin/switchboard notifications watch teams/storage-oncall\n"
-         << "  build/bin/switchboard problem list\n";
+         << "  build/bin/switchboard problem list\n"
+         << "  build/bin/switchboard issue list --rating 2\n";
     return 0;
   }
 
@@ -547,6 +565,162 @@ class Demo {
     return true;
   }
 
+  // An issue-changing call of act 6, reported on failure.
+  template <typename Request, typename Rpc>
+  std::optional<Issue> Change(const std::string& what, const Request& request, Rpc rpc) {
+    Issue updated;
+    if (!Call(what, [&](grpc::ClientContext* c) { return rpc(c, request, &updated); })) {
+      return std::nullopt;
+    }
+    return updated;
+  }
+
+  bool FollowUp() {
+    out_ << "\n6. A question for the customer, a fix that did not hold, and the verdict\n";
+    intake::v1::SubmitIssueRequest submit;
+    *submit.mutable_issue() = ToIssue(kFollowUp);
+    submit.set_request_id(absl::StrCat("demo-", run_, "-follow-up"));
+    std::optional<Issue> issue = Change(
+        "cannot submit", submit,
+        [&](auto* c, const auto& r, Issue* i) { return session_.intake().SubmitIssue(c, r, i); });
+    if (!issue) return false;
+    issue = AwaitIssue(
+        issue->name(), [](const Issue& i) { return i.state() == issue::v1::STATE_ROUTED; },
+        "routed");
+    if (!issue) return false;
+    const std::string name = issue->name();
+    const std::string team = absl::StrCat("oncall@", issue->assignment().target().team());
+    const absl::Time now = absl::Now();
+    out_ << "   " << name << "  " << kFollowUp.title << "\n"
+         << "   routed to " << FormatTarget(issue->assignment().target()) << ", resolve by "
+         << FormatTime(issue->resolve_deadline(), now) << "\n";
+
+    intake::v1::WaitOnCustomerRequest wait;
+    wait.set_name(name);
+    wait.set_actor(team);
+    wait.set_question("Which workspace and report show the difference?");
+    issue = Change("cannot wait on the customer", wait, [&](auto* c, const auto& r, Issue* i) {
+      return session_.intake().WaitOnCustomer(c, r, i);
+    });
+    if (!issue) return false;
+    out_ << "   " << team << " asked the customer: \"" << wait.question()
+         << "\" (state waiting_on_customer; SLA clocks paused, no escalation)\n";
+    absl::SleepFor(absl::Seconds(2));  // the customer takes a moment to answer
+
+    intake::v1::RespondToIssueRequest respond;
+    respond.set_name(name);
+    respond.set_actor(kFollowUp.submitter);
+    respond.set_response("Sales workspace, the Q3 regional report");
+    issue = Change("cannot answer", respond, [&](auto* c, const auto& r, Issue* i) {
+      return session_.intake().RespondToIssue(c, r, i);
+    });
+    if (!issue) return false;
+    out_ << "   the CRM answered for the customer: \"" << respond.response() << "\"\n"
+         << "   paused " << HumanDuration(FromProtoDuration(issue->sla().paused_duration()))
+         << "; resolve by moved to " << FormatTime(issue->resolve_deadline(), absl::Now()) << "\n";
+    if (!Resolve(name, team, "Refreshed the dataset's aggregation table")) return false;
+    out_ << "   " << team << " resolved it: Refreshed the dataset's aggregation table\n";
+
+    intake::v1::ReopenIssueRequest reopen;
+    reopen.set_name(name);
+    reopen.set_actor(kFollowUp.submitter);
+    reopen.set_reason("Totals still differ for the EMEA region");
+    issue = Change("cannot reopen", reopen, [&](auto* c, const auto& r, Issue* i) {
+      return session_.intake().ReopenIssue(c, r, i);
+    });
+    if (!issue) return false;
+    out_ << "   the customer reopened it: \"" << reopen.reason() << "\" -> "
+         << FormatTarget(issue->assignment().target()) << " again, reopened "
+         << issue->sla().reopen_count() << "x, ack by "
+         << FormatTime(issue->ack_deadline(), absl::Now()) << "\n";
+    if (!Resolve(name, team, kFollowUp.outcome)) return false;
+    out_ << "   " << team << " resolved it again: " << kFollowUp.outcome << "\n";
+    std::optional<Issue> rated = Rate(name, 4, "Second fix did it; thanks for asking first");
+    if (!rated) return false;
+    out_ << "   the customer rated it " << rated->sla().rating() << "/5: \""
+         << rated->sla().rating_comment() << "\"\n";
+    issues_.push_back(*std::move(rated));
+    return true;
+  }
+
+  bool Resolve(const std::string& name, const std::string& actor, const std::string& resolution) {
+    intake::v1::ResolveIssueRequest resolve;
+    resolve.set_name(name);
+    resolve.set_actor(actor);
+    resolve.set_resolution(resolution);
+    return Change("cannot resolve", resolve,
+                  [&](auto* c, const auto& r, Issue* i) {
+                    return session_.intake().ResolveIssue(c, r, i);
+                  })
+        .has_value();
+  }
+
+  std::optional<Issue> Rate(const std::string& name, int rating, const std::string& comment) {
+    intake::v1::RateIssueRequest rate;
+    rate.set_name(name);
+    rate.set_actor("crm");
+    rate.set_rating(rating);
+    rate.set_comment(comment);
+    return Change("cannot rate", rate, [&](auto* c, const auto& r, Issue* i) {
+      return session_.intake().RateIssue(c, r, i);
+    });
+  }
+
+  // The customers of act 1 rate their resolved issues; then the SLA and CSAT
+  // figures of every issue of this run, by business group.
+  bool Verdicts() {
+    size_t next = 0;
+    for (Issue& issue : issues_) {
+      if (issue.state() != issue::v1::STATE_RESOLVED || issue.sla().rating() != 0) continue;
+      std::optional<Issue> rated = Rate(issue.name(), kRatings[next++ % std::size(kRatings)], "");
+      if (!rated) return false;
+      issue = *std::move(rated);
+    }
+    struct Figures {
+      int acks = 0, acks_met = 0, resolves = 0, resolves_met = 0, ratings = 0, satisfied = 0;
+      int rating_sum = 0;
+    };
+    std::map<std::string, Figures> groups;
+    for (const Issue& stored : issues_) {
+      std::optional<Issue> issue = Get(stored.name());
+      if (!issue) return false;
+      Figures& figures = groups[issue->assignment().target().business_group()];
+      const issue::v1::SlaStatus& sla = issue->sla();
+      if (sla.ack_outcome() != issue::v1::SLA_OUTCOME_UNSPECIFIED) {
+        ++figures.acks;
+        figures.acks_met += sla.ack_outcome() == issue::v1::SLA_OUTCOME_MET;
+      }
+      if (sla.resolve_outcome() != issue::v1::SLA_OUTCOME_UNSPECIFIED) {
+        ++figures.resolves;
+        figures.resolves_met += sla.resolve_outcome() == issue::v1::SLA_OUTCOME_MET;
+      }
+      if (sla.rating() > 0) {
+        ++figures.ratings;
+        figures.rating_sum += sla.rating();
+        figures.satisfied += sla.rating() >= 4;
+      }
+    }
+    out_ << "\n7. SLA and CSAT by business group (this run's issues; Grafana's \"Customers kept\n"
+            "   happy\" row shows the same from the metrics):\n"
+         << absl::StrFormat("   %-16s  %-9s  %-9s  %-7s  %-9s  %s\n", "GROUP", "ACK MET",
+                            "RESOLVED", "RATINGS", "MEAN", "CSAT (4-5)");
+    const auto share = [](int part, int whole) {
+      return whole == 0 ? std::string("-") : absl::StrCat(part, "/", whole);
+    };
+    for (const auto& [group, figures] : groups) {
+      out_ << absl::StrFormat(
+          "   %-16s  %-9s  %-9s  %-7d  %-9s  %s\n", group, share(figures.acks_met, figures.acks),
+          share(figures.resolves_met, figures.resolves), figures.ratings,
+          figures.ratings == 0
+              ? std::string("-")
+              : absl::StrFormat("%.1f", static_cast<double>(figures.rating_sum) / figures.ratings),
+          figures.ratings == 0
+              ? std::string("-")
+              : absl::StrFormat("%d%%", 100 * figures.satisfied / figures.ratings));
+    }
+    return true;
+  }
+
   Session& session_;
   std::ostream& out_;
   const absl::Duration wait_;
@@ -572,7 +746,9 @@ void AddDemoCommand(CommandLine& command_line) {
           "Submits a dozen customer issues, shows where the active ruleset routed them, has\n"
           "the owning teams acknowledge, transfer and resolve them, and prints what the\n"
           "teams, sources and submitters were told. Then a regional outage: five customers'\n"
-          "issues grouped into one problem, escalated by its breadth and resolved once.\n"
+          "issues grouped into one problem, escalated by its breadth and resolved once. Last,\n"
+          "an issue waits on its customer, is reopened and rated, and the SLA and CSAT\n"
+          "figures of every group follow.\n"
           "Start the stack first\n"
           "(scripts/run-local.sh), or run scripts/demo.sh, which does both.",
       .flags = {{.name = "wait",

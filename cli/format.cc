@@ -148,7 +148,8 @@ void PrintIssue(std::ostream& out, const issue::v1::Issue& issue, absl::Time now
   if (issue.state() == issue::v1::STATE_ROUTED) {
     Field(out, "ack by", FormatTime(issue.ack_deadline(), now));
   }
-  if (issue.state() == issue::v1::STATE_ROUTED || issue.state() == issue::v1::STATE_ACKNOWLEDGED) {
+  if (issue.state() == issue::v1::STATE_ROUTED || issue.state() == issue::v1::STATE_ACKNOWLEDGED ||
+      issue.state() == issue::v1::STATE_WAITING_ON_CUSTOMER) {
     Field(out, "resolve by", FormatTime(issue.resolve_deadline(), now));
   }
   std::vector<std::string> labels;
@@ -156,8 +157,54 @@ void PrintIssue(std::ostream& out, const issue::v1::Issue& issue, absl::Time now
   std::sort(labels.begin(), labels.end());
   Field(out, "labels", absl::StrJoin(labels, ", "));
   Field(out, "resolution", issue.resolution());
+  PrintSla(out, issue, now);
   Field(out, "etag", issue.etag());
   if (!issue.description().empty()) out << "\n  " << issue.description() << "\n";
+}
+
+namespace {
+
+std::string OutcomeOf(issue::v1::SlaOutcome outcome) {
+  switch (outcome) {
+    case issue::v1::SLA_OUTCOME_MET:
+      return "met";
+    case issue::v1::SLA_OUTCOME_BREACHED:
+      return "breached";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+void PrintSla(std::ostream& out, const issue::v1::Issue& issue, absl::Time now) {
+  const issue::v1::SlaStatus& sla = issue.sla();
+  if (issue.state() == issue::v1::STATE_WAITING_ON_CUSTOMER) {
+    Field(out, "asked",
+          absl::StrCat("\"", sla.question(), "\" ", FormatTime(sla.pause_start(), now)));
+  }
+  std::vector<std::string> parts;
+  if (sla.terms().clock() == issue::v1::SLA_CLOCK_BUSINESS) {
+    parts.push_back(absl::StrCat("business hours (", sla.terms().calendar().id(), ")"));
+  }
+  if (!OutcomeOf(sla.ack_outcome()).empty()) {
+    parts.push_back(absl::StrCat("ack ", OutcomeOf(sla.ack_outcome())));
+  }
+  if (!OutcomeOf(sla.resolve_outcome()).empty()) {
+    parts.push_back(absl::StrCat("resolve ", OutcomeOf(sla.resolve_outcome())));
+  }
+  if (sla.has_paused_duration()) {
+    parts.push_back(
+        absl::StrCat("paused ", HumanDuration(FromProtoDuration(sla.paused_duration()))));
+  }
+  if (sla.reopen_count() > 0) parts.push_back(absl::StrCat("reopened ", sla.reopen_count(), "x"));
+  Field(out, "sla", absl::StrJoin(parts, ", "));
+  if (sla.rating() > 0) {
+    Field(out, "rating",
+          absl::StrCat(
+              sla.rating(), "/5",
+              sla.rating_comment().empty() ? "" : absl::StrCat(" \"", sla.rating_comment(), "\"")));
+  }
 }
 
 void PrintIssueTable(std::ostream& out,

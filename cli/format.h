@@ -42,6 +42,10 @@ std::string FormatTarget(const issue::v1::Target& target);
 // Every field of an issue, one per line.
 void PrintIssue(std::ostream& out, const issue::v1::Issue& issue, absl::Time now);
 
+// The issue's SLA line: clock, outcomes, time paused, reopens, and the
+// customer's rating; the pending question while it waits on the customer.
+void PrintSla(std::ostream& out, const issue::v1::Issue& issue, absl::Time now);
+
 // One row per issue under a header: name, state, severity, owner, age, title.
 void PrintIssueTable(std::ostream& out,
                      const google::protobuf::RepeatedPtrField<issue::v1::Issue>& issues,

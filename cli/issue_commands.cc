@@ -1,10 +1,12 @@
-// switchboard issue submit | get | list | ack | resolve | transfer | explain
+// switchboard issue submit | get | list | ack | resolve | transfer | wait | answer | resume |
+// reopen | rate | explain
 #include <cstdlib>
 #include <optional>
 #include <ostream>
 #include <random>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -161,6 +163,7 @@ int List(Session& session, const ParsedArgs& args) {
       {"customer", "customer.id", nullptr},
       {"product", "product", nullptr},
       {"problem", "problem", nullptr},
+      {"rating", "rating", nullptr},
   };
   for (const Shortcut& shortcut : shortcuts) {
     if (!args.Has(shortcut.flag)) continue;
@@ -239,6 +242,98 @@ int Transfer(Session& session, const ParsedArgs& args) {
   }
   Show(session, issue);
   return 0;
+}
+
+// One of the customer-facing calls (wait, answer, resume, reopen, rate):
+// `fill` sets the request's own fields; `call` makes the RPC. Each carries a
+// request_id so that the CLI's retries act once.
+template <typename Request, typename Fill, typename Call>
+int ChangeIssue(Session& session, const ParsedArgs& args, absl::string_view verb, Fill fill,
+                Call call) {
+  Request request;
+  request.set_name(IssueName(args.positional()[0]));
+  request.set_actor(ActorOf(args));
+  request.set_etag(args.Get("etag"));
+  request.set_request_id(args.Has("request-id") ? args.Get("request-id") : RandomRequestId());
+  if (absl::Status invalid = fill(request); !invalid.ok()) {
+    return session.UsageError(invalid.message());
+  }
+  auto context = session.Context();
+  Issue issue;
+  grpc::Status status = call(context.get(), request, &issue);
+  if (!status.ok()) {
+    return session.Fail(absl::StrCat("cannot ", verb, " ", request.name()), status, "intake");
+  }
+  Show(session, issue);
+  return 0;
+}
+
+int WaitOnCustomer(Session& session, const ParsedArgs& args) {
+  return ChangeIssue<intake::v1::WaitOnCustomerRequest>(
+      session, args, "wait on the customer of",
+      [&](intake::v1::WaitOnCustomerRequest& request) {
+        if (!args.Has("question")) return absl::InvalidArgumentError("--question is required");
+        request.set_question(args.Get("question"));
+        return absl::OkStatus();
+      },
+      [&](auto* context, const auto& request, Issue* issue) {
+        return session.intake().WaitOnCustomer(context, request, issue);
+      });
+}
+
+int Answer(Session& session, const ParsedArgs& args) {
+  return ChangeIssue<intake::v1::RespondToIssueRequest>(
+      session, args, "answer",
+      [&](intake::v1::RespondToIssueRequest& request) {
+        if (!args.Has("response")) return absl::InvalidArgumentError("--response is required");
+        request.set_response(args.Get("response"));
+        return absl::OkStatus();
+      },
+      [&](auto* context, const auto& request, Issue* issue) {
+        return session.intake().RespondToIssue(context, request, issue);
+      });
+}
+
+int Resume(Session& session, const ParsedArgs& args) {
+  return ChangeIssue<intake::v1::ResumeIssueRequest>(
+      session, args, "resume",
+      [&](intake::v1::ResumeIssueRequest& request) {
+        request.set_reason(args.Get("reason"));
+        return absl::OkStatus();
+      },
+      [&](auto* context, const auto& request, Issue* issue) {
+        return session.intake().ResumeIssue(context, request, issue);
+      });
+}
+
+int Reopen(Session& session, const ParsedArgs& args) {
+  return ChangeIssue<intake::v1::ReopenIssueRequest>(
+      session, args, "reopen",
+      [&](intake::v1::ReopenIssueRequest& request) {
+        if (!args.Has("reason")) return absl::InvalidArgumentError("--reason is required");
+        request.set_reason(args.Get("reason"));
+        return absl::OkStatus();
+      },
+      [&](auto* context, const auto& request, Issue* issue) {
+        return session.intake().ReopenIssue(context, request, issue);
+      });
+}
+
+int Rate(Session& session, const ParsedArgs& args) {
+  return ChangeIssue<intake::v1::RateIssueRequest>(
+      session, args, "rate",
+      [&](intake::v1::RateIssueRequest& request) {
+        int rating = 0;
+        if (!absl::SimpleAtoi(args.Get("rating"), &rating)) {
+          return absl::InvalidArgumentError("--rating must be a number from 1 to 5");
+        }
+        request.set_rating(rating);
+        request.set_comment(args.Get("comment"));
+        return absl::OkStatus();
+      },
+      [&](auto* context, const auto& request, Issue* issue) {
+        return session.intake().RateIssue(context, request, issue);
+      });
 }
 
 int Explain(Session& session, const ParsedArgs& args) {
@@ -394,7 +489,7 @@ void AddIssueCommands(CommandLine& command_line) {
       .flags = JoinFlags(
           {{.name = "state",
             .value_name = "STATE",
-            .help = "received, routed, acknowledged or resolved"},
+            .help = "received, routed, acknowledged, waiting_on_customer or resolved"},
            {.name = "severity", .value_name = "SEVERITY", .help = "critical, high, medium or low"},
            {.name = "group", .value_name = "ID", .help = "owning business group"},
            {.name = "team", .value_name = "ID", .help = "owning team"},
@@ -402,6 +497,7 @@ void AddIssueCommands(CommandLine& command_line) {
            {.name = "customer", .value_name = "ID", .help = "customer id"},
            {.name = "product", .value_name = "ID", .help = "product id"},
            {.name = "problem", .value_name = "ID", .help = "the issues linked to this problem"},
+           {.name = "rating", .value_name = "1-5", .help = "resolved issues the customer rated so"},
            {.name = "filter", .value_name = "EXPR", .help = "a raw filter expression"}},
           PagingFlags(50)),
       .run = List,
@@ -441,6 +537,71 @@ void AddIssueCommands(CommandLine& command_line) {
       .min_args = 1,
       .max_args = 1,
       .run = Transfer,
+  });
+  const FlagSpec request_id = {
+      .name = "request-id",
+      .value_name = "ID",
+      .help = "retry a call whose reply was lost with its request id (default: a new one)"};
+  command_line.Add({
+      .path = {"issue", "wait"},
+      .arguments = "NAME",
+      .summary = "ask the customer something; the SLA clocks pause until they answer",
+      .flags = {{.name = "question", .value_name = "TEXT", .help = "what to ask (required)"},
+                kActorFlag,
+                kEtagFlag,
+                request_id},
+      .min_args = 1,
+      .max_args = 1,
+      .run = WaitOnCustomer,
+  });
+  command_line.Add({
+      .path = {"issue", "answer"},
+      .arguments = "NAME",
+      .summary = "answer the team's question for the customer (as the issue's source)",
+      .flags = {{.name = "response", .value_name = "TEXT", .help = "the answer (required)"},
+                kActorFlag,
+                kEtagFlag,
+                request_id},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Answer,
+  });
+  command_line.Add({
+      .path = {"issue", "resume"},
+      .arguments = "NAME",
+      .summary = "stop waiting on the customer without an answer",
+      .flags = {{.name = "reason", .value_name = "TEXT", .help = "why"},
+                kActorFlag,
+                kEtagFlag,
+                request_id},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Resume,
+  });
+  command_line.Add({
+      .path = {"issue", "reopen"},
+      .arguments = "NAME",
+      .summary = "reopen a resolved issue within its SLA policy's reopen window",
+      .flags = {{.name = "reason", .value_name = "TEXT", .help = "why it is not fixed (required)"},
+                kActorFlag,
+                kEtagFlag,
+                request_id},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Reopen,
+  });
+  command_line.Add({
+      .path = {"issue", "rate"},
+      .arguments = "NAME",
+      .summary = "record the customer's rating (1-5) of a resolved issue",
+      .flags = {{.name = "rating", .value_name = "1-5", .help = "5 is very satisfied (required)"},
+                {.name = "comment", .value_name = "TEXT", .help = "the customer's words"},
+                kActorFlag,
+                kEtagFlag,
+                request_id},
+      .min_args = 1,
+      .max_args = 1,
+      .run = Rate,
   });
   command_line.Add({
       .path = {"issue", "explain"},

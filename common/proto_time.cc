@@ -16,4 +16,9 @@ absl::Duration FromProtoDuration(const google::protobuf::Duration& duration) {
   return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
 }
 
+google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
+  return google::protobuf::util::TimeUtil::NanosecondsToDuration(
+      absl::ToInt64Nanoseconds(duration));
+}
+
 }  // namespace switchboard

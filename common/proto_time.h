@@ -12,6 +12,7 @@ namespace switchboard {
 google::protobuf::Timestamp ToProtoTime(absl::Time time);
 absl::Time FromProtoTime(const google::protobuf::Timestamp& timestamp);
 absl::Duration FromProtoDuration(const google::protobuf::Duration& duration);
+google::protobuf::Duration ToProtoDuration(absl::Duration duration);
 
 }  // namespace switchboard
 

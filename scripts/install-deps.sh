@@ -12,6 +12,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   librocksdb-dev prometheus-cpp-dev libre2-dev libspdlog-dev libyaml-cpp-dev libssl-dev
   golang-github-gogo-googleapis-dev
+  # time zone data for business calendars (absl::LoadTimeZone reads /usr/share/zoneinfo)
+  tzdata
   # tests, sanitizers, benchmarks, fuzzing
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # tools used by tests and scripts

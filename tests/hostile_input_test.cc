@@ -398,7 +398,8 @@ bool IgnoredOnInput(const std::string& method, const FieldPath& path) {
     return false;
   }
   return absl::StrContains(name, "issue.assignment.") ||
-         absl::StrContains(name, "issues.assignment.") || absl::EndsWith(name, "issue.name") ||
+         absl::StrContains(name, "issues.assignment.") || absl::StrContains(name, "issue.sla.") ||
+         absl::StrContains(name, "issues.sla.") || absl::EndsWith(name, "issue.name") ||
          absl::EndsWith(name, "issues.name") || absl::EndsWith(name, "issue.etag") ||
          absl::EndsWith(name, "issues.etag") || absl::EndsWith(name, "issue.resolution") ||
          absl::EndsWith(name, "issues.resolution") || absl::EndsWith(name, "issue.problem") ||
@@ -470,6 +471,21 @@ TEST_F(HostileInputTest, EveryStringInEveryRequestIsBounded) {
        {absl::StrCat("name: '", missing,
                      R"(' problem: 'problems/01jd8x3q5w0000000000000000' actor: "dana"
                         etag: "2" reason: "not the same fault")"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"WaitOnCustomer",
+       {absl::StrCat("name: '", missing, R"(' actor: "dana" etag: "2" question: "Which region?")"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"RespondToIssue",
+       {absl::StrCat("name: '", missing, R"(' actor: "crm" etag: "2" response: "West Europe")"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"ResumeIssue",
+       {absl::StrCat("name: '", missing, R"(' actor: "dana" etag: "2" reason: "found it")"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"ReopenIssue",
+       {absl::StrCat("name: '", missing, R"(' actor: "crm" etag: "2" reason: "still failing")"),
+        grpc::StatusCode::NOT_FOUND}},
+      {"RateIssue",
+       {absl::StrCat("name: '", missing, R"(' actor: "crm" etag: "2" rating: 4 comment: "ok")"),
         grpc::StatusCode::NOT_FOUND}},
       // An issue that does not exist was linked: dropped, nothing stored.
       {"DeliverPartitionMessages",

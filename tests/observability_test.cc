@@ -174,6 +174,9 @@ class ObservabilityTest : public ::testing::Test {
                [](const Issue& issue) { return issue.assignment().escalation_level() == 2; });
     AwaitIssue(Submit("stray", "mystery-gadget", issue::v1::SEVERITY_LOW, "support-portal").name(),
                routed);
+    const Issue stray = AwaitIssue(
+        Submit("verdict", "mystery-gadget", issue::v1::SEVERITY_LOW, "support-portal").name(),
+        routed);
     for (const char* method : {"ack", "resolve"}) {
       const grpc::Status status = Call([&](grpc::ClientContext& context) {
         Issue out;
@@ -201,6 +204,44 @@ class ObservabilityTest : public ::testing::Test {
                   issue::v1::Problem out;
                   return stack_->intake().ResolveProblem(&context, resolve_problem, &out);
                 }).ok());
+    // Another stray issue waits on its customer, is resolved, reopened,
+    // resolved again and rated: the SLA and CSAT metrics have something to count.
+    Issue out;
+    intake::v1::WaitOnCustomerRequest wait;
+    wait.set_name(stray.name());
+    wait.set_actor("triage@example.com");
+    wait.set_question("Which gadget?");
+    intake::v1::RespondToIssueRequest respond;
+    respond.set_name(stray.name());
+    respond.set_actor("support-portal");
+    respond.set_response("The blue one");
+    intake::v1::ResolveIssueRequest resolve;
+    resolve.set_name(stray.name());
+    resolve.set_actor("triage@example.com");
+    resolve.set_resolution("sent the manual");
+    intake::v1::ReopenIssueRequest reopen;
+    reopen.set_name(stray.name());
+    reopen.set_actor("support-portal");
+    reopen.set_reason("the manual is for another model");
+    intake::v1::RateIssueRequest rate;
+    rate.set_name(stray.name());
+    rate.set_actor("support-portal");
+    rate.set_rating(3);
+    const std::vector<std::function<grpc::Status(grpc::ClientContext&)>> lifecycle = {
+        [&](grpc::ClientContext& c) { return stack_->intake().WaitOnCustomer(&c, wait, &out); },
+        [&](grpc::ClientContext& c) { return stack_->intake().RespondToIssue(&c, respond, &out); },
+        [&](grpc::ClientContext& c) { return stack_->intake().ResolveIssue(&c, resolve, &out); },
+        [&](grpc::ClientContext& c) { return stack_->intake().ReopenIssue(&c, reopen, &out); },
+        [&](grpc::ClientContext& c) { return stack_->intake().ResolveIssue(&c, resolve, &out); },
+        [&](grpc::ClientContext& c) { return stack_->intake().RateIssue(&c, rate, &out); },
+        [&](grpc::ClientContext& c) {
+          rate.set_rating(4);  // a second rating replaces the first
+          return stack_->intake().RateIssue(&c, rate, &out);
+        }};
+    for (const auto& step : lifecycle) {
+      const grpc::Status status = Call(step);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
     intake::v1::GetIssueRequest malformed;
     malformed.set_name("tickets/1");
     Issue ignored;
@@ -254,11 +295,11 @@ TEST_F(ObservabilityTest, MetricsFollowPrometheusNamingWithBoundedLabels) {
   static const std::regex unit_suffix(
       R"(_(ms|milliseconds|microseconds|us|ns|minutes|hours|kb|mb|kib|mib|percent)(_total)?$)");
   const std::set<std::string> label_names = {
-      "grpc_type",      "grpc_service",  "grpc_method", "grpc_code", "store",
-      "queue",          "peer",          "code",        "source",    "severity",
-      "business_group", "state",         "rule",        "result",    "mode",
-      "outcome",        "column_family", "condition",   "version",   "le",
-      "quantile",       "caller_class",  "reason",      "resource",  "policy"};
+      "grpc_type", "grpc_service", "grpc_method", "grpc_code",    "store",          "queue",
+      "peer",      "code",         "source",      "severity",     "business_group", "state",
+      "rule",      "result",       "mode",        "outcome",      "column_family",  "condition",
+      "version",   "le",           "quantile",    "caller_class", "reason",         "resource",
+      "policy",    "target",       "team",        "rating"};
   for (Service service : kServices) {
     const std::string& page = pages_[service];
     for (const auto& [name, type] : Families(page)) {
@@ -291,7 +332,7 @@ TEST_F(ObservabilityTest, MetricsTellTheCustomerExperienceStory) {
     return sample.value_or(-1);
   };
   // Issues in, by source and severity.
-  EXPECT_EQ(Total(intake, "switchboard_intake_issues_submitted_total"), 4);
+  EXPECT_EQ(Total(intake, "switchboard_intake_issues_submitted_total"), 5);
   EXPECT_EQ(
       value(
           intake,
@@ -305,7 +346,7 @@ TEST_F(ObservabilityTest, MetricsTellTheCustomerExperienceStory) {
   EXPECT_EQ(
       value(intake,
             R"(switchboard_intake_time_to_route_seconds_count{business_group="customer-care"})"),
-      1);
+      2);
   EXPECT_EQ(
       value(
           intake,
@@ -336,8 +377,33 @@ TEST_F(ObservabilityTest, MetricsTellTheCustomerExperienceStory) {
           R"(switchboard_intake_open_issue_oldest_age_seconds{business_group="customer-care",state="routed"})"),
       0);
   EXPECT_EQ(value(intake, R"(switchboard_intake_backlog{queue="route"})"), 0);
-  // The default route took one of the three.
-  EXPECT_EQ(value(routing, "switchboard_routing_default_decisions_total"), 1);
+  // The default route took the two stray issues.
+  EXPECT_EQ(value(routing, "switchboard_routing_default_decisions_total"), 2);
+  // The customer's verdict: rated 3, then 4 (the 3 replaced), one reopen,
+  // a pause, and the resolve targets met.
+  EXPECT_EQ(
+      value(
+          intake,
+          R"(switchboard_intake_csat_ratings_total{business_group="customer-care",rating="4",team="triage"})"),
+      1);
+  EXPECT_EQ(
+      value(
+          intake,
+          R"(switchboard_intake_csat_ratings_replaced_total{business_group="customer-care",rating="3",team="triage"})"),
+      1);
+  EXPECT_EQ(
+      value(intake, R"(switchboard_intake_issues_reopened_total{business_group="customer-care"})"),
+      1);
+  // (Its LOW target counts Dublin office hours: outside them the pause
+  // held no SLA time, and the series still exists.)
+  EXPECT_GE(value(intake,
+                  R"(switchboard_intake_sla_paused_seconds_total{business_group="customer-care"})"),
+            0);
+  EXPECT_EQ(
+      value(
+          intake,
+          R"(switchboard_intake_sla_outcomes_total{business_group="customer-care",outcome="met",target="resolve"})"),
+      2);
   EXPECT_GE(Total(routing, "switchboard_routing_decisions_total"), 3);
   EXPECT_GT(value(routing, "switchboard_routing_active_rules"), 10);
   // Delivery: the never-answering push receiver's notification is a dead letter.

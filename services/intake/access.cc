@@ -40,6 +40,19 @@ absl::Status MayChangeIssues(const Caller& caller, absl::string_view verb) {
   return caller.Deny(absl::StrCat(verb, " issues"));
 }
 
+absl::Status MayActForCustomers(const Caller& caller, absl::string_view verb) {
+  if (caller.HasAny({Role::kSubmitter, Role::kOperator})) return absl::OkStatus();
+  return caller.Deny(absl::StrCat(verb, " issues"));
+}
+
+absl::Status MayActForSource(const Caller& caller, const issue::v1::Issue& issue,
+                             absl::string_view verb, bool operators) {
+  if (caller.SubmitsAs(issue.source())) return absl::OkStatus();
+  if (operators && caller.Has(Role::kOperator)) return absl::OkStatus();
+  return caller.Deny(
+      absl::StrCat(verb, " ", issue.name(), ", submitted by source ", issue.source()));
+}
+
 bool MaySee(const Caller& caller, const issue::v1::Issue& issue) {
   return caller.Has(Role::kOperator) || caller.Has(Role::kService) ||
          caller.SubmitsAs(issue.source()) || caller.ActsForTeam(issue.assignment().target().team());

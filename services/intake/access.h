@@ -26,6 +26,15 @@ absl::Status MayList(const Caller& caller);
 // team: MayChange, against the stored issue). `verb` names the action.
 absl::Status MayChangeIssues(const Caller& caller, absl::string_view verb);
 
+// RespondToIssue, RateIssue, ReopenIssue: submitters (and, for
+// ReopenIssue, operators) only; which source: MayActForSource.
+absl::Status MayActForCustomers(const Caller& caller, absl::string_view verb);
+
+// Whether `caller` acts for the source that submitted `issue` (a submitter
+// of that source), or, with `operators`, is an operator.
+absl::Status MayActForSource(const Caller& caller, const issue::v1::Issue& issue,
+                             absl::string_view verb, bool operators = false);
+
 // DeliverPartitionMessages: intake's own partitions only, which call as the
 // service role.
 absl::Status MayDeliverMessages(const Caller& caller);

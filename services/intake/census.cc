@@ -17,7 +17,7 @@ namespace {
 
 bool IsOpen(issue::v1::State state) {
   return state == issue::v1::STATE_RECEIVED || state == issue::v1::STATE_ROUTED ||
-         state == issue::v1::STATE_ACKNOWLEDGED;
+         state == issue::v1::STATE_ACKNOWLEDGED || state == issue::v1::STATE_WAITING_ON_CUSTOMER;
 }
 
 }  // namespace
@@ -38,7 +38,8 @@ void OpenIssues::Run(const IssueStore& store, std::unique_ptr<rocksdb::ManagedSn
   // Counted apart, then added at once: the census never shows half a pass.
   std::vector<Place> stored;
   for (issue::v1::State state :
-       {issue::v1::STATE_RECEIVED, issue::v1::STATE_ROUTED, issue::v1::STATE_ACKNOWLEDGED}) {
+       {issue::v1::STATE_RECEIVED, issue::v1::STATE_ROUTED, issue::v1::STATE_ACKNOWLEDGED,
+        issue::v1::STATE_WAITING_ON_CUSTOMER}) {
     absl::Status status = store.ForEachInState(
         state,
         [&](const Issue& issue) {

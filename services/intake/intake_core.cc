@@ -17,6 +17,7 @@
 #include "common/subscriber.h"
 #include "services/intake/access.h"
 #include "services/intake/requests.h"
+#include "services/intake/sla.h"
 
 namespace switchboard::intake {
 
@@ -69,16 +70,6 @@ namespace {
 
 constexpr int kScanBudget = 10000;
 
-// Sets or clears a deadline `within` after `now`.
-void SetDeadline(bool has_within, const google::protobuf::Duration& within, absl::Time now,
-                 google::protobuf::Timestamp* deadline, Issue& issue, void (Issue::*clear)()) {
-  if (has_within) {
-    *deadline = ToProtoTime(now + FromProtoDuration(within));
-  } else {
-    (issue.*clear)();
-  }
-}
-
 absl::string_view EventName(issue::v1::EventType type) {
   switch (type) {
     case issue::v1::EVENT_TYPE_RECEIVED:
@@ -95,6 +86,16 @@ absl::string_view EventName(issue::v1::EventType type) {
       return "escalated";
     case issue::v1::EVENT_TYPE_PROBLEM_LINKED:
       return "problem-linked";
+    case issue::v1::EVENT_TYPE_WAITING_ON_CUSTOMER:
+      return "waiting";
+    case issue::v1::EVENT_TYPE_CUSTOMER_RESPONDED:
+      return "responded";
+    case issue::v1::EVENT_TYPE_RESUMED:
+      return "resumed";
+    case issue::v1::EVENT_TYPE_REOPENED:
+      return "reopened";
+    case issue::v1::EVENT_TYPE_RATED:
+      return "rated";
     default:
       return "unspecified";
   }
@@ -328,7 +329,8 @@ absl::StatusOr<IntakeCore::Prepared> IntakeCore::PrepareLocked(const std::string
   Prepared prepared{.updated = std::move(result.updated),
                     .event = result.event,
                     .wrote = true,
-                    .before = OpenIssues::Place::Of(current)};
+                    .before = OpenIssues::Place::Of(current),
+                    .sla_before = current.sla()};
   Issue& updated = prepared.updated;
   int64_t version = 0;
   if (!absl::SimpleAtoi(current.etag(), &version)) version = 0;
@@ -387,12 +389,43 @@ void IntakeCore::Finish(const Prepared& prepared, const absl::Status& status) {
     case issue::v1::EVENT_TYPE_ESCALATED:
       metrics_.Count(metrics_.escalations, group);
       break;
+    case issue::v1::EVENT_TYPE_REOPENED:
+      metrics_.Count(metrics_.reopened, group);
+      break;
     default:
       break;
   }
+  CountSla(prepared);
   if (prepared.event != issue::v1::EVENT_TYPE_UNSPECIFIED) store_.RingEvents();
   if (prepared.timer_changed) store_.timers_changed().Ring();
   if (prepared.mailed) store_.RingMail();
+}
+
+void IntakeCore::CountSla(const Prepared& prepared) {
+  const Issue& issue = prepared.updated;
+  const issue::v1::SlaStatus& before = prepared.sla_before;
+  const issue::v1::SlaStatus& after = issue.sla();
+  const std::string& group = issue.assignment().target().business_group();
+  auto outcome = [&](absl::string_view target, issue::v1::SlaOutcome was,
+                     issue::v1::SlaOutcome now) {
+    if (now == was || now == issue::v1::SLA_OUTCOME_UNSPECIFIED) return;
+    metrics_.CountSlaOutcome(group, target, now == issue::v1::SLA_OUTCOME_MET ? "met" : "breached");
+  };
+  outcome("ack", before.ack_outcome(), after.ack_outcome());
+  outcome("resolve", before.resolve_outcome(), after.resolve_outcome());
+  const absl::Duration paused =
+      FromProtoDuration(after.paused_duration()) - FromProtoDuration(before.paused_duration());
+  // A pause that ended counts even when it held no SLA time (outside a
+  // business clock's hours), so the series exists once pauses happen.
+  if (paused > absl::ZeroDuration() || (before.has_pause_start() && !after.has_pause_start())) {
+    metrics_.sla_paused_seconds.Add({{"business_group", metrics_.business_groups(group)}})
+        .Increment(absl::ToDoubleSeconds(paused));
+  }
+  if (prepared.event == issue::v1::EVENT_TYPE_RATED) {
+    const std::string& team = issue.assignment().target().team();
+    if (before.rating() != 0) metrics_.CountRating(group, team, before.rating(), /*replaced=*/true);
+    metrics_.CountRating(group, team, after.rating(), /*replaced=*/false);
+  }
 }
 
 void IntakeCore::Update(absl::string_view id_view, ChangeFn change, IssueDone done,
@@ -525,7 +558,7 @@ void IntakeCore::Acknowledge(const v1::AcknowledgeIssueRequest& request, const C
                            .event = issue::v1::EVENT_TYPE_ACKNOWLEDGED,
                            .actor = request.actor(),
                            .caller = CallerIdentity(caller)};
-        change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
+        MarkAcknowledged(clock_.Now(), change.updated);
         return change;
       },
       std::move(done), ChangeKeyOf("AcknowledgeIssue", request, caller));
@@ -542,17 +575,15 @@ void IntakeCore::Resolve(const v1::ResolveIssueRequest& request, const Caller& c
       id,
       [&](const Issue& current) -> absl::StatusOr<IssueChange> {
         RETURN_IF_ERROR(MayChange(caller, current, "resolve"));
-        if (current.state() != issue::v1::STATE_ROUTED &&
-            current.state() != issue::v1::STATE_ACKNOWLEDGED) {
-          return WrongState("resolve", current, "ROUTED or ACKNOWLEDGED");
+        if (!IsActive(current.state())) {
+          return WrongState("resolve", current, "ROUTED, ACKNOWLEDGED or WAITING_ON_CUSTOMER");
         }
         RETURN_IF_ERROR(CheckEtag(request.etag(), current));
         IssueChange change{.updated = current,
                            .event = issue::v1::EVENT_TYPE_RESOLVED,
                            .actor = request.actor(),
                            .caller = CallerIdentity(caller)};
-        change.updated.set_state(issue::v1::STATE_RESOLVED);
-        change.updated.set_resolution(request.resolution());
+        MarkResolved(clock_.Now(), request.resolution(), change.updated);
         return change;
       },
       std::move(done), ChangeKeyOf("ResolveIssue", request, caller));
@@ -617,8 +648,7 @@ void IntakeCore::Transfer(const v1::TransferIssueRequest& request, const Caller&
               assignment.set_ruleset_revision(decision->ruleset_revision());
               assignment.set_manual(true);
               *assignment.mutable_assign_time() = ToProtoTime(now);
-              SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
-                          issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
+              StartSla(*decision, now, /*resolve=*/false, issue);
               return change;
             },
             std::move(done), key);
@@ -653,10 +683,7 @@ absl::Status IntakeCore::RecordRoutings(const std::vector<Routed>& routed) {
             *assignment.mutable_assign_time() = ToProtoTime(now);
             *assignment.mutable_original_target() =
                 decision.has_original_target() ? decision.original_target() : decision.target();
-            SetDeadline(decision.has_ack_within(), decision.ack_within(), now,
-                        issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
-            SetDeadline(decision.has_resolve_within(), decision.resolve_within(), now,
-                        issue.mutable_resolve_deadline(), issue, &Issue::clear_resolve_deadline);
+            StartSla(decision, now, /*resolve=*/true, issue);
             return change;
           },
           batch);
@@ -701,7 +728,13 @@ absl::Status IntakeCore::RecordEscalation(const SlaTimer& timer,
           metrics_.Count(metrics_.sla_breaches, group);
           if (decision == nullptr) {
             metrics_.Count(metrics_.escalations_exhausted, group);
-            return IssueChange{.write = false};  // the timer goes, the owner stays
+            // The timer goes, the owner stays, the breach is kept.
+            if (current.sla().ack_outcome() == issue::v1::SLA_OUTCOME_BREACHED) {
+              return IssueChange{.write = false};
+            }
+            IssueChange change{.updated = current};
+            MarkAckBreached(change.updated);
+            return change;
           }
           const absl::Time now = clock_.Now();
           IssueChange change{
@@ -716,8 +749,8 @@ absl::Status IntakeCore::RecordEscalation(const SlaTimer& timer,
           assignment.set_escalation_level(decision->escalation_level());
           *assignment.mutable_original_target() = decision->original_target();
           *assignment.mutable_assign_time() = ToProtoTime(now);
-          SetDeadline(decision->has_ack_within(), decision->ack_within(), now,
-                      issue.mutable_ack_deadline(), issue, &Issue::clear_ack_deadline);
+          MarkAckBreached(issue);
+          StartSla(*decision, now, /*resolve=*/false, issue);
           return change;
         },
         batch);

@@ -119,6 +119,17 @@ class IntakeCore final : public IssueLedger {
   void Resolve(const v1::ResolveIssueRequest& request, const Caller& caller, IssueDone done);
   void Transfer(const v1::TransferIssueRequest& request, const Caller& caller, IssueDone done);
 
+  // Waiting on the customer (intake_customers.cc): WaitOnCustomer and
+  // ResumeIssue by a member of the owning team, RespondToIssue by a
+  // submitter of the issue's source; ReopenIssue by one of them or an
+  // operator; RateIssue by one of them. `caller` must outlive `done`.
+  void WaitOnCustomer(const v1::WaitOnCustomerRequest& request, const Caller& caller,
+                      IssueDone done);
+  void Respond(const v1::RespondToIssueRequest& request, const Caller& caller, IssueDone done);
+  void Resume(const v1::ResumeIssueRequest& request, const Caller& caller, IssueDone done);
+  void Reopen(const v1::ReopenIssueRequest& request, const Caller& caller, IssueDone done);
+  void Rate(const v1::RateIssueRequest& request, const Caller& caller, IssueDone done);
+
   // LinkIssue, with `problem` as read from its partition (it may change
   // before the link reaches it: see docs/problems.md), and UnlinkIssue, by
   // a member of the team that owns the issue.
@@ -183,7 +194,8 @@ class IntakeCore final : public IssueLedger {
     bool wrote = false;
     bool timer_changed = false;
     bool mailed = false;
-    OpenIssues::Place before;  // where the open-issue tally had it
+    OpenIssues::Place before;         // where the open-issue tally had it
+    issue::v1::SlaStatus sla_before;  // the SLA record it replaced, for the SLA metrics
     // The queued version this one replaced in pending_, if any: put back if
     // the batch is abandoned before it is queued.
     absl::optional<issue::v1::Issue> replaced_pending;
@@ -214,6 +226,8 @@ class IntakeCore final : public IssueLedger {
   // After the batch holding `prepared` completed with `status`: forgets the
   // pending version, counts the metrics and rings the loops' doorbells.
   void Finish(const Prepared& prepared, const absl::Status& status);
+  // The SLA and CSAT metrics of a durable change.
+  void CountSla(const Prepared& prepared);
   // Update() for the handlers: one change in its own batch; `done` runs
   // after the fsync. With a request_id in `key`, the outcome is kept with
   // the issue in the same batch, and a call that finds it kept answers it

@@ -89,7 +89,8 @@ class IntakeCoreTest : public ::testing::Test {
     return titles;
   }
 
-  // Submits and routes an issue to "azure-storage-team" with a 60 s ack SLA.
+  // Submits and routes an issue to team "storage" of "cloud" with a 60 s
+  // ack SLA (and resolve_within_ or terms_ when set).
   Issue RoutedIssue(const std::string& request_id) {
     auto issue = Submit(NewIssue(request_id), request_id);
     EXPECT_TRUE(issue.ok()) << issue.status();
@@ -99,6 +100,10 @@ class IntakeCoreTest : public ::testing::Test {
     *decision.mutable_original_target() = decision.target();
     decision.set_rule("storage-rule");
     decision.mutable_ack_within()->set_seconds(60);
+    if (resolve_within_ > absl::ZeroDuration()) {
+      decision.mutable_resolve_within()->set_seconds(absl::ToInt64Seconds(resolve_within_));
+    }
+    if (terms_.has_value()) *decision.mutable_sla() = *terms_;
     EXPECT_TRUE(RecordRouting(*issue, decision).ok());
     return *core_->Current(IssueIdFromName(issue->name()));
   }
@@ -168,6 +173,55 @@ class IntakeCoreTest : public ::testing::Test {
         [&](IntakeCore::IssueDone done) { core_->Transfer(request, As(caller), std::move(done)); });
   }
 
+  // A customer-facing call (WaitOnCustomer, RespondToIssue, ResumeIssue,
+  // ReopenIssue, RateIssue) on `issue` with `fill` setting its own fields.
+  template <typename Request, typename Method, typename Fill>
+  absl::StatusOr<Issue> Call(Method method, const Issue& issue, Fill fill,
+                             const Caller* caller = nullptr, const std::string& etag = "",
+                             const std::string& request_id = "") {
+    Request request;
+    request.set_name(issue.name());
+    request.set_actor("someone");
+    request.set_etag(etag);
+    request.set_request_id(request_id);
+    fill(request);
+    return Wait([&](IntakeCore::IssueDone done) {
+      (core_.get()->*method)(request, As(caller), std::move(done));
+    });
+  }
+  absl::StatusOr<Issue> WaitOn(const Issue& issue, const std::string& question = "Which region?",
+                               const Caller* caller = nullptr, const std::string& etag = "") {
+    return Call<v1::WaitOnCustomerRequest>(
+        &IntakeCore::WaitOnCustomer, issue,
+        [&](v1::WaitOnCustomerRequest& r) { r.set_question(question); }, caller, etag);
+  }
+  absl::StatusOr<Issue> Respond(const Issue& issue, const std::string& response = "West Europe",
+                                const Caller* caller = nullptr,
+                                const std::string& request_id = "") {
+    return Call<v1::RespondToIssueRequest>(
+        &IntakeCore::Respond, issue,
+        [&](v1::RespondToIssueRequest& r) { r.set_response(response); }, caller, "", request_id);
+  }
+  absl::StatusOr<Issue> Resume(const Issue& issue, const Caller* caller = nullptr) {
+    return Call<v1::ResumeIssueRequest>(
+        &IntakeCore::Resume, issue, [](v1::ResumeIssueRequest&) {}, caller);
+  }
+  absl::StatusOr<Issue> Reopen(const Issue& issue, const Caller* caller = nullptr,
+                               const std::string& etag = "") {
+    return Call<v1::ReopenIssueRequest>(
+        &IntakeCore::Reopen, issue,
+        [](v1::ReopenIssueRequest& r) { r.set_reason("still failing"); }, caller, etag);
+  }
+  absl::StatusOr<Issue> Rate(const Issue& issue, int rating, const Caller* caller = nullptr) {
+    return Call<v1::RateIssueRequest>(
+        &IntakeCore::Rate, issue,
+        [&](v1::RateIssueRequest& r) {
+          r.set_rating(rating);
+          r.set_comment("thanks");
+        },
+        caller);
+  }
+
   // `caller`, or the local caller (who may do everything) for null.
   const Caller& As(const Caller* caller) const { return caller != nullptr ? *caller : local_; }
 
@@ -191,6 +245,9 @@ class IntakeCoreTest : public ::testing::Test {
   const Caller local_ = Caller::Local();
   const Caller submitter_ = Caller::Local();
   std::string resolve_request_id_;  // the request_id Resolve() sends
+  // What RoutedIssue() routes with besides a 60 s ack target.
+  absl::Duration resolve_within_ = absl::ZeroDuration();
+  absl::optional<issue::v1::SlaTerms> terms_;
 };
 
 TEST_F(IntakeCoreTest, SubmitStoresAReceivedIssue) {
@@ -718,6 +775,256 @@ TEST(MakeEventTest, RecipientsFollowTheApi) {
               ElementsAre("teams/storage", "sources/crm", "submitters/jane@contoso.com"));
   EXPECT_EQ(resolved.id(), "01hzzzzzzzzzzzzzzzzzzzzzzz/3/resolved");
   EXPECT_EQ(resolved.time().seconds(), 5);
+}
+
+// The clock stands at Friday 2027-01-15 08:00 UTC in these tests.
+constexpr int64_t kFriday0800 = 1'800'000'000;
+
+int64_t Seconds(const google::protobuf::Timestamp& time) { return time.seconds(); }
+
+TEST_F(IntakeCoreTest, WaitingOnTheCustomerPausesTheSlaAndMovesTheDeadlines) {
+  resolve_within_ = absl::Hours(1);
+  Issue routed = RoutedIssue("req-1");
+  ASSERT_EQ(Seconds(routed.ack_deadline()), kFriday0800 + 60);
+  ASSERT_TRUE((*store_->FirstTimer()).has_value());
+  clock_.Advance(absl::Seconds(10));
+  auto waiting = WaitOn(routed);
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  EXPECT_EQ(waiting->state(), issue::v1::STATE_WAITING_ON_CUSTOMER);
+  EXPECT_EQ(waiting->sla().question(), "Which region?");
+  EXPECT_EQ(waiting->sla().state_before_wait(), issue::v1::STATE_ROUTED);
+  EXPECT_FALSE((*store_->FirstTimer()).has_value()) << "no escalation while waiting";
+  const auto asked = QueuedEvents().back();
+  EXPECT_EQ(asked.type(), issue::v1::EVENT_TYPE_WAITING_ON_CUSTOMER);
+  EXPECT_EQ(asked.reason(), "Which region?");
+  EXPECT_THAT(asked.recipients(),
+              ElementsAre("teams/storage", "sources/crm", "submitters/jane@contoso.com"));
+
+  clock_.Advance(absl::Seconds(100));
+  auto answered = Respond(*waiting);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(answered->state(), issue::v1::STATE_ROUTED);
+  EXPECT_EQ(Seconds(answered->ack_deadline()), kFriday0800 + 60 + 100);
+  EXPECT_EQ(Seconds(answered->resolve_deadline()), kFriday0800 + 3600 + 100);
+  EXPECT_EQ(FromProtoDuration(answered->sla().paused_duration()), absl::Seconds(100));
+  EXPECT_FALSE(answered->sla().has_pause_start());
+  EXPECT_EQ((*store_->FirstTimer())->key, TimerKey(*answered)) << "the timer is back, moved";
+  EXPECT_EQ(QueuedEvents().back().type(), issue::v1::EVENT_TYPE_CUSTOMER_RESPONDED);
+  EXPECT_EQ(QueuedEvents().back().reason(), "West Europe");
+
+  // From ACKNOWLEDGED and back, by the team: the pauses add up.
+  auto acknowledged = Acknowledge(*answered);
+  ASSERT_TRUE(acknowledged.ok());
+  EXPECT_EQ(acknowledged->sla().ack_outcome(), issue::v1::SLA_OUTCOME_MET);
+  ASSERT_TRUE(WaitOn(*acknowledged).ok());
+  clock_.Advance(absl::Seconds(50));
+  auto resumed = Resume(*acknowledged);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->state(), issue::v1::STATE_ACKNOWLEDGED);
+  EXPECT_EQ(Seconds(resumed->resolve_deadline()), kFriday0800 + 3600 + 150);
+  EXPECT_EQ(FromProtoDuration(resumed->sla().paused_duration()), absl::Seconds(150));
+  EXPECT_EQ(QueuedEvents().back().type(), issue::v1::EVENT_TYPE_RESUMED);
+  EXPECT_EQ(metrics_.sla_paused_seconds.Add({{"business_group", "cloud"}}).Value(), 150);
+}
+
+TEST_F(IntakeCoreTest, APauseOnBusinessTimeCountsOnlyWorkingHours) {
+  // 09:00-17:00 UTC on weekdays; 2 business hours to acknowledge.
+  issue::v1::SlaTerms terms;
+  terms.set_clock(issue::v1::SLA_CLOCK_BUSINESS);
+  issue::v1::Calendar& calendar = *terms.mutable_calendar();
+  calendar.set_id("office");
+  calendar.set_time_zone("UTC");
+  issue::v1::WorkingHours& hours = *calendar.add_hours();
+  for (auto day :
+       {issue::v1::WEEKDAY_MONDAY, issue::v1::WEEKDAY_TUESDAY, issue::v1::WEEKDAY_WEDNESDAY,
+        issue::v1::WEEKDAY_THURSDAY, issue::v1::WEEKDAY_FRIDAY}) {
+    hours.add_days(day);
+  }
+  hours.set_start("09:00");
+  hours.set_end("17:00");
+  terms.mutable_ack_within()->set_seconds(2 * 3600);
+  terms_ = terms;
+  Issue routed = RoutedIssue("req-1");
+  // Routed at 08:00, before opening: the two hours run 09:00-11:00.
+  EXPECT_EQ(Seconds(routed.ack_deadline()), kFriday0800 + 3 * 3600);
+  clock_.Advance(absl::Hours(2));  // 10:00, one business hour used
+  auto waiting = WaitOn(routed);
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  clock_.Advance(absl::Hours(72));  // Monday 10:00
+  auto answered = Respond(*waiting);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  // Paused: Friday 10:00-17:00 and Monday 09:00-10:00; one hour was left.
+  EXPECT_EQ(FromProtoDuration(answered->sla().paused_duration()), absl::Hours(8));
+  EXPECT_EQ(Seconds(answered->ack_deadline()), kFriday0800 + 74 * 3600 + 3600);
+}
+
+TEST_F(IntakeCoreTest, WaitingOnTheCustomerRefusesTheWrongStateCallerAndEtag) {
+  const Caller storage("storage-bot", {Role::kTeamMember}, {}, {"storage"});
+  const Caller compute("compute-bot", {Role::kTeamMember}, {}, {"compute"});
+  const Caller crm("crm-gateway", {Role::kSubmitter}, {"crm"}, {});
+  const Caller portal("portal", {Role::kSubmitter}, {"partner-portal"}, {});
+  Issue routed = RoutedIssue("req-1");
+  EXPECT_EQ(Respond(routed).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Resume(routed).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(WaitOn(routed, "?", &compute).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(WaitOn(routed, "?", &crm).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(WaitOn(routed, "?", &storage, "stale").status().code(), absl::StatusCode::kAborted);
+  auto waiting = WaitOn(routed, "Which region?", &storage, routed.etag());
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  EXPECT_EQ(WaitOn(*waiting).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Respond(*waiting, "x", &storage).status().code(), absl::StatusCode::kPermissionDenied)
+      << "the team does not answer for the customer";
+  EXPECT_EQ(Respond(*waiting, "x", &portal).status().code(), absl::StatusCode::kPermissionDenied)
+      << "nor does another source";
+  EXPECT_EQ(Resume(*waiting, &crm).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Transfer(*waiting, "compute").status().code(), absl::StatusCode::kFailedPrecondition);
+  auto answered = Respond(*waiting, "West Europe", &crm);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(QueuedEvents().back().caller(), "crm-gateway");
+  // Resolving while waiting ends the pause.
+  ASSERT_TRUE(WaitOn(*answered).ok());
+  clock_.Advance(absl::Seconds(30));
+  auto resolved = Resolve(*answered);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(FromProtoDuration(resolved->sla().paused_duration()), absl::Seconds(30));
+  EXPECT_FALSE(resolved->sla().has_pause_start());
+}
+
+TEST_F(IntakeCoreTest, ARetriedAnswerWithItsRequestIdAnswersOnce) {
+  Issue routed = RoutedIssue("req-1");
+  auto waiting = WaitOn(routed);
+  ASSERT_TRUE(waiting.ok());
+  auto first = Respond(*waiting, "West Europe", nullptr, "answer-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto retried = Respond(*waiting, "West Europe", nullptr, "answer-1");
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->etag(), first->etag());
+  int answers = 0;
+  for (const auto& event : QueuedEvents()) {
+    answers += event.type() == issue::v1::EVENT_TYPE_CUSTOMER_RESPONDED;
+  }
+  EXPECT_EQ(answers, 1);
+  EXPECT_EQ(Respond(*waiting, "East US", nullptr, "answer-1").status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(IntakeCoreTest, AResolvedIssueReopensToItsOwnerWithinTheWindowOnly) {
+  const Caller crm("crm-gateway", {Role::kSubmitter}, {"crm"}, {});
+  const Caller portal("portal", {Role::kSubmitter}, {"partner-portal"}, {});
+  const Caller operator_("ops", {Role::kOperator}, {}, {});
+  resolve_within_ = absl::Hours(1);
+  Issue routed = RoutedIssue("req-1");
+  EXPECT_EQ(Reopen(routed).status().code(), absl::StatusCode::kFailedPrecondition);
+  clock_.Advance(absl::Hours(2));
+  auto resolved = Resolve(routed);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->sla().resolve_outcome(), issue::v1::SLA_OUTCOME_BREACHED);
+  EXPECT_EQ(Seconds(resolved->resolve_time()), kFriday0800 + 7200);
+  EXPECT_EQ(Reopen(*resolved, &portal).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Reopen(*resolved, &crm, "stale").status().code(), absl::StatusCode::kAborted);
+
+  clock_.Advance(absl::Hours(24));
+  auto reopened = Reopen(*resolved, &crm);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->state(), issue::v1::STATE_ROUTED);
+  EXPECT_EQ(reopened->assignment().target().team(), "storage");
+  EXPECT_EQ(reopened->sla().reopen_count(), 1);
+  EXPECT_EQ(reopened->sla().resolve_outcome(), issue::v1::SLA_OUTCOME_UNSPECIFIED);
+  EXPECT_EQ(reopened->resolution(), "");
+  const int64_t now = kFriday0800 + 26 * 3600;
+  EXPECT_EQ(Seconds(reopened->ack_deadline()), now + 60) << "the ack SLA starts again";
+  EXPECT_EQ(Seconds(reopened->resolve_deadline()), now + 3600);
+  EXPECT_EQ((*store_->FirstTimer())->key, TimerKey(*reopened));
+  const auto event = QueuedEvents().back();
+  EXPECT_EQ(event.type(), issue::v1::EVENT_TYPE_REOPENED);
+  EXPECT_EQ(event.reason(), "still failing");
+  EXPECT_THAT(event.recipients(),
+              ElementsAre("teams/storage", "sources/crm", "submitters/jane@contoso.com"));
+  EXPECT_EQ(metrics_.reopened.Add({{"business_group", "cloud"}}).Value(), 1);
+
+  // Past the default window of 7 days: a new issue, not a reopen. Operators
+  // are held to the window too.
+  auto again = Resolve(*reopened);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->sla().resolve_outcome(), issue::v1::SLA_OUTCOME_MET);
+  clock_.Advance(absl::Hours(7 * 24) + absl::Seconds(1));
+  auto late = Reopen(*again, &operator_);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(late.status().message(), HasSubstr("reopen window of 168h ended"));
+  EXPECT_THAT(late.status().message(), HasSubstr("file a new issue"));
+  EXPECT_THAT(GetFieldViolations(late.status()),
+              ElementsAre(::testing::Field(&FieldViolation::field, "name")));
+  clock_.Advance(-absl::Hours(1));
+  auto by_operator = Reopen(*again, &operator_);
+  ASSERT_TRUE(by_operator.ok()) << by_operator.status();
+  EXPECT_EQ(by_operator->sla().reopen_count(), 2);
+}
+
+TEST_F(IntakeCoreTest, TheCustomerRatesAResolvedIssueAndMayChangeTheRating) {
+  const Caller crm("crm-gateway", {Role::kSubmitter}, {"crm"}, {});
+  const Caller storage("storage-bot", {Role::kTeamMember}, {}, {"storage"});
+  Issue routed = RoutedIssue("req-1");
+  EXPECT_EQ(Rate(routed, 5).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto resolved = Resolve(routed);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(Rate(*resolved, 5, &storage).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Rate(*resolved, 6, &crm).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Rate(*resolved, 0, &crm).status().code(), absl::StatusCode::kInvalidArgument);
+  auto rated = Rate(*resolved, 2, &crm);
+  ASSERT_TRUE(rated.ok()) << rated.status();
+  EXPECT_EQ(rated->sla().rating(), 2);
+  EXPECT_EQ(rated->sla().rating_comment(), "thanks");
+  EXPECT_EQ(rated->state(), issue::v1::STATE_RESOLVED);
+  EXPECT_EQ(QueuedEvents().back().type(), issue::v1::EVENT_TYPE_RATED);
+  EXPECT_THAT(ListTitles("rating=2"), ElementsAre("req-1"));
+  auto rerated = Rate(*rated, 4, &crm);
+  ASSERT_TRUE(rerated.ok());
+  EXPECT_THAT(ListTitles("rating=2"), ElementsAre());
+  EXPECT_THAT(ListTitles("rating=4"), ElementsAre("req-1"));
+  const auto ratings = [&](prometheus::Family<prometheus::Counter>& family, const char* rating) {
+    return family.Add({{"business_group", "cloud"}, {"team", "storage"}, {"rating", rating}})
+        .Value();
+  };
+  EXPECT_EQ(ratings(metrics_.csat_ratings, "2"), 1);
+  EXPECT_EQ(ratings(metrics_.csat_ratings, "4"), 1);
+  EXPECT_EQ(ratings(metrics_.csat_ratings_replaced, "2"), 1) << "the 2 no longer stands";
+  clock_.Advance(absl::Hours(7 * 24) + absl::Seconds(1));
+  EXPECT_EQ(Rate(*rerated, 5, &crm).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto listed = core_->List(
+      [] {
+        v1::ListIssuesRequest request;
+        request.set_filter("rating=9");
+        return request;
+      }(),
+      local_);
+  EXPECT_EQ(listed.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(IntakeCoreTest, SlaOutcomesAreDecidedOnceAndCounted) {
+  const auto outcomes = [&](const char* target, const char* outcome) {
+    return metrics_.sla_outcomes
+        .Add({{"business_group", "cloud"}, {"target", target}, {"outcome", outcome}})
+        .Value();
+  };
+  resolve_within_ = absl::Hours(1);
+  Issue met = RoutedIssue("req-1");
+  ASSERT_TRUE(Resolve(*Acknowledge(met)).ok());
+  EXPECT_EQ(outcomes("ack", "met"), 1);
+  EXPECT_EQ(outcomes("resolve", "met"), 1);
+
+  // Not acknowledged in time, escalations exhausted: breached when the timer
+  // fires, and acknowledging later does not count it again.
+  Issue late = RoutedIssue("req-2");
+  clock_.Advance(absl::Seconds(61));
+  ASSERT_TRUE(core_->RecordEscalation(*DecodeTimerKey(TimerKey(late)), nullptr).ok());
+  auto breached = core_->Current(IssueIdFromName(late.name()));
+  EXPECT_EQ(breached->sla().ack_outcome(), issue::v1::SLA_OUTCOME_BREACHED);
+  EXPECT_FALSE((*store_->FirstTimer()).has_value());
+  auto acknowledged = Acknowledge(*breached);
+  ASSERT_TRUE(acknowledged.ok());
+  EXPECT_EQ(acknowledged->sla().ack_outcome(), issue::v1::SLA_OUTCOME_BREACHED);
+  EXPECT_EQ(outcomes("ack", "breached"), 1);
+  EXPECT_EQ(outcomes("ack", "met"), 1);
 }
 
 }  // namespace

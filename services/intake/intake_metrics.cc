@@ -51,6 +51,20 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                   "Issues escalated to the next owner, by the new owner's business group.")),
       escalations_exhausted(Counter(registry, "switchboard_intake_escalations_exhausted_total",
                                     "Breached issues whose escalation list had no next owner.")),
+      sla_outcomes(Counter(registry, "switchboard_intake_sla_outcomes_total",
+                           "SLA targets decided, by business group, target (ack, resolve) and "
+                           "outcome (met, breached).")),
+      sla_paused_seconds(Counter(registry, "switchboard_intake_sla_paused_seconds_total",
+                                 "SLA time paused while issues waited on their customers, on "
+                                 "each issue's SLA clock, by business group.")),
+      reopened(Counter(registry, "switchboard_intake_issues_reopened_total",
+                       "Resolved issues reopened, by the owner's business group.")),
+      csat_ratings(Counter(registry, "switchboard_intake_csat_ratings_total",
+                           "Customer ratings (1-5) of resolved issues, by business group and "
+                           "team.")),
+      csat_ratings_replaced(Counter(registry, "switchboard_intake_csat_ratings_replaced_total",
+                                    "Customer ratings replaced by a later rating of the same "
+                                    "issue, by business group, team and the old rating.")),
       backlog(prometheus::BuildGauge()
                   .Name("switchboard_intake_backlog")
                   .Help("Items waiting in a dispatch queue: route (issues to route), publish "
@@ -62,7 +76,8 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
                              .Register(registry)),
       open_issues(prometheus::BuildGauge()
                       .Name("switchboard_intake_open_issues")
-                      .Help("Issues not yet resolved, by state (received, routed, acknowledged) "
+                      .Help("Issues not yet resolved, by state (received, routed, acknowledged, "
+                            "waiting_on_customer) "
                             "and owning business group, as of the last census.")
                       .Register(registry)),
       open_issue_oldest_age(prometheus::BuildGauge()
@@ -119,6 +134,24 @@ void IntakeMetrics::Observe(prometheus::Family<prometheus::Histogram>& family,
 void IntakeMetrics::Count(prometheus::Family<prometheus::Counter>& family,
                           absl::string_view business_group) {
   family.Add({{"business_group", business_groups(business_group)}}).Increment();
+}
+
+void IntakeMetrics::CountSlaOutcome(absl::string_view business_group, absl::string_view target,
+                                    absl::string_view outcome) {
+  sla_outcomes
+      .Add({{"business_group", business_groups(business_group)},
+            {"target", std::string(target)},
+            {"outcome", std::string(outcome)}})
+      .Increment();
+}
+
+void IntakeMetrics::CountRating(absl::string_view business_group, absl::string_view team,
+                                int rating, bool replaced) {
+  (replaced ? csat_ratings_replaced : csat_ratings)
+      .Add({{"business_group", business_groups(business_group)},
+            {"team", teams(team)},
+            {"rating", std::to_string(rating)}})
+      .Increment();
 }
 
 void IntakeMetrics::CountSubmitted(absl::string_view source, absl::string_view severity) {

@@ -24,6 +24,14 @@ struct IntakeMetrics {
                absl::Duration duration);
   void Count(prometheus::Family<prometheus::Counter>& family, absl::string_view business_group);
   void CountSubmitted(absl::string_view source, absl::string_view severity);
+  // An SLA target decided: `target` "ack" or "resolve", `outcome` "met" or
+  // "breached".
+  void CountSlaOutcome(absl::string_view business_group, absl::string_view target,
+                       absl::string_view outcome);
+  // A customer rating given (or, with `replaced`, one taken back because a
+  // new rating replaced it).
+  void CountRating(absl::string_view business_group, absl::string_view team, int rating,
+                   bool replaced);
   // A dispatch loop's queue ("route" or "publish"): its size and the age of
   // its oldest item.
   void SetBacklog(absl::string_view queue, int64_t size, absl::Duration oldest_age);
@@ -36,6 +44,8 @@ struct IntakeMetrics {
   static constexpr size_t kMaxBusinessGroups = 200;
   BoundedLabel sources{"source", kMaxSources};
   BoundedLabel business_groups{"business_group", kMaxBusinessGroups};
+  static constexpr size_t kMaxTeams = 1000;
+  BoundedLabel teams{"team", kMaxTeams};
 
   // {source, severity}
   prometheus::Family<prometheus::Counter>& submitted;
@@ -47,6 +57,15 @@ struct IntakeMetrics {
   prometheus::Family<prometheus::Counter>& sla_breaches;
   prometheus::Family<prometheus::Counter>& escalations;
   prometheus::Family<prometheus::Counter>& escalations_exhausted;
+  // {business_group, target, outcome}
+  prometheus::Family<prometheus::Counter>& sla_outcomes;
+  // {business_group}: time paused waiting on customers; reopens.
+  prometheus::Family<prometheus::Counter>& sla_paused_seconds;
+  prometheus::Family<prometheus::Counter>& reopened;
+  // {business_group, team, rating}: ratings given, and ratings replaced by a
+  // later one (given minus replaced is the standing distribution).
+  prometheus::Family<prometheus::Counter>& csat_ratings;
+  prometheus::Family<prometheus::Counter>& csat_ratings_replaced;
   // {queue}: route, publish
   prometheus::Family<prometheus::Gauge>& backlog;
   prometheus::Family<prometheus::Gauge>& backlog_oldest_age;

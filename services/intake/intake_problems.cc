@@ -18,6 +18,7 @@
 #include "services/intake/intake_core.h"
 #include "services/intake/issue_filter.h"
 #include "services/intake/requests.h"
+#include "services/intake/sla.h"
 
 namespace switchboard::intake {
 
@@ -64,12 +65,14 @@ void JoinProblem(const Problem& problem, bool opener, bool manual, absl::Time no
     assignment.set_escalation_level(0);
     assignment.set_manual(manual);
     *assignment.mutable_assign_time() = ToProtoTime(now);
+    // A new owner has asked the customer nothing yet.
+    if (updated.state() == issue::v1::STATE_WAITING_ON_CUSTOMER) EndWait(now, updated);
     updated.set_state(issue::v1::STATE_ROUTED);
   }
   if (!opener) updated.clear_ack_deadline();
   if (problem.state() == issue::v1::PROBLEM_STATE_ACKNOWLEDGED &&
       updated.state() == issue::v1::STATE_ROUTED) {
-    updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
+    MarkAcknowledged(now, updated);
   }
 }
 
@@ -462,8 +465,7 @@ absl::Status IntakeCore::ApplyLinkedLocked(const v1::IssueLinked& message,
         if (updated.state() == issue::v1::STATE_RESOLVED) return change;
         if (problem.state() == issue::v1::PROBLEM_STATE_RESOLVED) {
           // Raised before the fix and linked after it: resolved with it.
-          updated.set_state(issue::v1::STATE_RESOLVED);
-          updated.set_resolution(problem.resolution());
+          MarkResolved(clock_.Now(), problem.resolution(), updated);
           change.event = issue::v1::EVENT_TYPE_RESOLVED;
           change.reason = absl::StrCat("resolved with ", problem.name());
           return change;
@@ -626,12 +628,8 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
                              .caller = message.caller(),
                              .problem = &problem};
           if (message.kind() == v1::ProblemCommand::KIND_RESOLVE) {
-            if (current.state() != issue::v1::STATE_ROUTED &&
-                current.state() != issue::v1::STATE_ACKNOWLEDGED) {
-              return IssueChange{.write = false};
-            }
-            change.updated.set_state(issue::v1::STATE_RESOLVED);
-            change.updated.set_resolution(problem.resolution());
+            if (!IsActive(current.state())) return IssueChange{.write = false};
+            MarkResolved(clock_.Now(), problem.resolution(), change.updated);
             change.event = issue::v1::EVENT_TYPE_RESOLVED;
             change.reason = absl::StrCat("resolved with ", problem.name());
           } else if (message.kind() == v1::ProblemCommand::KIND_TRANSFER) {
@@ -669,7 +667,7 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
                 !SameTarget(current.assignment().target(), problem.owner())) {
               return IssueChange{.write = false};
             }
-            change.updated.set_state(issue::v1::STATE_ACKNOWLEDGED);
+            MarkAcknowledged(clock_.Now(), change.updated);
             change.event = issue::v1::EVENT_TYPE_ACKNOWLEDGED;
             change.reason = absl::StrCat("acknowledged with ", problem.name());
           }
@@ -923,9 +921,8 @@ void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, cons
           change.command.set_kind(v1::ProblemCommand::KIND_TRANSFER);
           *change.command.mutable_previous_owner() = problem.owner();
           Problem& transferred = *change.updated.mutable_problem();
-          if (decision->has_ack_within()) {
-            *change.command.mutable_ack_deadline() =
-                ToProtoTime(now + FromProtoDuration(decision->ack_within()));
+          if (absl::optional<absl::Time> deadline = AckDeadline(*decision, now)) {
+            *change.command.mutable_ack_deadline() = ToProtoTime(*deadline);
             *transferred.mutable_ack_deadline() = change.command.ack_deadline();
           } else {
             transferred.clear_ack_deadline();
@@ -1063,9 +1060,10 @@ void IntakeCore::UnlinkIssue(const v1::UnlinkIssueRequest& request, const Caller
                              .problem = &left};
           Issue& updated = change.updated;
           updated.clear_problem();
-          if (updated.state() == issue::v1::STATE_ROUTED && decision->has_ack_within()) {
-            *updated.mutable_ack_deadline() =
-                ToProtoTime(clock_.Now() + FromProtoDuration(decision->ack_within()));
+          if (updated.state() == issue::v1::STATE_ROUTED) {
+            if (absl::optional<absl::Time> deadline = AckDeadline(*decision, clock_.Now())) {
+              *updated.mutable_ack_deadline() = ToProtoTime(*deadline);
+            }
           }
           change.mail.emplace_back(
               ProblemPartitionOf(request.problem(), store_.intake_partitions()),

@@ -33,6 +33,11 @@ constexpr char kResolveProblem[] = "/switchboard.intake.v1.IntakeService/Resolve
 constexpr char kTransferProblem[] = "/switchboard.intake.v1.IntakeService/TransferProblem";
 constexpr char kLinkIssue[] = "/switchboard.intake.v1.IntakeService/LinkIssue";
 constexpr char kUnlinkIssue[] = "/switchboard.intake.v1.IntakeService/UnlinkIssue";
+constexpr char kWaitOnCustomer[] = "/switchboard.intake.v1.IntakeService/WaitOnCustomer";
+constexpr char kRespondToIssue[] = "/switchboard.intake.v1.IntakeService/RespondToIssue";
+constexpr char kResumeIssue[] = "/switchboard.intake.v1.IntakeService/ResumeIssue";
+constexpr char kReopenIssue[] = "/switchboard.intake.v1.IntakeService/ReopenIssue";
+constexpr char kRateIssue[] = "/switchboard.intake.v1.IntakeService/RateIssue";
 
 // On a ListIssues between partitions: "list your own issues older than this
 // id" ("-" for the newest). The answer's next_page_token is then the plain
@@ -518,6 +523,79 @@ grpc::ServerUnaryReactor* IntakeService::UnlinkIssue(grpc::CallbackServerContext
       },
       [this](const Caller& caller, const v1::UnlinkIssueRequest& parsed,
              IntakeCore::IssueDone done) { core_.UnlinkIssue(parsed, caller, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeService::WaitOnCustomer(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Issue, v1::WaitOnCustomerRequest>(
+      *options_.gate, At(kWaitOnCustomer), ByIssueName{Partitions(options_.peers)}, context,
+      request, response,
+      [](const Caller& caller, v1::WaitOnCustomerRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "pause");
+      },
+      [this](const Caller& caller, const v1::WaitOnCustomerRequest& parsed,
+             IntakeCore::IssueDone done) {
+        core_.WaitOnCustomer(parsed, caller, std::move(done));
+      });
+}
+
+grpc::ServerUnaryReactor* IntakeService::RespondToIssue(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Issue, v1::RespondToIssueRequest>(
+      *options_.gate, At(kRespondToIssue), ByIssueName{Partitions(options_.peers)}, context,
+      request, response,
+      [](const Caller& caller, v1::RespondToIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayActForCustomers(caller, "answer for customers on");
+      },
+      [this](const Caller& caller, const v1::RespondToIssueRequest& parsed,
+             IntakeCore::IssueDone done) { core_.Respond(parsed, caller, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeService::ResumeIssue(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Issue, v1::ResumeIssueRequest>(
+      *options_.gate, At(kResumeIssue), ByIssueName{Partitions(options_.peers)}, context, request,
+      response,
+      [](const Caller& caller, v1::ResumeIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayChangeIssues(caller, "resume");
+      },
+      [this](const Caller& caller, const v1::ResumeIssueRequest& parsed,
+             IntakeCore::IssueDone done) { core_.Resume(parsed, caller, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeService::ReopenIssue(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Issue, v1::ReopenIssueRequest>(
+      *options_.gate, At(kReopenIssue), ByIssueName{Partitions(options_.peers)}, context, request,
+      response,
+      [](const Caller& caller, v1::ReopenIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayActForCustomers(caller, "reopen");
+      },
+      [this](const Caller& caller, const v1::ReopenIssueRequest& parsed,
+             IntakeCore::IssueDone done) { core_.Reopen(parsed, caller, std::move(done)); });
+}
+
+grpc::ServerUnaryReactor* IntakeService::RateIssue(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) {
+  return ServeLaterAt<issue::v1::Issue, v1::RateIssueRequest>(
+      *options_.gate, At(kRateIssue), ByIssueName{Partitions(options_.peers)}, context, request,
+      response,
+      [](const Caller& caller, v1::RateIssueRequest& parsed) {
+        DefaultActor(caller, parsed);
+        return MayActForCustomers(caller, "rate");
+      },
+      [this](const Caller& caller, const v1::RateIssueRequest& parsed, IntakeCore::IssueDone done) {
+        core_.Rate(parsed, caller, std::move(done));
+      });
 }
 
 }  // namespace switchboard::intake

@@ -21,6 +21,13 @@
 
 namespace switchboard::intake {
 
+// Waiting on the customer, reopen and the customer's rating.
+using RawCustomerMethods = v1::IntakeService::WithRawCallbackMethod_WaitOnCustomer<
+    v1::IntakeService::WithRawCallbackMethod_RespondToIssue<
+        v1::IntakeService::WithRawCallbackMethod_ResumeIssue<
+            v1::IntakeService::WithRawCallbackMethod_ReopenIssue<
+                v1::IntakeService::WithRawCallbackMethod_RateIssue<v1::IntakeService::Service>>>>>;
+
 using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitIssue<
     v1::IntakeService::WithRawCallbackMethod_GetIssue<
         v1::IntakeService::WithRawCallbackMethod_ListIssues<
@@ -35,7 +42,7 @@ using RawIntakeService = v1::IntakeService::WithRawCallbackMethod_SubmitIssue<
                                             v1::IntakeService::WithRawCallbackMethod_LinkIssue<
                                                 v1::IntakeService::
                                                     WithRawCallbackMethod_UnlinkIssue<
-                                                        v1::IntakeService::Service>>>>>>>>>>>>>;
+                                                        RawCustomerMethods>>>>>>>>>>>>>;
 
 struct IntakeServiceOptions {
   // Benchmarks only (--noop_submit): SubmitIssue parses the request and
@@ -96,6 +103,21 @@ class IntakeService final : public RawIntakeService {
   grpc::ServerUnaryReactor* UnlinkIssue(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* WaitOnCustomer(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RespondToIssue(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ResumeIssue(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ReopenIssue(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RateIssue(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
 
  private:
   // Reads problem `name` where it lives, here or on its partition, on

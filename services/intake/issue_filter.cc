@@ -28,6 +28,7 @@ constexpr NamedField kFields[] = {
     {"customer.id", FilterField::kCustomerId},
     {"product", FilterField::kProduct},
     {"problem", FilterField::kProblem},
+    {"rating", FilterField::kRating},
 };
 
 absl::Status Invalid(absl::string_view why) {
@@ -106,6 +107,8 @@ absl::StatusOr<std::vector<FilterTerm>> ParseIssueFilter(absl::string_view filte
              severity != issue::v1::SEVERITY_UNSPECIFIED;
     }
     if (field == FilterField::kProblem) return !ProblemIdFromName(value).empty();
+    if (field == FilterField::kRating)
+      return value.size() == 1 && value[0] >= '1' && value[0] <= '5';
     return IsValidId(value);
   });
 }
@@ -145,6 +148,8 @@ std::string FilterFieldValue(const issue::v1::Issue& issue, FilterField field) {
       return issue.product();
     case FilterField::kProblem:
       return issue.problem();
+    case FilterField::kRating:
+      return issue.sla().rating() == 0 ? "" : absl::StrCat(issue.sla().rating());
   }
   return "";
 }

@@ -28,6 +28,7 @@ enum class FilterField {
   kCustomerId,
   kProduct,
   kProblem,
+  kRating,
 };
 
 struct FilterTerm {

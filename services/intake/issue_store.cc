@@ -28,9 +28,9 @@ constexpr char kChanges[] = "change_requests";
 // Fields with an index, the most selective first: a filter uses the first.
 // The most selective first: a filter's first indexed term is the one read.
 constexpr FilterField kIndexedFields[] = {
-    FilterField::kProblem,  FilterField::kCustomerId, FilterField::kTeam,
-    FilterField::kProduct,  FilterField::kSource,     FilterField::kBusinessGroup,
-    FilterField::kSeverity, FilterField::kState,
+    FilterField::kProblem,       FilterField::kCustomerId, FilterField::kRating,
+    FilterField::kTeam,          FilterField::kProduct,    FilterField::kSource,
+    FilterField::kBusinessGroup, FilterField::kSeverity,   FilterField::kState,
 };
 
 std::string IndexPrefix(FilterField field, absl::string_view value) {

@@ -141,4 +141,58 @@ absl::Status ValidateTransferProblemRequest(const v1::TransferProblemRequest& re
   return violations.ToStatus("TransferProblemRequest");
 }
 
+namespace {
+
+// The fields every customer-wait, reopen and rating request shares: name,
+// actor, etag and request_id.
+template <typename Request>
+void CheckLifecycle(Violations& violations, const Request& request) {
+  CheckNameActorAndEtag(violations, request.name(), request.actor(), request.etag());
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
+}
+
+}  // namespace
+
+absl::Status ValidateWaitOnCustomerRequest(const v1::WaitOnCustomerRequest& request) {
+  Violations violations;
+  CheckLifecycle(violations, request);
+  CheckText(violations, "question", request.question(), 1, kMaxQuestionChars);
+  return violations.ToStatus("WaitOnCustomerRequest");
+}
+
+absl::Status ValidateRespondToIssueRequest(const v1::RespondToIssueRequest& request) {
+  Violations violations;
+  CheckLifecycle(violations, request);
+  if (request.response().empty()) {
+    violations.Add("response", "required");
+  } else {
+    CheckBytes(violations, "response", request.response(), kMaxResponseBytes);
+  }
+  return violations.ToStatus("RespondToIssueRequest");
+}
+
+absl::Status ValidateResumeIssueRequest(const v1::ResumeIssueRequest& request) {
+  Violations violations;
+  CheckLifecycle(violations, request);
+  CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
+  return violations.ToStatus("ResumeIssueRequest");
+}
+
+absl::Status ValidateReopenIssueRequest(const v1::ReopenIssueRequest& request) {
+  Violations violations;
+  CheckLifecycle(violations, request);
+  CheckText(violations, "reason", request.reason(), 1, kMaxReasonChars);
+  return violations.ToStatus("ReopenIssueRequest");
+}
+
+absl::Status ValidateRateIssueRequest(const v1::RateIssueRequest& request) {
+  Violations violations;
+  CheckLifecycle(violations, request);
+  if (request.rating() < 1 || request.rating() > 5) {
+    violations.Add("rating", "must be 1 (very dissatisfied) to 5 (very satisfied)");
+  }
+  CheckText(violations, "comment", request.comment(), 0, kMaxReasonChars);
+  return violations.ToStatus("RateIssueRequest");
+}
+
 }  // namespace switchboard::intake

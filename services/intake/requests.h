@@ -18,6 +18,8 @@ inline constexpr size_t kMaxActorChars = 128;
 inline constexpr size_t kMaxEtagChars = 64;
 inline constexpr size_t kMaxReasonChars = 1024;
 inline constexpr size_t kMaxResolutionBytes = 64 * 1024;
+inline constexpr size_t kMaxQuestionChars = 4096;
+inline constexpr size_t kMaxResponseBytes = 64 * 1024;
 
 absl::Status ValidateSubmitIssueRequest(const v1::SubmitIssueRequest& request);
 absl::Status ValidateGetIssueRequest(const v1::GetIssueRequest& request);
@@ -30,6 +32,11 @@ absl::Status ValidateResolveProblemRequest(const v1::ResolveProblemRequest& requ
 absl::Status ValidateTransferProblemRequest(const v1::TransferProblemRequest& request);
 absl::Status ValidateLinkIssueRequest(const v1::LinkIssueRequest& request);
 absl::Status ValidateUnlinkIssueRequest(const v1::UnlinkIssueRequest& request);
+absl::Status ValidateWaitOnCustomerRequest(const v1::WaitOnCustomerRequest& request);
+absl::Status ValidateRespondToIssueRequest(const v1::RespondToIssueRequest& request);
+absl::Status ValidateResumeIssueRequest(const v1::ResumeIssueRequest& request);
+absl::Status ValidateReopenIssueRequest(const v1::ReopenIssueRequest& request);
+absl::Status ValidateRateIssueRequest(const v1::RateIssueRequest& request);
 
 }  // namespace switchboard::intake
 

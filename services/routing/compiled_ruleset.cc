@@ -155,6 +155,8 @@ absl::StatusOr<std::shared_ptr<const CompiledRuleset>> CompiledRuleset::Compile(
 
   for (const v1::SlaPolicy& policy : proto.sla_policies())
     compiled->policies_[policy.id()] = &policy;
+  for (const issue::v1::Calendar& calendar : proto.calendars())
+    compiled->calendars_[calendar.id()] = &calendar;
   for (const v1::BusinessGroup& group : proto.business_groups()) {
     compiled->groups_[group.id()] = &group;
     for (const v1::Team& team : group.teams())
@@ -352,16 +354,41 @@ const v1::SlaPolicy* CompiledRuleset::GroupPolicy(absl::string_view business_gro
   return policies_.at(group->second->default_sla_policy());
 }
 
+const issue::v1::Calendar* CompiledRuleset::CalendarOf(const Target& target) const {
+  auto team = teams_.find(target.team());
+  if (team == teams_.end()) return nullptr;
+  absl::string_view id = team->second.proto->calendar();
+  if (id.empty()) id = groups_.at(team->second.business_group)->calendar();
+  if (id.empty()) return nullptr;
+  return calendars_.at(id);
+}
+
 void CompiledRuleset::SetSla(const v1::SlaPolicy* policy, issue::v1::Severity severity,
                              RoutingDecision& decision) const {
+  issue::v1::SlaTerms& terms = *decision.mutable_sla();
+  terms.set_clock(issue::v1::SLA_CLOCK_CALENDAR);
+  if (policy != nullptr && policy->has_reopen_window()) {
+    *terms.mutable_reopen_window() = policy->reopen_window();
+  } else {
+    terms.mutable_reopen_window()->set_seconds(absl::ToInt64Seconds(kDefaultReopenWindow));
+  }
   if (policy == nullptr) return;
   const std::string& name = issue::v1::Severity_Name(severity);
   if (auto ack = policy->ack_within().find(name); ack != policy->ack_within().end()) {
     *decision.mutable_ack_within() = ack->second;
+    *terms.mutable_ack_within() = ack->second;
   }
   if (auto resolve = policy->resolve_within().find(name);
       resolve != policy->resolve_within().end()) {
     *decision.mutable_resolve_within() = resolve->second;
+    *terms.mutable_resolve_within() = resolve->second;
+  }
+  // Business time needs a calendar; an owner without one counts every minute.
+  auto clock = policy->clock().find(name);
+  if (clock == policy->clock().end() || clock->second != issue::v1::SLA_CLOCK_BUSINESS) return;
+  if (const issue::v1::Calendar* calendar = CalendarOf(decision.target())) {
+    terms.set_clock(issue::v1::SLA_CLOCK_BUSINESS);
+    *terms.mutable_calendar() = *calendar;
   }
 }
 

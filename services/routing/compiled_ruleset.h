@@ -79,9 +79,15 @@ class CompiledRuleset {
   // Whether all of `rule`'s conditions hold; with `reason`, why or why not.
   bool Matches(const Rule& rule, const issue::v1::Issue& issue, std::string* reason) const;
   v1::RoutingDecision Decide(const Rule* rule, const issue::v1::Issue& issue) const;
+  // Sets the decision's SLA for an issue of `severity` owned by its target:
+  // the targets of `policy` (none without one) and `decision.sla`, the terms
+  // intake keeps on the issue.
   void SetSla(const v1::SlaPolicy* policy, issue::v1::Severity severity,
               v1::RoutingDecision& decision) const;
   const v1::SlaPolicy* GroupPolicy(absl::string_view business_group) const;
+  // The calendar of `target`'s team, else of its group; null when neither
+  // names one.
+  const issue::v1::Calendar* CalendarOf(const issue::v1::Target& target) const;
   // Sets the decision's escalation_contacts from its original target's team.
   void SetEscalationContacts(v1::RoutingDecision& decision) const;
 
@@ -92,6 +98,7 @@ class CompiledRuleset {
   absl::flat_hash_map<std::string, Team> teams_;
   absl::flat_hash_map<std::string, const v1::SlaPolicy*> policies_;
   absl::flat_hash_map<std::string, const v1::BusinessGroup*> groups_;
+  absl::flat_hash_map<std::string, const issue::v1::Calendar*> calendars_;
   std::unique_ptr<const CompiledCorrelation> correlation_;  // over ruleset_
   prometheus::Counter* default_decisions_ = nullptr;        // {business_group, rule=""}
   prometheus::Counter* default_total_ = nullptr;            // all default-route decisions

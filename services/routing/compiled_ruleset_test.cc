@@ -15,7 +15,6 @@ namespace switchboard::routing {
 namespace {
 
 using issue::v1::Issue;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using v1::RoutingDecision;
 using v1::Ruleset;
@@ -299,6 +298,193 @@ TEST(CompiledRulesetTest, CountsDecisionsByGroupAndRule) {
   EXPECT_EQ(metrics.Decisions("cloud", "storage").Value(), 2);
   EXPECT_EQ(metrics.Decisions("support", "").Value(), 1);
   EXPECT_EQ(metrics.default_decisions.Value(), 1);
+}
+
+// Care's desk counts SEVERITY_LOW targets in Dublin office hours (its
+// group's calendar); its Seattle desk in its own; cloud has no calendar.
+constexpr char kCalendars[] = R"pb(
+  revision: 8
+  calendars {
+    id: "dublin"
+    time_zone: "Europe/Dublin"
+    hours {
+      days: [ WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY, WEEKDAY_FRIDAY ]
+      start: "09:00"
+      end: "17:30"
+    }
+    holidays: "2026-03-17"
+  }
+  calendars {
+    id: "seattle"
+    time_zone: "America/Los_Angeles"
+    hours {
+      days: [ WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY, WEEKDAY_FRIDAY ]
+      start: "08:00"
+      end: "17:00"
+    }
+  }
+  business_groups {
+    id: "care"
+    calendar: "dublin"
+    default_sla_policy: "business-low"
+    teams {
+      id: "desk"
+      escalation { business_group: "care" team: "seattle-desk" }
+    }
+    teams { id: "seattle-desk" calendar: "seattle" }
+  }
+  business_groups {
+    id: "cloud"
+    default_sla_policy: "business-low"
+    teams { id: "oncall" }
+  }
+  business_groups {
+    id: "support"
+    teams { id: "triage" }
+  }
+  sla_policies {
+    id: "business-low"
+    ack_within {
+      key: "SEVERITY_LOW"
+      value { seconds: 14400 }
+    }
+    ack_within {
+      key: "SEVERITY_HIGH"
+      value { seconds: 3600 }
+    }
+    resolve_within {
+      key: "SEVERITY_LOW"
+      value { seconds: 172800 }
+    }
+    clock { key: "SEVERITY_LOW" value: SLA_CLOCK_BUSINESS }
+    clock { key: "SEVERITY_HIGH" value: SLA_CLOCK_CALENDAR }
+    reopen_window { seconds: 259200 }
+  }
+  sla_policies {
+    id: "plain"
+    ack_within {
+      key: "SEVERITY_LOW"
+      value { seconds: 600 }
+    }
+  }
+  rules {
+    id: "desk"
+    conditions { field: "product" op: OPERATOR_EQUALS values: "desk" }
+    target { business_group: "care" team: "desk" }
+  }
+  rules {
+    id: "seattle"
+    conditions { field: "product" op: OPERATOR_EQUALS values: "seattle" }
+    target { business_group: "care" team: "seattle-desk" }
+  }
+  rules {
+    id: "oncall"
+    conditions { field: "product" op: OPERATOR_EQUALS values: "oncall" }
+    target { business_group: "cloud" team: "oncall" }
+  }
+  rules {
+    id: "plain"
+    sla_policy: "plain"
+    conditions { field: "product" op: OPERATOR_EQUALS values: "plain" }
+    target { business_group: "care" team: "desk" }
+  }
+  default_target { business_group: "support" team: "triage" }
+)pb";
+
+std::shared_ptr<const CompiledRuleset> CompileCalendars() {
+  auto compiled = CompiledRuleset::Compile(Parse<Ruleset>(kCalendars), nullptr);
+  EXPECT_TRUE(compiled.ok()) << compiled.status();
+  return compiled.ok() ? *compiled : nullptr;
+}
+
+Issue IssueFor(const std::string& product, issue::v1::Severity severity) {
+  Issue issue = StorageIssue();
+  issue.set_product(product);
+  issue.set_severity(severity);
+  return issue;
+}
+
+TEST(CompiledRulesetSlaTest, ABusinessClockCountsInTheOwnersCalendar) {
+  auto compiled = CompileCalendars();
+  ASSERT_NE(compiled, nullptr);
+  const Ruleset& ruleset = compiled->ruleset();
+
+  // The group's calendar.
+  RoutingDecision decision = compiled->Route(IssueFor("desk", issue::v1::SEVERITY_LOW), false);
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_BUSINESS);
+  EXPECT_EQ(decision.sla().calendar().SerializeAsString(),
+            ruleset.calendars(0).SerializeAsString());
+  EXPECT_EQ(decision.sla().ack_within().seconds(), 14400);
+  EXPECT_EQ(decision.sla().resolve_within().seconds(), 172800);
+  EXPECT_EQ(decision.sla().reopen_window().seconds(), 259200);
+  EXPECT_EQ(decision.ack_within().seconds(), 14400);  // as before calendars
+  EXPECT_EQ(decision.resolve_within().seconds(), 172800);
+
+  // The team's own calendar wins over its group's.
+  decision = compiled->Route(IssueFor("seattle", issue::v1::SEVERITY_LOW), false);
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_BUSINESS);
+  EXPECT_EQ(decision.sla().calendar().id(), "seattle");
+  EXPECT_EQ(decision.sla().calendar().time_zone(), "America/Los_Angeles");
+
+  // Neither names one: calendar time, the same targets.
+  decision = compiled->Route(IssueFor("oncall", issue::v1::SEVERITY_LOW), false);
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_CALENDAR);
+  EXPECT_FALSE(decision.sla().has_calendar());
+  EXPECT_EQ(decision.sla().ack_within().seconds(), 14400);
+  EXPECT_EQ(decision.sla().reopen_window().seconds(), 259200);
+}
+
+TEST(CompiledRulesetSlaTest, OtherSeveritiesAndPoliciesCountCalendarTime) {
+  auto compiled = CompileCalendars();
+  ASSERT_NE(compiled, nullptr);
+  // SLA_CLOCK_CALENDAR named for HIGH.
+  RoutingDecision decision = compiled->Route(IssueFor("desk", issue::v1::SEVERITY_HIGH), false);
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_CALENDAR);
+  EXPECT_FALSE(decision.sla().has_calendar());
+  EXPECT_EQ(decision.sla().ack_within().seconds(), 3600);
+  EXPECT_FALSE(decision.sla().has_resolve_within());
+  // No clock named for MEDIUM, and no target either.
+  decision = compiled->Route(IssueFor("desk", issue::v1::SEVERITY_MEDIUM), false);
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_CALENDAR);
+  EXPECT_FALSE(decision.sla().has_ack_within());
+  // A policy without a reopen window: seven days.
+  decision = compiled->Route(IssueFor("plain", issue::v1::SEVERITY_LOW), false);
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_CALENDAR);
+  EXPECT_EQ(decision.sla().ack_within().seconds(), 600);
+  EXPECT_EQ(decision.sla().reopen_window().seconds(), 7 * 86400);
+  // No policy at all (support has no default): no targets, seven days.
+  decision = compiled->Route(IssueFor("nothing", issue::v1::SEVERITY_LOW), false);
+  EXPECT_EQ(decision.target().team(), "triage");
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_CALENDAR);
+  EXPECT_FALSE(decision.sla().has_ack_within());
+  EXPECT_EQ(decision.sla().reopen_window().seconds(), 7 * 86400);
+}
+
+TEST(CompiledRulesetSlaTest, EscalationAndTransferTakeTheNewOwnersCalendar) {
+  auto compiled = CompileCalendars();
+  ASSERT_NE(compiled, nullptr);
+  Issue issue = IssueFor("desk", issue::v1::SEVERITY_LOW);
+  issue.mutable_assignment()->mutable_target()->set_business_group("care");
+  issue.mutable_assignment()->mutable_target()->set_team("desk");
+  auto escalated = compiled->Escalate(issue);
+  ASSERT_TRUE(escalated.ok()) << escalated.status();
+  EXPECT_EQ(escalated->target().team(), "seattle-desk");
+  EXPECT_EQ(escalated->sla().clock(), issue::v1::SLA_CLOCK_BUSINESS);
+  EXPECT_EQ(escalated->sla().calendar().id(), "seattle");
+  EXPECT_EQ(escalated->sla().ack_within().seconds(), 14400);
+
+  issue::v1::Target target;
+  target.set_business_group("cloud");
+  target.set_team("oncall");
+  auto moved = compiled->RouteTo(issue, target, "target");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->sla().clock(), issue::v1::SLA_CLOCK_CALENDAR);
+  EXPECT_FALSE(moved->sla().has_calendar());
+  target.set_business_group("care");
+  target.set_team("desk");
+  moved = compiled->RouteTo(issue, target, "target");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->sla().calendar().id(), "dublin");
 }
 
 // Random rulesets and issues over a small vocabulary, so that conditions

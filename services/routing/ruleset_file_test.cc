@@ -130,5 +130,39 @@ TEST(RulesetFileTest, SampleRulesetIsValidAndRealistic) {
   EXPECT_FALSE((*compiled)->Route(issue, false).has_correlation());
 }
 
+// Its standard policy counts low-severity targets in office hours: customer
+// care's in Dublin, its billing team's in Seattle; on-call teams have no
+// calendar and count every minute.
+TEST(RulesetFileTest, SampleRulesetCountsLowSeverityInOfficeHours) {
+  auto sample =
+      LoadRulesetFile(std::string(SWITCHBOARD_SOURCE_DIR) + "/config/sample-ruleset.yaml");
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  auto compiled = CompiledRuleset::Compile(*sample, nullptr);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  const auto route = [&](const std::string& title, const std::string& product,
+                         issue::v1::Severity severity) {
+    issue::v1::Issue issue;
+    issue.set_title(title);
+    issue.set_product(product);
+    issue.set_severity(severity);
+    issue.mutable_customer()->set_id("adatum");
+    return (*compiled)->Route(issue, false);
+  };
+  v1::RoutingDecision decision = route("Odd noise", "mystery-gadget", issue::v1::SEVERITY_LOW);
+  EXPECT_EQ(decision.target().team(), "triage");
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_BUSINESS);
+  EXPECT_EQ(decision.sla().calendar().id(), "dublin-office");
+  EXPECT_EQ(decision.sla().reopen_window().seconds(), 604800);
+  decision = route("Invoice is wrong", "m365-licensing", issue::v1::SEVERITY_LOW);
+  EXPECT_EQ(decision.target().team(), "billing");
+  EXPECT_EQ(decision.sla().calendar().id(), "seattle-office");
+  decision = route("Odd noise", "mystery-gadget", issue::v1::SEVERITY_HIGH);
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_CALENDAR);
+  decision = route("Slow disks", "azure-storage", issue::v1::SEVERITY_LOW);
+  EXPECT_EQ(decision.target().team(), "storage-oncall");
+  EXPECT_EQ(decision.sla().clock(), issue::v1::SLA_CLOCK_CALENDAR);
+  EXPECT_EQ(decision.sla().ack_within().seconds(), 57600);
+}
+
 }  // namespace
 }  // namespace switchboard::routing

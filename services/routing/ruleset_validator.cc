@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/business_calendar.h"
 #include "services/routing/correlation.h"
 #include "services/routing/issue_fields.h"
 
@@ -37,6 +38,7 @@ class RulesetChecker {
 
   void Run() {
     IndexDirectory();
+    CheckCalendars();
     CheckSlaPolicies();
     CheckGroups();
     CheckRules();
@@ -47,8 +49,8 @@ class RulesetChecker {
   }
 
  private:
-  // Records every group, team and policy id first, so that references can be
-  // checked wherever they appear.
+  // Records every group, team, policy and calendar id first, so that
+  // references can be checked wherever they appear.
   void IndexDirectory() {
     if (ruleset_.business_groups().empty()) {
       violations_.Add(Dot(prefix_, "business_groups"), "at least one business group is required");
@@ -86,6 +88,27 @@ class RulesetChecker {
                         absl::StrCat("duplicate SLA policy id \"", id, "\""));
       }
     }
+    for (int c = 0; c < ruleset_.calendars_size(); ++c) {
+      const std::string& id = ruleset_.calendars(c).id();
+      if (id.empty()) continue;
+      auto [it, inserted] = calendars_.emplace(id, c);
+      if (!inserted) {
+        violations_.Add(
+            Dot(At(prefix_, "calendars", c), "id"),
+            absl::StrCat("duplicate calendar id \"", id, "\" (also calendars[", it->second, "])"));
+      }
+    }
+  }
+
+  void CheckCalendars() {
+    if (ruleset_.calendars_size() > kMaxCalendars) {
+      violations_.Add(Dot(prefix_, "calendars"),
+                      absl::StrCat("at most ", kMaxCalendars, " calendars"));
+      return;
+    }
+    for (int c = 0; c < ruleset_.calendars_size(); ++c) {
+      BusinessCalendar::Validate(ruleset_.calendars(c), At(prefix_, "calendars", c), violations_);
+    }
   }
 
   void CheckSlaPolicies() {
@@ -99,29 +122,52 @@ class RulesetChecker {
       CheckId(violations_, Dot(path, "id"), policy.id(), Presence::kRequired);
       CheckDurations(policy.ack_within(), Dot(path, "ack_within"));
       CheckDurations(policy.resolve_within(), Dot(path, "resolve_within"));
+      CheckClocks(policy.clock(), Dot(path, "clock"));
+      if (policy.has_reopen_window()) {
+        CheckSlaDuration(policy.reopen_window(), Dot(path, "reopen_window"));
+      }
     }
   }
 
   void CheckDurations(const google::protobuf::Map<std::string, google::protobuf::Duration>& map,
                       const std::string& path) {
     for (const auto& [severity, duration] : map) {
-      issue::v1::Severity value;
-      if (!issue::v1::Severity_Parse(severity, &value) ||
-          value == issue::v1::SEVERITY_UNSPECIFIED) {
-        violations_.Add(path, "keys must be Severity names such as SEVERITY_CRITICAL, got \"" +
-                                  (IsValidUtf8(severity) ? severity : "<invalid UTF-8>") + "\"");
-        continue;
+      if (IsSeverityKey(severity, path)) {
+        CheckSlaDuration(duration, absl::StrCat(path, "[", severity, "]"));
       }
-      const std::string entry = absl::StrCat(path, "[", severity, "]");
-      if (duration.seconds() < 0 || duration.nanos() < 0 || duration.nanos() > 999'999'999) {
-        violations_.Add(entry, "not a valid positive duration");
-        continue;
+    }
+  }
+
+  void CheckClocks(const google::protobuf::Map<std::string, issue::v1::SlaClock>& map,
+                   const std::string& path) {
+    for (const auto& [severity, clock] : map) {
+      if (IsSeverityKey(severity, path)) {
+        CheckEnum<issue::v1::SlaClock>(violations_, absl::StrCat(path, "[", severity, "]"), clock,
+                                       Presence::kOptional);
       }
-      const absl::Duration value_duration =
-          absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-      if (value_duration <= absl::ZeroDuration() || value_duration > kMaxSlaDuration) {
-        violations_.Add(entry, "must be positive and at most 366 days");
-      }
+    }
+  }
+
+  // Whether `severity`, a key of the map at `path`, names a Severity.
+  bool IsSeverityKey(const std::string& severity, const std::string& path) {
+    issue::v1::Severity value;
+    if (issue::v1::Severity_Parse(severity, &value) && value != issue::v1::SEVERITY_UNSPECIFIED) {
+      return true;
+    }
+    violations_.Add(path, "keys must be Severity names such as SEVERITY_CRITICAL, got \"" +
+                              (IsValidUtf8(severity) ? severity : "<invalid UTF-8>") + "\"");
+    return false;
+  }
+
+  void CheckSlaDuration(const google::protobuf::Duration& duration, const std::string& path) {
+    if (duration.seconds() < 0 || duration.nanos() < 0 || duration.nanos() > 999'999'999) {
+      violations_.Add(path, "not a valid positive duration");
+      return;
+    }
+    const absl::Duration value =
+        absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+    if (value <= absl::ZeroDuration() || value > kMaxSlaDuration) {
+      violations_.Add(path, "must be positive and at most 366 days");
     }
   }
 
@@ -136,12 +182,14 @@ class RulesetChecker {
         violations_.Add(Dot(path, "teams"), absl::StrCat("at most ", kMaxTeamsPerGroup, " teams"));
       }
       CheckPolicyReference(group.default_sla_policy(), Dot(path, "default_sla_policy"));
+      CheckCalendarReference(group.calendar(), Dot(path, "calendar"));
       for (int t = 0; t < group.teams_size(); ++t) {
         const auto& team = group.teams(t);
         const std::string team_path = At(path, "teams", t);
         CheckText(violations_, Dot(team_path, "display_name"), team.display_name(), 0,
                   kMaxTextChars);
         CheckTargetList(team.escalation(), Dot(team_path, "escalation"));
+        CheckCalendarReference(team.calendar(), Dot(team_path, "calendar"));
         for (int e = 0; e < team.escalation_size(); ++e) {
           if (team.escalation(e).team() == team.id() && !team.id().empty()) {
             violations_.Add(At(team_path, "escalation", e), "a team cannot escalate to itself");
@@ -393,6 +441,14 @@ class RulesetChecker {
     }
   }
 
+  void CheckCalendarReference(const std::string& calendar, const std::string& path) {
+    if (!calendar.empty() && !calendars_.contains(calendar)) {
+      violations_.Add(path,
+                      absl::StrCat("unknown calendar \"",
+                                   IsValidUtf8(calendar) ? calendar : "<invalid UTF-8>", "\""));
+    }
+  }
+
   const Ruleset& ruleset_;
   const std::string prefix_;
   int regex_conditions_ = 0;
@@ -400,7 +456,8 @@ class RulesetChecker {
   absl::flat_hash_map<std::string, int> groups_;               // id → index
   absl::flat_hash_map<std::string, std::string> team_groups_;  // team → group
   absl::flat_hash_set<std::string> policies_;
-  absl::flat_hash_map<std::string, int> rule_ids_;  // id → index
+  absl::flat_hash_map<std::string, int> calendars_;  // id → index
+  absl::flat_hash_map<std::string, int> rule_ids_;   // id → index
 };
 
 }  // namespace

@@ -22,23 +22,29 @@ inline constexpr int kMaxValuesPerCondition = 1000;
 inline constexpr int kMaxValueBytes = 256;
 inline constexpr int kMaxTargetsPerList = 16;  // watchers, escalation lists
 inline constexpr int kMaxSlaPolicies = 1000;
+inline constexpr int kMaxCalendars = 100;
 inline constexpr int kMaxRegexProgramSize = 2000;  // RE2 program size
 // OPERATOR_REGEX conditions in one ruleset: with RuleRegexOptions' memory
 // bound, all of a ruleset's patterns together use at most 256 MiB.
 inline constexpr int kMaxRegexConditions = 1000;
 inline constexpr int kMaxTextChars = 1024;  // comments, descriptions
 inline constexpr absl::Duration kMaxSlaDuration = absl::Hours(24 * 366);
+// How long after resolution an issue may be reopened or rated when its SLA
+// policy names no reopen_window.
+inline constexpr absl::Duration kDefaultReopenWindow = absl::Hours(24 * 7);
 
-// Adds a violation under `prefix` (e.g. "ruleset") for everything wrong with
-// `ruleset`: malformed or duplicate ids, targets, watchers and escalations
-// naming unknown groups or teams, unknown condition fields, operators, enum
-// values or SLA policies, bad or too large RE2 patterns, a missing default
-// target, and every bound above. Output-only fields are ignored.
 // How every rule pattern is compiled, by the validator and the evaluator
 // alike: errors not logged, at most 256 KiB per pattern (program and DFA
 // cache; past it RE2 matches with its NFA, still in linear time).
 RE2::Options RuleRegexOptions();
 
+// Adds a violation under `prefix` (e.g. "ruleset") for everything wrong with
+// `ruleset`: malformed or duplicate ids, targets, watchers and escalations
+// naming unknown groups or teams, unknown condition fields, operators, enum
+// values, SLA policies or calendars, bad SLA clocks and durations, invalid
+// calendars (see BusinessCalendar::Validate), bad or too large RE2 patterns,
+// a missing default target, and every bound above. Output-only fields are
+// ignored.
 void ValidateRuleset(const v1::Ruleset& ruleset, absl::string_view prefix, Violations& violations);
 
 }  // namespace switchboard::routing

@@ -360,5 +360,104 @@ TEST(ValidateRulesetTest, CorrelationPoliciesAreBounded) {
   EXPECT_EQ(fields.list()[0].field, "ruleset.correlation_policies[0].key_fields");
 }
 
+constexpr char kDublinCalendar[] = R"pb(
+  calendars {
+    id: "dublin"
+    time_zone: "Europe/Dublin"
+    hours {
+      days: [ WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY, WEEKDAY_FRIDAY ]
+      start: "09:00"
+      end: "17:30"
+    }
+    holidays: "2026-03-17"
+  }
+)pb";
+
+TEST(ValidateRulesetTest, CalendarsNamedByGroupsAndTeamsPass) {
+  EXPECT_THAT(Violated(absl::StrCat(kDublinCalendar, R"pb(
+                business_groups {
+                  id: "care"
+                  calendar: "dublin"
+                  teams { id: "desk" }
+                  teams { id: "night-desk" calendar: "dublin" }
+                }
+                sla_policies {
+                  id: "business"
+                  clock { key: "SEVERITY_LOW" value: SLA_CLOCK_BUSINESS }
+                  clock { key: "SEVERITY_HIGH" value: SLA_CLOCK_UNSPECIFIED }
+                  reopen_window { seconds: 604800 }
+                }
+              )pb")),
+              IsEmpty());
+}
+
+TEST(ValidateRulesetTest, EveryCalendarAndClockViolationIsListed) {
+  EXPECT_THAT(
+      Violated(absl::StrCat(kDublinCalendar, R"pb(
+        calendars {
+          id: "dublin"
+          time_zone: "Mars/Olympus_Mons"
+          hours { days: WEEKDAY_MONDAY start: "18:00" end: "17:00" }
+          holidays: "2026-13-01"
+        }
+        business_groups {
+          id: "gaming"
+          calendar: "nowhere"
+          teams { id: "xbox" calendar: "elsewhere" }
+        }
+        sla_policies {
+          id: "business"
+          clock { key: "LOW" value: SLA_CLOCK_BUSINESS }
+          reopen_window { seconds: 0 }
+        }
+        sla_policies {
+          id: "long-reopen"
+          reopen_window { seconds: 40000000 }
+        }
+      )pb")),
+      UnorderedElementsAre(
+          Pair("ruleset.calendars[1].id", "duplicate calendar id \"dublin\" (also calendars[0])"),
+          Pair("ruleset.calendars[1].time_zone",
+               "unknown time zone \"Mars/Olympus_Mons\"; use an IANA name such as Europe/Dublin"),
+          Pair("ruleset.calendars[1].hours[0].end",
+               "must be after start 18:00; hours do not run past midnight, so split a night shift "
+               "into two entries"),
+          Pair("ruleset.calendars[1].holidays[0]", "must be a date YYYY-MM-DD"),
+          Pair("ruleset.business_groups[2].calendar", "unknown calendar \"nowhere\""),
+          Pair("ruleset.business_groups[2].teams[0].calendar", "unknown calendar \"elsewhere\""),
+          Pair("ruleset.sla_policies[1].clock",
+               "keys must be Severity names such as SEVERITY_CRITICAL, got \"LOW\""),
+          Pair("ruleset.sla_policies[1].reopen_window", "must be positive and at most 366 days"),
+          Pair("ruleset.sla_policies[2].reopen_window", "must be positive and at most 366 days")));
+}
+
+TEST(ValidateRulesetTest, UnknownSlaClockValue) {
+  v1::Ruleset ruleset;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kValid, &ruleset));
+  (*ruleset.mutable_sla_policies(0)->mutable_clock())["SEVERITY_HIGH"] =
+      static_cast<issue::v1::SlaClock>(7);
+  Violations violations;
+  ValidateRuleset(ruleset, "ruleset", violations);
+  ASSERT_EQ(violations.list().size(), 1u);
+  EXPECT_EQ(violations.list()[0].field, "ruleset.sla_policies[0].clock[SEVERITY_HIGH]");
+  EXPECT_EQ(violations.list()[0].description, "unknown SlaClock value 7");
+}
+
+TEST(ValidateRulesetTest, CalendarsAreBounded) {
+  v1::Ruleset ruleset;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(absl::StrCat(kValid, kDublinCalendar),
+                                                            &ruleset));
+  for (int i = 1; i <= kMaxCalendars; ++i) {
+    issue::v1::Calendar& calendar = *ruleset.add_calendars();
+    calendar = ruleset.calendars(0);
+    calendar.set_id(absl::StrCat("office-", i));
+  }
+  Violations violations;
+  ValidateRuleset(ruleset, "ruleset", violations);
+  ASSERT_EQ(violations.list().size(), 1u);
+  EXPECT_EQ(violations.list()[0].field, "ruleset.calendars");
+  EXPECT_EQ(violations.list()[0].description, "at most 100 calendars");
+}
+
 }  // namespace
 }  // namespace switchboard::routing

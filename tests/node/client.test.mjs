@@ -243,6 +243,64 @@ describe('IntakeService problems', () => {
   });
 });
 
+// The BadRequest field names of a failed call.
+function violatedFields(error) {
+  const [bytes] = error.metadata.get('grpc-status-details-bin');
+  const detail = RpcStatus.decode(bytes).details.find(
+    (any) => any.type_url === 'type.googleapis.com/google.rpc.BadRequest');
+  return BadRequest.decode(detail.value).field_violations.map((v) => v.field);
+}
+
+describe('IntakeService customer lifecycle', () => {
+  it('waits on the customer, resolves, reopens and takes a rating', async () => {
+    const created = await call(intake, 'SubmitIssue',
+      { issue: newIssue({ title: 'Node: wait, reopen, rate' }), request_id: `node-${runId}-csat` });
+    let issue = created;
+    for (let i = 0; i < 200 && issue.state !== 'STATE_ROUTED'; i++) {
+      await sleep(50);
+      issue = await call(intake, 'GetIssue', { name: created.name });
+    }
+    assert.equal(issue.state, 'STATE_ROUTED');
+    const act = (method, fields) =>
+      call(intake, method, { name: created.name, actor: 'node-test', ...fields });
+
+    issue = await act('WaitOnCustomer', { question: 'Which storage account?' });
+    assert.equal(issue.state, 'STATE_WAITING_ON_CUSTOMER');
+    assert.equal(issue.sla.question, 'Which storage account?');
+    issue = await act('RespondToIssue', { response: 'contosoprod', request_id: `node-${runId}-answer` });
+    assert.equal(issue.state, 'STATE_ROUTED');
+    assert.ok(issue.sla.paused_duration);  // a google.protobuf.Duration
+
+    // A rating before the resolution is refused.
+    const early = await act('RateIssue', { rating: 5 }).then(
+      () => assert.fail('an open issue was rated'), (e) => e);
+    assert.equal(early.code, grpc.status.FAILED_PRECONDITION);
+
+    issue = await act('ResolveIssue', { resolution: 'rebalanced the partition' });
+    assert.equal(issue.state, 'STATE_RESOLVED');
+    assert.ok(issue.resolve_time.seconds > 0);
+    issue = await act('ReopenIssue', { reason: 'still failing', request_id: `node-${runId}-reopen` });
+    assert.equal(issue.state, 'STATE_ROUTED');
+    assert.equal(issue.sla.reopen_count, 1);
+    assert.equal(issue.assignment.target.team, 'storage-oncall');
+    // Retried with its request_id: the first outcome, not a second reopen.
+    const retried = await act('ReopenIssue',
+      { reason: 'still failing', request_id: `node-${runId}-reopen` });
+    assert.equal(retried.etag, issue.etag);
+
+    issue = await act('ResolveIssue', { resolution: 'fixed for good' });
+    const bad = await act('RateIssue', { rating: 9 }).then(
+      () => assert.fail('a rating of 9 was accepted'), (e) => e);
+    assert.equal(bad.code, grpc.status.INVALID_ARGUMENT);
+    assert.deepEqual(violatedFields(bad), ['rating']);
+    issue = await act('RateIssue', { rating: 4, comment: 'quick once they knew the account' });
+    assert.equal(issue.sla.rating, 4);
+    assert.equal(issue.state, 'STATE_RESOLVED');
+    const rated = await call(intake, 'ListIssues', { filter: 'rating=4 AND source=node-crm' });
+    assert.ok(rated.issues.some((i) => i.name === created.name));
+  });
+});
+
 describe('RoutingService', () => {
   it('explains a decision rule by rule', async () => {
     const decision = await call(routing, 'RouteIssue', { issue: newIssue(), explain: true });

@@ -92,7 +92,7 @@ describe('Grafana dashboard', () => {
     }
     assert.deepEqual(rows.map((row) => row.title),
       ['Customer experience', 'Intake service', 'Routing service', 'Notification service',
-        'Broad issues']);
+        'Broad issues', 'Customers kept happy']);
     const experience = rows[0].panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join('\n');
     for (const metric of ['time_to_route_seconds', 'time_to_acknowledge_seconds', 'time_to_resolve_seconds']) {
       assert.match(experience, new RegExp(`histogram_quantile\\(0\\.\\d+, sum by \\(le, business_group\\) \\(rate\\(switchboard_intake_${metric}_bucket`));
@@ -112,6 +112,13 @@ describe('Grafana dashboard', () => {
     const broad = rows[4].panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join('\n');
     for (const metric of ['open_problems', 'open_problem_customers', 'open_problem_max_growth', 'problem_links_total']) {
       assert.ok(broad.includes(`switchboard_intake_${metric}`), `broad-issues row lacks ${metric}`);
+    }
+    // Customers kept happy: CSAT, the ratings, SLA attainment, pauses and
+    // reopens.
+    assert.equal(rows[5].title, 'Customers kept happy');
+    const happy = rows[5].panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join('\n');
+    for (const metric of ['csat_ratings_total', 'csat_ratings_replaced_total', 'sla_outcomes_total', 'sla_paused_seconds_total', 'issues_reopened_total']) {
+      assert.ok(happy.includes(`switchboard_intake_${metric}`), `customers-kept-happy row lacks ${metric}`);
     }
   });
 

@@ -52,9 +52,9 @@ describe('a real Prometheus scraping the stack', () => {
       assert.equal(perJob.length, 3, JSON.stringify(perJob));
       for (const series of perJob) assert.ok(Number(series.value[1]) > 10, JSON.stringify(series));
       const [submitted] = await query('sum(switchboard_intake_issues_submitted_total)');
-      assert.equal(submitted?.value[1], '4');
+      assert.equal(submitted?.value[1], '5');
       const [defaults] = await query('sum(switchboard_routing_default_decisions_total)');
-      assert.equal(defaults?.value[1], '1');
+      assert.equal(defaults?.value[1], '2');
       const [deadLetters] = await query('sum(switchboard_notification_dead_letters)');
       assert.ok(Number(deadLetters?.value[1]) >= 1);
     });
