@@ -84,6 +84,61 @@ class CliTest : public ::testing::Test {
 
 testing::Stack* CliTest::stack_ = nullptr;
 
+TEST_F(CliTest, AnIssueWaitsOnItsCustomerIsReopenedAndRated) {
+  const issue::v1::Issue issue =
+      SubmitJson({"--title", "Report totals differ", "--customer", "fabrikam", "--product",
+                  "power-bi", "--severity", "high", "--source", "crm"});
+  ASSERT_EQ(issue.state(), issue::v1::STATE_ROUTED);
+  EXPECT_EQ(Cli({"issue", "wait", issue.name()}).code, 2) << "--question is required";
+  const CliResult waiting = Cli({"issue", "wait", issue.name(), "--question", "Which report?"});
+  ASSERT_EQ(waiting.code, 0) << waiting.err;
+  EXPECT_THAT(waiting.out, HasSubstr("WAITING_ON_CUSTOMER"));
+  EXPECT_THAT(waiting.out, HasSubstr("asked       \"Which report?\""));
+  const CliResult again = Cli({"issue", "wait", issue.name(), "--question", "Which one?"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_THAT(again.err, HasSubstr("FAILED_PRECONDITION"));
+  const CliResult answered = Cli({"issue", "answer", issue.name(), "--response", "Q3 sales"});
+  ASSERT_EQ(answered.code, 0) << answered.err;
+  EXPECT_THAT(answered.out, HasSubstr("  ROUTED  "));
+  EXPECT_THAT(answered.out, HasSubstr("sla         paused "));
+  ASSERT_EQ(Cli({"issue", "resolve", issue.name(), "--resolution", "Rebuilt the cache"}).code, 0);
+  // A retry of a reopen with its request id reopens once.
+  const CliResult reopened = Cli({"issue", "reopen", issue.name(), "--reason", "Still wrong",
+                                  "--request-id", "cli-reopen-1", "--json"});
+  ASSERT_EQ(reopened.code, 0) << reopened.err;
+  const auto first = ParseJson<issue::v1::Issue>(reopened.out);
+  EXPECT_EQ(first.state(), issue::v1::STATE_ROUTED);
+  EXPECT_EQ(first.sla().reopen_count(), 1);
+  const CliResult retried = Cli({"issue", "reopen", issue.name(), "--reason", "Still wrong",
+                                 "--request-id", "cli-reopen-1", "--json"});
+  ASSERT_EQ(retried.code, 0) << retried.err;
+  EXPECT_EQ(ParseJson<issue::v1::Issue>(retried.out).etag(), first.etag());
+  const CliResult early = Cli({"issue", "rate", issue.name(), "--rating", "5"});
+  EXPECT_EQ(early.code, 1);
+  EXPECT_THAT(early.err, HasSubstr("only RESOLVED issues can be"));
+  ASSERT_EQ(Cli({"issue", "resolve", issue.name(), "--resolution", "Fixed the filter"}).code, 0);
+  EXPECT_EQ(Cli({"issue", "rate", issue.name(), "--rating", "many"}).code, 2);
+  const CliResult bad = Cli({"issue", "rate", issue.name(), "--rating", "9"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("rating"));
+  const CliResult rated =
+      Cli({"issue", "rate", issue.name(), "--rating", "2", "--comment", "Took two tries"});
+  ASSERT_EQ(rated.code, 0) << rated.err;
+  EXPECT_THAT(rated.out, HasSubstr("rating      2/5 \"Took two tries\""));
+  EXPECT_THAT(rated.out, HasSubstr("reopened 1x"));
+  const CliResult unhappy = Cli({"issue", "list", "--rating", "2"});
+  ASSERT_EQ(unhappy.code, 0) << unhappy.err;
+  EXPECT_THAT(unhappy.out, HasSubstr(issue.name()));
+  // Resume: the team stops waiting by itself.
+  const issue::v1::Issue other =
+      SubmitJson({"--title", "Dashboard slow", "--customer", "fabrikam", "--product", "power-bi",
+                  "--severity", "high", "--source", "crm"});
+  ASSERT_EQ(Cli({"issue", "wait", other.name(), "--question", "Since when?"}).code, 0);
+  const CliResult resumed = Cli({"issue", "resume", other.name(), "--reason", "found it"});
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_THAT(resumed.out, HasSubstr("  ROUTED  "));
+}
+
 TEST_F(CliTest, IssuesOfOneOutageShowTheirProblem) {
   std::vector<issue::v1::Issue> issues;
   for (const char* customer : {"fabrikam", "tailspin"}) {
@@ -398,6 +453,11 @@ TEST_F(CliTest, HealthAndTheDemo) {
               HasSubstr("transferred by oncall@partner-desk to productivity/mail-calendar"));
   EXPECT_THAT(demo.out, HasSubstr("#1 TRANSFERRED"));
   EXPECT_THAT(demo.out, HasSubstr("heard of every step"));
+  // Act 6: a pause, a reopen and a rating; then the figures by group.
+  EXPECT_THAT(demo.out, HasSubstr("SLA clocks paused, no escalation"));
+  EXPECT_THAT(demo.out, HasSubstr("reopened 1x"));
+  EXPECT_THAT(demo.out, HasSubstr("the customer rated it 4/5"));
+  EXPECT_THAT(demo.out, HasSubstr("SLA and CSAT by business group"));
 }
 
 }  // namespace
