@@ -76,7 +76,7 @@ absl::optional<absl::CivilDay> ParseDate(absl::string_view text) {
 // remembers every name it is asked for, found or not; so only names of this
 // syntax whose file exists reach it, and a stream of made-up names cannot
 // grow its memory.
-bool LoadZone(absl::string_view name, absl::TimeZone* zone) {
+bool IsZoneName(absl::string_view name) {
   if (name.empty() || name.size() > kMaxTimeZoneBytes || name == "localtime" ||
       name.front() == '/' || name.back() == '/' || absl::StrContains(name, "//")) {
     return false;
@@ -84,6 +84,11 @@ bool LoadZone(absl::string_view name, absl::TimeZone* zone) {
   for (char c : name) {
     if (!absl::ascii_isalnum(c) && c != '/' && c != '_' && c != '+' && c != '-') return false;
   }
+  return true;
+}
+
+bool LoadZone(absl::string_view name, absl::TimeZone* zone) {
+  if (!IsZoneName(name)) return false;
   const char* dir = std::getenv("TZDIR");  // as Abseil finds the data
   const std::string path =
       absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo", "/", name);
@@ -112,11 +117,12 @@ bool IsDay(int day) {
   return issue::v1::Weekday_IsValid(day) && day != issue::v1::WEEKDAY_UNSPECIFIED;
 }
 
-void CheckTimeZone(absl::string_view name, const std::string& path, Violations& violations) {
+void CheckTimeZone(absl::string_view name, const std::string& path, ZoneData zone_data,
+                   Violations& violations) {
   absl::TimeZone zone;
   if (name.empty()) {
     violations.Add(path, "required: an IANA time zone such as Europe/Dublin");
-  } else if (!LoadZone(name, &zone)) {
+  } else if (zone_data == ZoneData::kNotRequired ? !IsZoneName(name) : !LoadZone(name, &zone)) {
     violations.Add(path, absl::StrCat("unknown time zone \"", Shown(name),
                                       "\"; use an IANA name such as Europe/Dublin"));
   }
@@ -228,9 +234,9 @@ void CheckHolidays(const Calendar& calendar, const std::string& path, Violations
 }  // namespace
 
 void BusinessCalendar::Validate(const Calendar& calendar, absl::string_view path,
-                                Violations& violations) {
+                                Violations& violations, ZoneData zone_data) {
   CheckId(violations, Dot(path, "id"), calendar.id(), Presence::kRequired);
-  CheckTimeZone(calendar.time_zone(), Dot(path, "time_zone"), violations);
+  CheckTimeZone(calendar.time_zone(), Dot(path, "time_zone"), zone_data, violations);
   CheckHours(calendar, Dot(path, "hours"), violations);
   CheckHolidays(calendar, Dot(path, "holidays"), violations);
 }
@@ -289,7 +295,10 @@ int64_t BusinessCalendar::PlainWeeks(absl::CivilDay day, int64_t limit) const {
   // lists transitions up to the year 2437 and repeats its rules after that,
   // which the horizon keeps out of reach for two centuries.)
   absl::TimeZone::CivilTransition transition;
-  if (zone_.NextTransition(Edge(day, 0), &transition)) {
+  // From just before the day's first instant: a change at midnight itself
+  // (Santiago, Havana, Beirut) makes that instant the change, and
+  // NextTransition looks strictly after its argument.
+  if (zone_.NextTransition(Edge(day, 0) - absl::Seconds(1), &transition)) {
     // Both sides: going back at midnight repeats the end of the day before.
     barrier = std::min({barrier, absl::CivilDay(transition.from), absl::CivilDay(transition.to)});
   }

@@ -33,6 +33,10 @@ namespace switchboard {
 inline constexpr int kMaxCalendarHours = 100;      // WorkingHours entries
 inline constexpr int kMaxCalendarHolidays = 1000;  // holiday dates
 
+// Whether validating a calendar checks that this machine's zone data has
+// its time zone.
+enum class ZoneData { kRequired, kNotRequired };
+
 class BusinessCalendar {
  public:
   // Adds a violation under `path` (e.g. "ruleset.calendars[0]") for
@@ -42,8 +46,11 @@ class BusinessCalendar {
   // that overlap (on the later entry, naming the earlier one), malformed or
   // duplicate holidays, and more than kMaxCalendarHours hours or
   // kMaxCalendarHolidays holidays.
+  // With ZoneData::kNotRequired the time zone need only be well formed:
+  // for a ruleset already stored, which must load even if this machine's
+  // zone data lacks one of its zones (issues then count calendar time).
   static void Validate(const issue::v1::Calendar& calendar, absl::string_view path,
-                       Violations& violations);
+                       Violations& violations, ZoneData zone_data = ZoneData::kRequired);
 
   // The calendar, ready to count; INVALID_ARGUMENT with the violations (under
   // "calendar") if Validate finds any.

@@ -219,6 +219,23 @@ TEST(BusinessCalendarTest, HoursCanRunToMidnight) {
       absl::Hours(6));
 }
 
+// Santiago springs forward at midnight (2026-09-06 00:00 becomes 01:00):
+// whole weeks skipped in one step must still see that change. Open every
+// hour, business time is elapsed time.
+TEST(BusinessCalendarTest, AClockChangeAtMidnightIsCountedInSkippedWeeks) {
+  const BusinessCalendar always = CompileCalendar(CalendarText(
+      "America/Santiago",
+      "[WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY, WEEKDAY_FRIDAY, "
+      "WEEKDAY_SATURDAY, WEEKDAY_SUNDAY]",
+      "00:00", "24:00"));
+  const absl::TimeZone santiago = Zone("America/Santiago");
+  const absl::Time from = Local(santiago, 2026, 8, 3, 0, 0);
+  const absl::Time to = Local(santiago, 2026, 10, 26, 0, 0);
+  ASSERT_NE((to - from) % absl::Hours(24), absl::ZeroDuration()) << "a clock change lies between";
+  EXPECT_EQ(always.Between(from, to), to - from);
+  EXPECT_EQ(always.Add(from, to - from), to);
+}
+
 TEST(BusinessCalendarTest, NewYorkOfficeAndClockChanges) {
   const BusinessCalendar office = CompileCalendar(CalendarText(
       "America/New_York",

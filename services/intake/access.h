@@ -26,8 +26,9 @@ absl::Status MayList(const Caller& caller);
 // team: MayChange, against the stored issue). `verb` names the action.
 absl::Status MayChangeIssues(const Caller& caller, absl::string_view verb);
 
-// RespondToIssue, RateIssue, ReopenIssue: submitters (and, for
-// ReopenIssue, operators) only; which source: MayActForSource.
+// RespondToIssue, RateIssue, ReopenIssue: submitters and operators pass
+// this gate; MayActForSource then decides, against the stored issue, whether
+// the caller submits as its source (operators only for ReopenIssue).
 absl::Status MayActForCustomers(const Caller& caller, absl::string_view verb);
 
 // Whether `caller` acts for the source that submitted `issue` (a submitter

@@ -422,37 +422,76 @@ void IntakeCore::CountSla(const Prepared& prepared) {
         .Increment(absl::ToDoubleSeconds(paused));
   }
   if (prepared.event == issue::v1::EVENT_TYPE_RATED) {
-    const std::string& team = issue.assignment().target().team();
-    if (before.rating() != 0) metrics_.CountRating(group, team, before.rating(), /*replaced=*/true);
-    metrics_.CountRating(group, team, after.rating(), /*replaced=*/false);
+    // A replaced rating is taken back from the owner it was counted for.
+    if (before.rating() != 0) {
+      const issue::v1::Target& rated =
+          before.has_rated_owner() ? before.rated_owner() : issue.assignment().target();
+      metrics_.CountRating(rated.business_group(), rated.team(), before.rating(),
+                           /*replaced=*/true);
+    }
+    metrics_.CountRating(group, issue.assignment().target().team(), after.rating(),
+                         /*replaced=*/false);
   }
+}
+
+namespace {
+
+// The answer of an issue call from its kept record.
+RecordDone AnswerIssue(IntakeCore::IssueDone done) {
+  return [done = std::move(done)](absl::StatusOr<v1::ChangeRecord> record) mutable {
+    if (record.ok()) {
+      std::move(done)(std::move(*record->mutable_outcome()));
+    } else {
+      std::move(done)(record.status());
+    }
+  };
+}
+
+}  // namespace
+
+RecordDone AnswerProblem(IntakeCore::ProblemDone done) {
+  return [done = std::move(done)](absl::StatusOr<v1::ChangeRecord> record) mutable {
+    if (record.ok()) {
+      std::move(done)(std::move(*record->mutable_problem()));
+    } else {
+      std::move(done)(record.status());
+    }
+  };
+}
+
+std::string ProblemRecordId(absl::string_view problem_id) {
+  return absl::StrCat("problems/", problem_id);
 }
 
 void IntakeCore::Update(absl::string_view id_view, ChangeFn change, IssueDone done,
                         const ChangeKey& key) {
   const std::string id(id_view);
-  absl::StatusOr<Issue> answer;
+  absl::AnyInvocable<void() &&> reply;  // an answer that needs no commit, made unlocked
   {
     MutexLock lock(mu_);
-    absl::optional<Replayed> replayed = FindReplayLocked(id, key);
+    // Looked up under the same lock as the change: of two calls with one
+    // request_id, the second finds the first's record.
+    absl::optional<Replayed> replayed = FindReplayLocked(id, IssueName(id), key);
     if (replayed.has_value()) {
-      if (AnswerQueuedLocked(id, key, *replayed, done)) return;
-      answer = std::move(replayed->outcome);
+      RecordDone replay = AnswerIssue(std::move(done));
+      if (AnswerQueuedLocked(id, key, *replayed, replay)) return;
+      reply = [replay = std::move(replay), record = std::move(replayed->record)]() mutable {
+        std::move(replay)(std::move(record));
+      };
     } else {
       rocksdb::WriteBatch batch;
       absl::StatusOr<Prepared> prepared = PrepareLocked(id, change, batch);
       if (!prepared.ok()) {
-        answer = prepared.status();
+        reply = [done = std::move(done), status = prepared.status()]() mutable {
+          std::move(done)(status);
+        };
       } else {
         uint64_t tag = 0;
         if (!key.request_id.empty()) {
           v1::ChangeRecord record;
-          record.set_method(key.method);
-          record.set_fingerprint(key.fingerprint);
           *record.mutable_outcome() = prepared->updated;
-          issues_.PutChange(id, key.request_id, record, batch);
           tag = ++last_batch_;
-          pending_changes_.Put(absl::StrCat(id, key.request_id), std::move(record), tag);
+          KeepRecordLocked(id, key, std::move(record), tag, batch);
         }
         // Queued under the lock: an issue's versions are stored in order.
         commits_.Commit(std::move(batch), [this, tag, prepared = *std::move(prepared),
@@ -472,68 +511,94 @@ void IntakeCore::Update(absl::string_view id_view, ChangeFn change, IssueDone do
       }
     }
   }
-  std::move(done)(std::move(answer));
+  std::move(reply)();
+}
+
+void IntakeCore::KeepRecordLocked(const std::string& record_id, const ChangeKey& key,
+                                  v1::ChangeRecord record, uint64_t tag,
+                                  rocksdb::WriteBatch& batch) {
+  record.set_method(key.method);
+  record.set_fingerprint(key.fingerprint);
+  issues_.PutChange(record_id, key.request_id, record, batch);
+  pending_changes_.Put(absl::StrCat(record_id, key.request_id), std::move(record), tag);
 }
 
 bool IntakeCore::Replay(const std::string& id, const ChangeKey& key, IssueDone& done) {
+  if (key.request_id.empty()) return false;
+  // `done` is taken only if there is a record to answer with.
+  return ReplayRecord(id, IssueName(id), key, [&done] { return AnswerIssue(std::move(done)); });
+}
+
+bool IntakeCore::ReplayProblem(const std::string& id, const ChangeKey& key, ProblemDone& done) {
+  if (key.request_id.empty()) return false;
+  return ReplayRecord(ProblemRecordId(id), ProblemName(id), key,
+                      [&done] { return AnswerProblem(std::move(done)); });
+}
+
+bool IntakeCore::ReplayRecord(const std::string& record_id, absl::string_view name,
+                              const ChangeKey& key, absl::FunctionRef<RecordDone()> answerer) {
   absl::optional<Replayed> replayed;
+  RecordDone answer;
   {
     MutexLock lock(mu_);
-    replayed = FindReplayLocked(id, key);
+    replayed = FindReplayLocked(record_id, name, key);
     if (!replayed.has_value()) return false;
-    if (AnswerQueuedLocked(id, key, *replayed, done)) return true;
+    answer = answerer();
+    if (AnswerQueuedLocked(record_id, key, *replayed, answer)) return true;
   }
-  std::move(done)(std::move(replayed->outcome));
+  std::move(answer)(std::move(replayed->record));
   return true;
 }
 
-absl::optional<IntakeCore::Replayed> IntakeCore::FindReplayLocked(const std::string& id,
+absl::optional<IntakeCore::Replayed> IntakeCore::FindReplayLocked(const std::string& record_id,
+                                                                  absl::string_view name,
                                                                   const ChangeKey& key) {
   if (key.request_id.empty()) return absl::nullopt;
   absl::StatusOr<absl::optional<v1::ChangeRecord>> record;
   Replayed replayed;
-  if (const v1::ChangeRecord* pending = pending_changes_.Find(absl::StrCat(id, key.request_id))) {
+  if (const v1::ChangeRecord* pending =
+          pending_changes_.Find(absl::StrCat(record_id, key.request_id))) {
     record = *pending;
     replayed.queued = true;
   } else {
-    record = issues_.FindChange(id, key.request_id);
+    record = issues_.FindChange(record_id, key.request_id);
   }
   if (!record.ok()) {
-    replayed.outcome = record.status();
+    replayed.record = record.status();
   } else if (!record->has_value()) {
     return absl::nullopt;
   } else if ((*record)->method() != key.method || (*record)->fingerprint() != key.fingerprint) {
     const std::string used =
         (*record)->method() == key.method ? "another request" : (*record)->method();
-    replayed.outcome = WithFieldViolation(
+    replayed.record = WithFieldViolation(
         absl::AlreadyExistsError(absl::StrCat("request_id \"", key.request_id, "\" was used for ",
-                                              used, " on ", IssueName(id), "; use a new one")),
+                                              used, " on ", name, "; use a new one")),
         "request_id", absl::StrCat("already used for ", used));
   } else {
-    replayed.outcome = std::move(*(*record)->mutable_outcome());
+    replayed.record = std::move(**record);
   }
   return replayed;
 }
 
-bool IntakeCore::AnswerQueuedLocked(const std::string& id, const ChangeKey& key, Replayed& replayed,
-                                    IssueDone& done) {
-  if (!replayed.queued || !replayed.outcome.ok()) return false;
+bool IntakeCore::AnswerQueuedLocked(const std::string& record_id, const ChangeKey& key,
+                                    Replayed& replayed, RecordDone& answer) {
+  if (!replayed.queued || !replayed.record.ok()) return false;
   // The first call's batch is not durable yet: answer once it is (the queue
   // writes batches in order, so after this empty one), and only if it was
   // written: a group that fails is rewritten batch by batch, so this one
   // may succeed where the first failed.
   commits_.Commit(
-      rocksdb::WriteBatch(), [this, id, key, outcome = std::move(replayed.outcome),
-                              done = std::move(done)](const absl::Status& status) mutable {
+      rocksdb::WriteBatch(), [this, record_id, key, record = std::move(replayed.record),
+                              answer = std::move(answer)](const absl::Status& status) mutable {
         absl::StatusOr<absl::optional<v1::ChangeRecord>> kept =
-            status.ok() ? issues_.FindChange(id, key.request_id) : status;
+            status.ok() ? issues_.FindChange(record_id, key.request_id) : status;
         if (!kept.ok()) {
-          std::move(done)(kept.status());
+          std::move(answer)(kept.status());
         } else if (!kept->has_value()) {
-          std::move(done)(absl::AbortedError(absl::StrCat("the first call with request_id \"",
-                                                          key.request_id, "\" failed; retry it")));
+          std::move(answer)(absl::AbortedError(absl::StrCat(
+              "the first call with request_id \"", key.request_id, "\" failed; retry it")));
         } else {
-          std::move(done)(std::move(outcome));
+          std::move(answer)(std::move(record));
         }
       });
   return true;
@@ -728,12 +793,12 @@ absl::Status IntakeCore::RecordEscalation(const SlaTimer& timer,
           metrics_.Count(metrics_.sla_breaches, group);
           if (decision == nullptr) {
             metrics_.Count(metrics_.escalations_exhausted, group);
-            // The timer goes, the owner stays, the breach is kept.
-            if (current.sla().ack_outcome() == issue::v1::SLA_OUTCOME_BREACHED) {
-              return IssueChange{.write = false};
-            }
+            // The owner stays and the breach is kept. The deadline goes
+            // with its timer: one that stayed would arm the timer again
+            // whenever the issue came back to ROUTED (after a wait).
             IssueChange change{.updated = current};
             MarkAckBreached(change.updated);
+            change.updated.clear_ack_deadline();
             return change;
           }
           const absl::Time now = clock_.Now();

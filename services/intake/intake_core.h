@@ -73,6 +73,9 @@ struct ChangeKey {
   uint64_t fingerprint = 0;
 };
 
+// Answers a call from the record its first try kept (request_id).
+using RecordDone = absl::AnyInvocable<void(absl::StatusOr<v1::ChangeRecord>) &&>;
+
 // One partition's part of a ListProblems, and where it stopped ("" at its
 // end).
 struct ProblemPage {
@@ -239,19 +242,34 @@ class IntakeCore final : public IssueLedger {
   // For the calls that ask routing first, before they check anything.
   bool Replay(const std::string& id, const ChangeKey& key, IssueDone& done)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // What a call with `key` on issue `id` answered before: its outcome (or
-  // ALREADY_EXISTS for another request with the same request_id), and
+  // The same for problem `id`'s calls.
+  bool ReplayProblem(const std::string& id, const ChangeKey& key, ProblemDone& done)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // What a call with `key` answered before, kept under `record_id` (an
+  // issue id, or ProblemRecordId of a problem's) about `name`: its record
+  // (or ALREADY_EXISTS for another request with the same request_id), and
   // whether the batch that kept it is still queued. nullopt for none.
   struct Replayed {
-    absl::StatusOr<issue::v1::Issue> outcome;
+    absl::StatusOr<v1::ChangeRecord> record;
     bool queued = false;
   };
-  absl::optional<Replayed> FindReplayLocked(const std::string& id, const ChangeKey& key)
+  absl::optional<Replayed> FindReplayLocked(const std::string& record_id, absl::string_view name,
+                                            const ChangeKey& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // For a kept outcome whose batch is still queued: answers `done` once it
-  // is durable and returns true; false leaves `done` to the caller.
-  bool AnswerQueuedLocked(const std::string& id, const ChangeKey& key, Replayed& replayed,
-                          IssueDone& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // For a kept record whose batch is still queued: calls `answer` with it
+  // once it is durable (or with the error if that batch failed) and returns
+  // true; false leaves the answer to the caller.
+  bool AnswerQueuedLocked(const std::string& record_id, const ChangeKey& key, Replayed& replayed,
+                          RecordDone& answer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replay() for a record_id: with a record, answers the RecordDone that
+  // `answerer` makes (it takes the caller's done).
+  bool ReplayRecord(const std::string& record_id, absl::string_view name, const ChangeKey& key,
+                    absl::FunctionRef<RecordDone()> answerer) ABSL_LOCKS_EXCLUDED(mu_);
+  // Keeps `record` under `record_id` and `key` in `batch`, pending until
+  // the batch tagged `tag` is durable.
+  void KeepRecordLocked(const std::string& record_id, const ChangeKey& key, v1::ChangeRecord record,
+                        uint64_t tag, rocksdb::WriteBatch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishSubmit(const std::string& request_id, const absl::Status& status,
                     const issue::v1::Issue& issue);
 
@@ -297,7 +315,16 @@ class IntakeCore final : public IssueLedger {
   };
   using ProblemChangeFn =
       absl::FunctionRef<absl::StatusOr<ProblemChange>(const v1::StoredProblem& current)>;
-  void UpdateProblem(absl::string_view id, ProblemChangeFn change, ProblemDone done);
+  // With a request_id in `key`, the problem as the call left it is kept in
+  // the same batch, as Update() does for issues.
+  void UpdateProblem(absl::string_view id, ProblemChangeFn change, ProblemDone done,
+                     const ChangeKey& key = {});
+  // UpdateProblem's change, once no kept record answered: queues its batch
+  // (answering `done` after it), or sets `reply` to answer the refusal.
+  void ApplyProblemChangeLocked(const std::string& id, const std::string& record_id,
+                                ProblemChangeFn change, const ChangeKey& key, ProblemDone done,
+                                absl::AnyInvocable<void() &&>& reply)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The facts of the problem's opening issue (or, if it is gone, of another
   // linked issue), as routing needs them to check a new owner.
   absl::StatusOr<v1::LinkedIssueFacts> SomeLink(const issue::v1::Problem& problem) const;
@@ -354,6 +381,13 @@ issue::v1::IssueEvent MakeEvent(issue::v1::EventType type, const issue::v1::Issu
 // ABORTED unless `etag` is "" or the issue's (the problem's) current etag.
 absl::Status CheckEtag(absl::string_view etag, const issue::v1::Issue& current);
 absl::Status CheckEtag(absl::string_view etag, const issue::v1::Problem& current);
+
+// The answer of a problem call from the record its first try kept.
+RecordDone AnswerProblem(IntakeCore::ProblemDone done);
+
+// Where a problem call's request_id record is kept in change_requests
+// (issue calls' are kept under the issue id).
+std::string ProblemRecordId(absl::string_view problem_id);
 
 // The fields a caller may set on SubmitIssue; the rest are output only.
 issue::v1::Issue InputFields(const issue::v1::Issue& issue);

@@ -1019,12 +1019,33 @@ TEST_F(IntakeCoreTest, SlaOutcomesAreDecidedOnceAndCounted) {
   ASSERT_TRUE(core_->RecordEscalation(*DecodeTimerKey(TimerKey(late)), nullptr).ok());
   auto breached = core_->Current(IssueIdFromName(late.name()));
   EXPECT_EQ(breached->sla().ack_outcome(), issue::v1::SLA_OUTCOME_BREACHED);
+  EXPECT_FALSE(breached->has_ack_deadline()) << "the deadline went with its timer";
   EXPECT_FALSE((*store_->FirstTimer()).has_value());
-  auto acknowledged = Acknowledge(*breached);
+  // A wait and an answer do not arm the fired timer again.
+  ASSERT_TRUE(WaitOn(*breached).ok());
+  auto answered = Respond(*breached);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_FALSE((*store_->FirstTimer()).has_value());
+  auto acknowledged = Acknowledge(*answered);
   ASSERT_TRUE(acknowledged.ok());
   EXPECT_EQ(acknowledged->sla().ack_outcome(), issue::v1::SLA_OUTCOME_BREACHED);
   EXPECT_EQ(outcomes("ack", "breached"), 1);
   EXPECT_EQ(outcomes("ack", "met"), 1);
+
+  // Acknowledged in time, then transferred, and the new owner's deadline
+  // passes: the outcome was decided and is neither changed nor counted again.
+  Issue moved = *Transfer(*Acknowledge(RoutedIssue("req-3")), "compute");
+  clock_.Advance(absl::Seconds(61));
+  routing::v1::RoutingDecision next;
+  next.mutable_target()->set_business_group("cloud");
+  next.mutable_target()->set_team("compute-lead");
+  *next.mutable_original_target() = moved.assignment().target();
+  next.set_escalation_level(1);
+  ASSERT_TRUE(core_->RecordEscalation(*DecodeTimerKey(TimerKey(moved)), &next).ok());
+  EXPECT_EQ(core_->Current(IssueIdFromName(moved.name()))->sla().ack_outcome(),
+            issue::v1::SLA_OUTCOME_MET);
+  EXPECT_EQ(outcomes("ack", "met"), 2);
+  EXPECT_EQ(outcomes("ack", "breached"), 1);
 }
 
 }  // namespace

@@ -143,7 +143,13 @@ void IntakeCore::Rate(const v1::RateIssueRequest& request, const Caller& caller,
                            .actor = request.actor(),
                            .caller = CallerIdentity(caller),
                            .reason = request.comment()};
+        // Rated before resolve_time existed: its resolution was its last
+        // change, and rating must not move the window.
+        if (!current.has_resolve_time()) {
+          *change.updated.mutable_resolve_time() = current.update_time();
+        }
         issue::v1::SlaStatus& sla = *change.updated.mutable_sla();
+        *sla.mutable_rated_owner() = current.assignment().target();
         sla.set_rating(request.rating());
         sla.set_rating_comment(request.comment());
         *sla.mutable_rate_time() = ToProtoTime(now);

@@ -70,8 +70,7 @@ void JoinProblem(const Problem& problem, bool opener, bool manual, absl::Time no
     updated.set_state(issue::v1::STATE_ROUTED);
   }
   if (!opener) updated.clear_ack_deadline();
-  if (problem.state() == issue::v1::PROBLEM_STATE_ACKNOWLEDGED &&
-      updated.state() == issue::v1::STATE_ROUTED) {
+  if (problem.state() == issue::v1::PROBLEM_STATE_ACKNOWLEDGED && AwaitsAcknowledgement(updated)) {
     MarkAcknowledged(now, updated);
   }
 }
@@ -280,6 +279,7 @@ void IntakeCore::FinishApplied(const Applied& applied, const absl::Status& statu
     pending_customers_.Forget(applied.batch);
     pending_issue_problems_.Forget(applied.batch);
     pending_mail_from_.Forget(applied.batch);
+    pending_changes_.Forget(applied.batch);
   }
   for (const Prepared& version : applied.versions) Finish(version, status);
   if (!status.ok()) return;
@@ -635,12 +635,16 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
           } else if (message.kind() == v1::ProblemCommand::KIND_TRANSFER) {
             // Only issues the previous owner held: one transferred or
             // escalated elsewhere since stays with that team.
-            if ((current.state() != issue::v1::STATE_ROUTED &&
-                 current.state() != issue::v1::STATE_ACKNOWLEDGED) ||
+            if (!IsActive(current.state()) ||
                 !SameTarget(current.assignment().target(), message.previous_owner())) {
               return IssueChange{.write = false};
             }
             const absl::Time now = clock_.Now();
+            // The new owner has asked the customer nothing yet.
+            if (current.state() == issue::v1::STATE_WAITING_ON_CUSTOMER) {
+              EndWait(now, change.updated);
+            }
+            if (message.has_sla()) *change.updated.mutable_sla()->mutable_terms() = message.sla();
             change.event = issue::v1::EVENT_TYPE_TRANSFERRED;
             change.reason = message.reason().empty()
                                 ? absl::StrCat("transferred with ", problem.name())
@@ -663,7 +667,7 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
           } else {
             // Only issues the problem's owner holds: one transferred or
             // escalated elsewhere since is that team's to take.
-            if (current.state() != issue::v1::STATE_ROUTED ||
+            if (!AwaitsAcknowledgement(current) ||
                 !SameTarget(current.assignment().target(), problem.owner())) {
               return IssueChange{.write = false};
             }
@@ -681,71 +685,93 @@ absl::Status IntakeCore::ApplyCommandLocked(const v1::ProblemCommand& message,
   return absl::OkStatus();
 }
 
-void IntakeCore::UpdateProblem(absl::string_view id_view, ProblemChangeFn change,
-                               ProblemDone done) {
+void IntakeCore::UpdateProblem(absl::string_view id_view, ProblemChangeFn change, ProblemDone done,
+                               const ChangeKey& key) {
   const std::string id(id_view);
-  Applied applied;
-  absl::Status error;
+  const std::string record_id = ProblemRecordId(id);
+  absl::AnyInvocable<void() &&> reply;  // an answer that needs no commit, made unlocked
   {
     MutexLock lock(mu_);
-    absl::StatusOr<absl::optional<v1::StoredProblem>> current = ProblemLocked(id);
-    absl::StatusOr<ProblemChange> changed =
-        WithFieldViolation(absl::NotFoundError(absl::StrCat("no problem ", ProblemName(id))),
-                           "name", "no such problem");
-    if (!current.ok()) {
-      changed = current.status();
-    } else if (current->has_value()) {
-      changed = change(**current);
+    // Looked up under the same lock as the change, as in Update().
+    absl::optional<Replayed> replayed = FindReplayLocked(record_id, ProblemName(id), key);
+    if (replayed.has_value()) {
+      RecordDone replay = AnswerProblem(std::move(done));
+      if (AnswerQueuedLocked(record_id, key, *replayed, replay)) return;
+      reply = [replay = std::move(replay), record = std::move(replayed->record)]() mutable {
+        std::move(replay)(std::move(record));
+      };
+    } else {
+      ApplyProblemChangeLocked(id, record_id, change, key, std::move(done), reply);
     }
-    if (changed.ok()) {
-      applied.batch = ++last_batch_;
-      rocksdb::WriteBatch batch;
-      Problem result = (*current)->problem();
-      if (changed->write) {
-        const absl::Time now = clock_.Now();
-        v1::StoredProblem& updated = changed->updated;
-        Problem& problem = *updated.mutable_problem();
-        NextVersion(problem, now);
-        problems_.Put(&**current, updated, batch);
-        pending_problems_.Put(id, updated, applied.batch);
-        issue::v1::IssueEvent event = MakeProblemEvent(changed->event, problem, now, changed->also);
-        event.set_actor(changed->actor);
-        event.set_caller(changed->caller);
-        event.set_reason(changed->reason);
-        store_.AppendEvent(event, batch);
-        applied.events = true;
-        v1::PartitionMessage command;
-        *command.mutable_command() = std::move(changed->command);
-        *command.mutable_command()->mutable_problem() = problem;
-        command.mutable_command()->set_actor(changed->actor);
-        command.mutable_command()->set_caller(changed->caller);
-        command.mutable_command()->set_reason(changed->reason);
-        for (int partition = 0; partition < store_.intake_partitions(); ++partition) {
-          SendLocked(partition, command, batch);
-        }
-        applied.mail = true;
-        if (command.command().kind() == v1::ProblemCommand::KIND_RESOLVE) {
-          applied.counts.emplace_back(&metrics_.problems_resolved,
-                                      problem.owner().business_group());
-        }
-        result = problem;
-      }
-      // Queued under the lock: the problem's versions are stored in order.
-      commits_.Commit(std::move(batch),
-                      [this, applied = std::move(applied), result = std::move(result),
-                       done = std::move(done)](absl::Status status) mutable {
-                        FinishApplied(applied, status);
-                        if (status.ok()) {
-                          std::move(done)(std::move(result));
-                        } else {
-                          std::move(done)(std::move(status));
-                        }
-                      });
-      return;
-    }
-    error = changed.status();
   }
-  std::move(done)(error);
+  if (reply) std::move(reply)();  // else the commit answers
+}
+
+void IntakeCore::ApplyProblemChangeLocked(const std::string& id, const std::string& record_id,
+                                          ProblemChangeFn change, const ChangeKey& key,
+                                          ProblemDone done, absl::AnyInvocable<void() &&>& reply) {
+  Applied applied;
+  absl::StatusOr<absl::optional<v1::StoredProblem>> current = ProblemLocked(id);
+  absl::StatusOr<ProblemChange> changed = WithFieldViolation(
+      absl::NotFoundError(absl::StrCat("no problem ", ProblemName(id))), "name", "no such problem");
+  if (!current.ok()) {
+    changed = current.status();
+  } else if (current->has_value()) {
+    changed = change(**current);
+  }
+  if (changed.ok()) {
+    applied.batch = ++last_batch_;
+    rocksdb::WriteBatch batch;
+    Problem result = (*current)->problem();
+    if (changed->write) {
+      const absl::Time now = clock_.Now();
+      v1::StoredProblem& updated = changed->updated;
+      Problem& problem = *updated.mutable_problem();
+      NextVersion(problem, now);
+      problems_.Put(&**current, updated, batch);
+      pending_problems_.Put(id, updated, applied.batch);
+      issue::v1::IssueEvent event = MakeProblemEvent(changed->event, problem, now, changed->also);
+      event.set_actor(changed->actor);
+      event.set_caller(changed->caller);
+      event.set_reason(changed->reason);
+      store_.AppendEvent(event, batch);
+      applied.events = true;
+      v1::PartitionMessage command;
+      *command.mutable_command() = std::move(changed->command);
+      *command.mutable_command()->mutable_problem() = problem;
+      command.mutable_command()->set_actor(changed->actor);
+      command.mutable_command()->set_caller(changed->caller);
+      command.mutable_command()->set_reason(changed->reason);
+      for (int partition = 0; partition < store_.intake_partitions(); ++partition) {
+        SendLocked(partition, command, batch);
+      }
+      applied.mail = true;
+      if (command.command().kind() == v1::ProblemCommand::KIND_RESOLVE) {
+        applied.counts.emplace_back(&metrics_.problems_resolved, problem.owner().business_group());
+      }
+      result = problem;
+    }
+    if (!key.request_id.empty()) {
+      v1::ChangeRecord record;
+      *record.mutable_problem() = result;
+      KeepRecordLocked(record_id, key, std::move(record), applied.batch, batch);
+    }
+    // Queued under the lock: the problem's versions are stored in order.
+    commits_.Commit(std::move(batch),
+                    [this, applied = std::move(applied), result = std::move(result),
+                     done = std::move(done)](absl::Status status) mutable {
+                      FinishApplied(applied, status);
+                      if (status.ok()) {
+                        std::move(done)(std::move(result));
+                      } else {
+                        std::move(done)(std::move(status));
+                      }
+                    });
+    return;
+  }
+  reply = [done = std::move(done), status = changed.status()]() mutable {
+    std::move(done)(status);
+  };
 }
 
 void IntakeCore::AcknowledgeProblem(const v1::AcknowledgeProblemRequest& request,
@@ -777,7 +803,7 @@ void IntakeCore::AcknowledgeProblem(const v1::AcknowledgeProblemRequest& request
         change.updated.mutable_problem()->set_state(issue::v1::PROBLEM_STATE_ACKNOWLEDGED);
         return change;
       },
-      std::move(done));
+      std::move(done), ChangeKeyOf("AcknowledgeProblem", request, caller));
 }
 
 void IntakeCore::ResolveProblem(const v1::ResolveProblemRequest& request, const Caller& caller,
@@ -812,7 +838,7 @@ void IntakeCore::ResolveProblem(const v1::ResolveProblemRequest& request, const 
         *resolved.mutable_resolve_time() = ToProtoTime(clock_.Now());
         return change;
       },
-      std::move(done));
+      std::move(done), ChangeKeyOf("ResolveProblem", request, caller));
 }
 
 namespace {
@@ -877,6 +903,8 @@ void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, cons
     return;
   }
   const std::string id(ProblemIdFromName(request.name()));
+  const ChangeKey key = ChangeKeyOf("TransferProblem", request, caller);
+  if (ReplayProblem(id, key, done)) return;
   absl::StatusOr<absl::optional<v1::StoredProblem>> read;
   {
     MutexLock lock(mu_);
@@ -896,7 +924,7 @@ void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, cons
   routing::v1::RouteToTargetRequest check;
   *check.mutable_issue() = RoutingInputOf((*read)->problem(), *link);
   *check.mutable_target() = request.target();
-  routing_.RouteToTarget(check, [this, id, request, &caller, done = std::move(done)](
+  routing_.RouteToTarget(check, [this, id, request, key, &caller, done = std::move(done)](
                                     absl::StatusOr<routing::v1::RoutingDecision> decision) mutable {
     if (!decision.ok()) {
       std::move(done)(decision.status());
@@ -921,6 +949,7 @@ void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, cons
           change.command.set_kind(v1::ProblemCommand::KIND_TRANSFER);
           *change.command.mutable_previous_owner() = problem.owner();
           Problem& transferred = *change.updated.mutable_problem();
+          *change.command.mutable_sla() = TermsOf(*decision);
           if (absl::optional<absl::Time> deadline = AckDeadline(*decision, now)) {
             *change.command.mutable_ack_deadline() = ToProtoTime(*deadline);
             *transferred.mutable_ack_deadline() = change.command.ack_deadline();
@@ -933,7 +962,7 @@ void IntakeCore::TransferProblem(const v1::TransferProblemRequest& request, cons
           transferred.set_escalation_level(0);
           return change;
         },
-        std::move(done));
+        std::move(done), key);
   });
 }
 
@@ -1060,6 +1089,7 @@ void IntakeCore::UnlinkIssue(const v1::UnlinkIssueRequest& request, const Caller
                              .problem = &left};
           Issue& updated = change.updated;
           updated.clear_problem();
+          *updated.mutable_sla()->mutable_terms() = TermsOf(*decision);
           if (updated.state() == issue::v1::STATE_ROUTED) {
             if (absl::optional<absl::Time> deadline = AckDeadline(*decision, clock_.Now())) {
               *updated.mutable_ack_deadline() = ToProtoTime(*deadline);

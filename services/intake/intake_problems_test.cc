@@ -23,6 +23,7 @@ namespace {
 using issue::v1::Issue;
 using issue::v1::IssueEvent;
 using issue::v1::Problem;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -151,19 +152,23 @@ class IntakeProblemsTest : public ::testing::Test {
   }
 
   absl::StatusOr<Problem> AcknowledgeProblem(const std::string& name, const std::string& etag = "",
-                                             const Caller* caller = nullptr) {
+                                             const Caller* caller = nullptr,
+                                             const std::string& request_id = "") {
     v1::AcknowledgeProblemRequest request;
     request.set_name(name);
     request.set_actor("oncall@storage");
     request.set_etag(etag);
+    request.set_request_id(request_id);
     return WaitProblem([&](IntakeCore::ProblemDone done) {
       core_->AcknowledgeProblem(request, caller != nullptr ? *caller : local_, std::move(done));
     });
   }
 
   absl::StatusOr<Problem> TransferProblem(const std::string& name, const std::string& team,
-                                          const std::string& etag = "") {
+                                          const std::string& etag = "",
+                                          const std::string& request_id = "") {
     v1::TransferProblemRequest request;
+    request.set_request_id(request_id);
     request.set_name(name);
     request.set_actor("lead@storage");
     request.mutable_target()->set_business_group("cloud-infra");
@@ -627,6 +632,82 @@ TEST_F(IntakeProblemsTest, TransferringAProblemMovesItsIssuesAndRestartsTheOpene
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(TransferProblem("problems/01hzzzzzzzzzzzzzzzzzzzzzzz", "quota").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A linked issue waiting on its customer goes with its problem: acknowledged
+// (it returns to ACKNOWLEDGED when the customer answers, without escalating)
+// and transferred (the wait ends; the new owner has asked nothing).
+TEST_F(IntakeProblemsTest, AWaitingIssueFollowsItsProblem) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  const Issue second = SubmitAndRoute("r2", "tailspin");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  const auto wait = [&](const Issue& issue) {
+    v1::WaitOnCustomerRequest request;
+    request.set_name(issue.name());
+    request.set_actor("oncall@storage");
+    request.set_question("Which account?");
+    return WaitIssue([&](IntakeCore::IssueDone done) {
+      core_->WaitOnCustomer(request, local_, std::move(done));
+    });
+  };
+  const auto respond = [&](const Issue& issue) {
+    v1::RespondToIssueRequest request;
+    request.set_name(issue.name());
+    request.set_actor("crm");
+    request.set_response("contosoprod");
+    return WaitIssue(
+        [&](IntakeCore::IssueDone done) { core_->Respond(request, local_, std::move(done)); });
+  };
+  ASSERT_TRUE(wait(first).ok());
+  ASSERT_TRUE(AcknowledgeProblem(name).ok());
+  DrainMail();
+  EXPECT_EQ(Current(first).state(), issue::v1::STATE_WAITING_ON_CUSTOMER);
+  EXPECT_EQ(Current(first).sla().ack_outcome(), issue::v1::SLA_OUTCOME_MET);
+  absl::StatusOr<Issue> answered = respond(first);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(answered->state(), issue::v1::STATE_ACKNOWLEDGED) << "taken with its problem";
+  EXPECT_FALSE((*intake_->issues().FirstTimer()).has_value()) << "no timer to escalate it";
+
+  ASSERT_TRUE(wait(second).ok());
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(TransferProblem(name, "quota").ok());
+  DrainMail();
+  const Issue moved = Current(second);
+  EXPECT_EQ(moved.assignment().target().team(), "quota");
+  EXPECT_EQ(moved.state(), issue::v1::STATE_ROUTED);
+  EXPECT_FALSE(moved.sla().has_pause_start());
+  EXPECT_EQ(FromProtoDuration(moved.sla().paused_duration()), absl::Minutes(5));
+}
+
+// request_id on the problem calls: a retry answers the first outcome.
+TEST_F(IntakeProblemsTest, ARetriedProblemCallWithItsRequestIdActsOnce) {
+  const Issue first = SubmitAndRoute("r1", "fabrikam");
+  DrainMail();
+  const std::string name = Current(first).problem();
+  absl::StatusOr<Problem> moved = TransferProblem(name, "quota", "", "move-1");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  // Taken back meanwhile; the retry of the lost reply must not move it again.
+  ASSERT_TRUE(TransferProblem(name, "storage").ok());
+  absl::StatusOr<Problem> retried = TransferProblem(name, "quota", "", "move-1");
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->etag(), moved->etag());
+  EXPECT_EQ(GetProblem(name)->owner().team(), "storage");
+  EXPECT_THAT(QueuedEvents(issue::v1::EVENT_TYPE_PROBLEM_TRANSFERRED), SizeIs(2));
+  absl::StatusOr<Problem> other = TransferProblem(name, "networking", "", "move-1");
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(GetFieldViolations(other.status()),
+              ElementsAre(::testing::Field(&FieldViolation::field, "request_id")));
+  absl::StatusOr<Problem> acknowledged = AcknowledgeProblem(name, "", nullptr, "ack-1");
+  ASSERT_TRUE(acknowledged.ok()) << acknowledged.status();
+  Close();
+  Open();
+  absl::StatusOr<Problem> again = AcknowledgeProblem(name, "", nullptr, "ack-1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->etag(), acknowledged->etag()) << "kept across a restart";
+  EXPECT_EQ(AcknowledgeProblem(name, "", nullptr, "move-1").status().code(),
+            absl::StatusCode::kAlreadyExists)
+      << "a request_id of another method";
 }
 
 TEST_F(IntakeProblemsTest, AnIssueLinkedByHandIsCountedInAndUnlinkedOut) {

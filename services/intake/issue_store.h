@@ -4,8 +4,9 @@
 //
 //   issues    issue id → Issue
 //   requests  request_id → "{issue id}:{fingerprint}" (SubmitIssue idempotency)
-//   change_requests  issue id + request_id → ChangeRecord (idempotency of
-//             the lifecycle calls that carry a request_id)
+//   change_requests  issue id (or "problems/{problem id}") + request_id →
+//             ChangeRecord (idempotency of the lifecycle calls that carry a
+//             request_id)
 //   index     "{field}\0{value}\0{issue id}" → "" (ListIssues filters)
 //   timers    fixed64 ack deadline (Unix ns) + issue id → escalation level:
 //             an index of the ROUTED issues by ack deadline, which the SLA

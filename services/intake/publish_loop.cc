@@ -46,12 +46,18 @@ WorkerLoop::Step PublishLoop::RunOnce() {
   }
 
   notification::v1::PublishRequest request;
+  size_t bytes = 0;
+  size_t taken = 0;
   for (const Outbox::Item& item : *items) {
+    if (taken > 0 && bytes + item.value.size() > options_.max_bytes) break;
+    ++taken;
+    bytes += item.value.size();
     if (!request.add_events()->ParseFromString(item.value)) {
       log::Error("dropping an event that does not parse", {{"sequence", item.sequence}});
       request.mutable_events()->RemoveLast();
     }
   }
+  items->resize(taken);  // the rest go in the next call
   if (!request.events().empty()) {
     if (absl::Status status = notification_.Publish(request); !status.ok()) {
       metrics_.CountDispatchFailure("notification", status);

@@ -25,7 +25,10 @@ namespace switchboard::intake {
 class PublishLoop {
  public:
   struct Options {
-    int batch = 500;  // events per Publish call
+    int batch = 500;  // events per Publish call, at most
+    // Bytes per Publish call, at most (one event always goes): well under
+    // the 1 MiB a server accepts, since events carry whole issues.
+    size_t max_bytes = 512 * 1024;
     WorkerLoop::Options loop;
   };
 

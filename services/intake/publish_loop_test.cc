@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "services/intake/testing/loop_fixture.h"
 
 namespace switchboard::intake {
@@ -49,6 +50,26 @@ TEST_F(PublishLoopTest, PublishesInOrderThenRemoves) {
   EXPECT_EQ(loop().RunOnce().outcome, Step::kIdle);
   EXPECT_THAT(Ids(notification_.events()), ElementsAre("a", "b", "c"));
   EXPECT_THAT(ledger_->removed_events(), ElementsAre(1, 2, 3));
+}
+
+// Events carry whole issues (descriptions up to 64 KiB, customers'
+// answers): a full batch of large ones would be over the 1 MiB a server
+// accepts and be refused for ever. Calls stay under the byte bound instead.
+TEST_F(PublishLoopTest, LargeEventsArePublishedInCallsUnderTheByteBound) {
+  std::vector<std::string> events;
+  for (int i = 0; i < 40; ++i) {
+    issue::v1::IssueEvent event;
+    event.ParseFromString(Event(absl::StrCat("big-", i)));
+    event.mutable_issue()->set_description(std::string(60 * 1024, 'x'));
+    events.push_back(event.SerializeAsString());
+  }
+  Append(store_->events(), events);
+  PublishLoop full(store_->events(), *ledger_, notification_, metrics_, clock_, {});
+  int calls = 0;
+  while (full.RunOnce().outcome == Step::kProgress && calls < 100) ++calls;
+  EXPECT_EQ(notification_.events().size(), 40u);
+  EXPECT_EQ(ledger_->removed_events().size(), 40u);
+  EXPECT_GE(calls, 5) << "40 events of 60 KiB take several calls of at most 512 KiB";
 }
 
 TEST_F(PublishLoopTest, NotificationDownKeepsTheEventsAndTheyArePublishedWhenItIsBack) {

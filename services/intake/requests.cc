@@ -90,6 +90,7 @@ absl::Status ValidateAcknowledgeProblemRequest(const v1::AcknowledgeProblemReque
   CheckProblemName(violations, request.name());
   CheckText(violations, "actor", request.actor(), 1, kMaxActorChars);
   CheckText(violations, "etag", request.etag(), 0, kMaxEtagChars);
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
   return violations.ToStatus("AcknowledgeProblemRequest");
 }
 
@@ -103,6 +104,7 @@ absl::Status ValidateResolveProblemRequest(const v1::ResolveProblemRequest& requ
   } else {
     CheckBytes(violations, "resolution", request.resolution(), kMaxResolutionBytes);
   }
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
   return violations.ToStatus("ResolveProblemRequest");
 }
 
@@ -138,6 +140,7 @@ absl::Status ValidateTransferProblemRequest(const v1::TransferProblemRequest& re
     ValidateTarget(request.target(), "target", violations);
   }
   CheckText(violations, "reason", request.reason(), 0, kMaxReasonChars);
+  CheckText(violations, "request_id", request.request_id(), 0, kMaxRequestIdChars);
   return violations.ToStatus("TransferProblemRequest");
 }
 

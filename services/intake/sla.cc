@@ -65,15 +65,28 @@ void StartSla(const routing::v1::RoutingDecision& decision, absl::Time now, bool
 }
 
 void MarkAcknowledged(absl::Time now, Issue& issue) {
-  issue.set_state(issue::v1::STATE_ACKNOWLEDGED);
   issue::v1::SlaStatus& sla = *issue.mutable_sla();
+  if (issue.state() == issue::v1::STATE_WAITING_ON_CUSTOMER) {
+    sla.set_state_before_wait(issue::v1::STATE_ACKNOWLEDGED);  // it returns to it
+  } else {
+    issue.set_state(issue::v1::STATE_ACKNOWLEDGED);
+  }
   if (sla.ack_outcome() != issue::v1::SLA_OUTCOME_UNSPECIFIED || !issue.has_ack_deadline()) return;
   sla.set_ack_outcome(now <= FromProtoTime(issue.ack_deadline()) ? issue::v1::SLA_OUTCOME_MET
                                                                  : issue::v1::SLA_OUTCOME_BREACHED);
 }
 
 void MarkAckBreached(Issue& issue) {
-  issue.mutable_sla()->set_ack_outcome(issue::v1::SLA_OUTCOME_BREACHED);
+  issue::v1::SlaStatus& sla = *issue.mutable_sla();
+  if (sla.ack_outcome() == issue::v1::SLA_OUTCOME_UNSPECIFIED) {
+    sla.set_ack_outcome(issue::v1::SLA_OUTCOME_BREACHED);
+  }
+}
+
+bool AwaitsAcknowledgement(const Issue& issue) {
+  return issue.state() == issue::v1::STATE_ROUTED ||
+         (issue.state() == issue::v1::STATE_WAITING_ON_CUSTOMER &&
+          issue.sla().state_before_wait() == issue::v1::STATE_ROUTED);
 }
 
 void MarkResolved(absl::Time now, absl::string_view resolution, Issue& issue) {

@@ -37,11 +37,19 @@ void StartSla(const routing::v1::RoutingDecision& decision, absl::Time now, bool
 absl::optional<absl::Time> AckDeadline(const routing::v1::RoutingDecision& decision,
                                        absl::Time now);
 
-// ACKNOWLEDGED at `now`: the ack target met, unless already breached.
+// ACKNOWLEDGED at `now` (a waiting issue returns to ACKNOWLEDGED when the
+// wait ends): the ack outcome decided, MET if by the deadline, unless it was
+// decided before.
 void MarkAcknowledged(absl::Time now, issue::v1::Issue& issue);
 
-// The ack deadline passed (the SLA timer fired).
+// The ack deadline passed (the SLA timer fired): BREACHED, unless the ack
+// outcome was decided before. An outcome is decided once per cycle (from
+// routing, or from a reopen), by whichever comes first.
 void MarkAckBreached(issue::v1::Issue& issue);
+
+// Whether nobody has acknowledged the issue: ROUTED, or waiting on the
+// customer from ROUTED.
+bool AwaitsAcknowledgement(const issue::v1::Issue& issue);
 
 // RESOLVED at `now` with `resolution`: ends a pause, records the resolve
 // time and whether the resolve target was met.

@@ -144,9 +144,9 @@ CompiledRuleset::CompiledRuleset() = default;
 CompiledRuleset::~CompiledRuleset() = default;
 
 absl::StatusOr<std::shared_ptr<const CompiledRuleset>> CompiledRuleset::Compile(
-    v1::Ruleset ruleset, RoutingMetrics* metrics, absl::string_view field) {
+    v1::Ruleset ruleset, RoutingMetrics* metrics, absl::string_view field, ZoneData zone_data) {
   Violations violations;
-  ValidateRuleset(ruleset, field, violations);
+  ValidateRuleset(ruleset, field, violations, zone_data);
   RETURN_IF_ERROR(violations.ToStatus(field));
 
   std::shared_ptr<CompiledRuleset> compiled(new CompiledRuleset());

@@ -25,6 +25,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "common/business_calendar.h"
 #include "services/routing/correlation.h"
 #include "services/routing/issue_fields.h"
 #include "services/routing/routing_metrics.h"
@@ -37,9 +38,13 @@ class CompiledRuleset {
   // Validates and compiles `ruleset`: INVALID_ARGUMENT listing every
   // violation (see ValidateRuleset), with field paths under `field`. With
   // `metrics`, decisions are counted by business group and rule; candidates
-  // under test pass none.
+  // under test pass none. A ruleset already stored passes
+  // ZoneData::kNotRequired: it loads even where a calendar's time zone is
+  // missing from this machine's zone data (intake then counts calendar time
+  // for it), since refusing it would stop routing altogether.
   static absl::StatusOr<std::shared_ptr<const CompiledRuleset>> Compile(
-      v1::Ruleset ruleset, RoutingMetrics* metrics, absl::string_view field = "ruleset");
+      v1::Ruleset ruleset, RoutingMetrics* metrics, absl::string_view field = "ruleset",
+      ZoneData zone_data = ZoneData::kRequired);
 
   ~CompiledRuleset();
 

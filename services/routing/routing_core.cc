@@ -71,7 +71,8 @@ absl::StatusOr<std::unique_ptr<RoutingCore>> RoutingCore::Create(RulesetStore& s
   auto core = absl::WrapUnique(new RoutingCore(&store, registry, clock));
   ASSIGN_OR_RETURN(absl::optional<Ruleset> active, store.LoadActive());
   if (active.has_value()) {
-    auto compiled = CompiledRuleset::Compile(*std::move(active), &core->metrics_);
+    auto compiled = CompiledRuleset::Compile(*std::move(active), &core->metrics_, "ruleset",
+                                             ZoneData::kNotRequired);
     if (!compiled.ok()) {
       return absl::DataLossError(absl::StrCat("the stored active ruleset does not compile: ",
                                               compiled.status().message()));
@@ -138,7 +139,7 @@ absl::Status RoutingCore::Follow(const Ruleset& ruleset) {
   std::shared_ptr<const CompiledRuleset> current = active();
   if (current != nullptr && ruleset.revision() <= current->revision()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::shared_ptr<const CompiledRuleset> compiled,
-                   CompiledRuleset::Compile(ruleset, &metrics_));
+                   CompiledRuleset::Compile(ruleset, &metrics_, "ruleset", ZoneData::kNotRequired));
   Activate(compiled);
   log::Info("followed the writer's ruleset",
             {{"revision", ruleset.revision()}, {"rules", ruleset.rules_size()}});

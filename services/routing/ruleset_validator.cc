@@ -33,8 +33,9 @@ std::string Dot(absl::string_view prefix, absl::string_view field) {
 
 class RulesetChecker {
  public:
-  RulesetChecker(const Ruleset& ruleset, absl::string_view prefix, Violations& violations)
-      : ruleset_(ruleset), prefix_(prefix), violations_(violations) {}
+  RulesetChecker(const Ruleset& ruleset, absl::string_view prefix, Violations& violations,
+                 ZoneData zone_data)
+      : ruleset_(ruleset), prefix_(prefix), violations_(violations), zone_data_(zone_data) {}
 
   void Run() {
     IndexDirectory();
@@ -107,7 +108,8 @@ class RulesetChecker {
       return;
     }
     for (int c = 0; c < ruleset_.calendars_size(); ++c) {
-      BusinessCalendar::Validate(ruleset_.calendars(c), At(prefix_, "calendars", c), violations_);
+      BusinessCalendar::Validate(ruleset_.calendars(c), At(prefix_, "calendars", c), violations_,
+                                 zone_data_);
     }
   }
 
@@ -453,6 +455,7 @@ class RulesetChecker {
   const std::string prefix_;
   int regex_conditions_ = 0;
   Violations& violations_;
+  const ZoneData zone_data_;
   absl::flat_hash_map<std::string, int> groups_;               // id → index
   absl::flat_hash_map<std::string, std::string> team_groups_;  // team → group
   absl::flat_hash_set<std::string> policies_;
@@ -469,8 +472,9 @@ RE2::Options RuleRegexOptions() {
   return options;
 }
 
-void ValidateRuleset(const Ruleset& ruleset, absl::string_view prefix, Violations& violations) {
-  RulesetChecker(ruleset, prefix, violations).Run();
+void ValidateRuleset(const Ruleset& ruleset, absl::string_view prefix, Violations& violations,
+                     ZoneData zone_data) {
+  RulesetChecker(ruleset, prefix, violations, zone_data).Run();
 }
 
 }  // namespace switchboard::routing

@@ -8,6 +8,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/business_calendar.h"
 #include "common/validation.h"
 #include "switchboard/routing/v1/routing.pb.h"
 
@@ -45,7 +46,10 @@ RE2::Options RuleRegexOptions();
 // calendars (see BusinessCalendar::Validate), bad or too large RE2 patterns,
 // a missing default target, and every bound above. Output-only fields are
 // ignored.
-void ValidateRuleset(const v1::Ruleset& ruleset, absl::string_view prefix, Violations& violations);
+// `zone_data`: whether each calendar's time zone must be in this machine's
+// zone data (a new ruleset), or only well formed (one already stored).
+void ValidateRuleset(const v1::Ruleset& ruleset, absl::string_view prefix, Violations& violations,
+                     ZoneData zone_data = ZoneData::kRequired);
 
 }  // namespace switchboard::routing
 

@@ -104,6 +104,10 @@ int FakeRouting::route_calls() {
 absl::Status FakeNotification::Publish(const notification::v1::PublishRequest& request) {
   MutexLock lock(mu_);
   if (!available_) return absl::UnavailableError("fake notification is down");
+  // As a server refuses a request over its receive limit (common/server.h).
+  if (request.ByteSizeLong() > 1024 * 1024) {
+    return absl::ResourceExhaustedError("fake notification: request over 1 MiB");
+  }
   events_.insert(events_.end(), request.events().begin(), request.events().end());
   return absl::OkStatus();
 }
