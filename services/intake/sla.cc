@@ -66,14 +66,18 @@ void StartSla(const routing::v1::RoutingDecision& decision, absl::Time now, bool
 
 void MarkAcknowledged(absl::Time now, Issue& issue) {
   issue::v1::SlaStatus& sla = *issue.mutable_sla();
+  // A waiting issue's clock stopped when the wait began, and its deadline
+  // moves only when the wait ends: judge it as of the stop.
+  absl::Time at = now;
   if (issue.state() == issue::v1::STATE_WAITING_ON_CUSTOMER) {
     sla.set_state_before_wait(issue::v1::STATE_ACKNOWLEDGED);  // it returns to it
+    if (sla.has_pause_start()) at = FromProtoTime(sla.pause_start());
   } else {
     issue.set_state(issue::v1::STATE_ACKNOWLEDGED);
   }
   if (sla.ack_outcome() != issue::v1::SLA_OUTCOME_UNSPECIFIED || !issue.has_ack_deadline()) return;
-  sla.set_ack_outcome(now <= FromProtoTime(issue.ack_deadline()) ? issue::v1::SLA_OUTCOME_MET
-                                                                 : issue::v1::SLA_OUTCOME_BREACHED);
+  sla.set_ack_outcome(at <= FromProtoTime(issue.ack_deadline()) ? issue::v1::SLA_OUTCOME_MET
+                                                                : issue::v1::SLA_OUTCOME_BREACHED);
 }
 
 void MarkAckBreached(Issue& issue) {
@@ -84,9 +88,11 @@ void MarkAckBreached(Issue& issue) {
 }
 
 bool AwaitsAcknowledgement(const Issue& issue) {
+  // An unset state before the wait counts as ROUTED, as EndWait reads it.
   return issue.state() == issue::v1::STATE_ROUTED ||
          (issue.state() == issue::v1::STATE_WAITING_ON_CUSTOMER &&
-          issue.sla().state_before_wait() == issue::v1::STATE_ROUTED);
+          (issue.sla().state_before_wait() == issue::v1::STATE_ROUTED ||
+           issue.sla().state_before_wait() == issue::v1::STATE_UNSPECIFIED));
 }
 
 void MarkResolved(absl::Time now, absl::string_view resolution, Issue& issue) {
