@@ -134,14 +134,39 @@ void CommitQueue::Run() {
       Complete(pending, absl::UnavailableError("commit queue " + options_.name + " is stopped"));
     }
     if (group.empty()) continue;
-    WriteGroup(group);
+    const absl::Status failed = WriteGroup(group);
+    std::vector<Pending> behind;
+    if (!failed.ok()) {
+      // The database refused the whole group. What was queued behind it may
+      // have been built on the failed writes (a service keeps what is in
+      // flight in memory until its callback), so it must not be written
+      // later, after the database has recovered: fail it too.
+      MutexLock lock(mu_);
+      for (Pending& pending : queue_) {
+        if (!pending.refused) behind.push_back(std::move(pending));
+      }
+      std::erase_if(queue_, [](const Pending& pending) { return !pending.refused; });
+    }
+    for (Pending& pending : behind) Complete(pending, failed);
     MutexLock lock(mu_);
-    accepted_ -= group.size();
+    accepted_ -= group.size() + behind.size();
     if (accepted_ == 0) drained_.SignalAll();
   }
 }
 
-void CommitQueue::WriteGroup(std::vector<Pending>& group) {
+namespace {
+
+// Whether a failed write is about that batch alone (so the others of its
+// group can still be written) rather than about the database: a bad batch
+// is refused with these, while a full disk, a failed sync or corruption
+// fails every write alike.
+bool BlamesTheBatch(const rocksdb::Status& status) {
+  return status.IsInvalidArgument() || status.IsNotSupported();
+}
+
+}  // namespace
+
+absl::Status CommitQueue::WriteGroup(std::vector<Pending>& group) {
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync;
 
@@ -164,20 +189,38 @@ void CommitQueue::WriteGroup(std::vector<Pending>& group) {
   }
   groups_.fetch_add(1, std::memory_order_relaxed);
 
-  if (status.ok() || group.size() == 1) {
+  if (status.ok()) {
+    if (failing_) log::Info("group commits succeed again", {{"store", options_.name}});
+    failing_ = false;
+    for (Pending& pending : group) Complete(pending, absl::OkStatus());
+    return absl::OkStatus();
+  }
+  if (!BlamesTheBatch(status)) {
+    // Once per outage: while the database refuses, every group fails alike.
+    if (!failing_) {
+      log::Warning(
+          "group commit failed; failing it and every write queued behind it, and so "
+          "on until writes succeed again",
+          {{"store", options_.name},
+           {"writes", static_cast<int64_t>(group.size())},
+           {"error", status.ToString()}});
+    }
+    failing_ = true;
     const absl::Status result = FromRocks(status, "commit");
     for (Pending& pending : group) Complete(pending, result);
-    return;
+    return result;
   }
-  // Find out whose batch failed: write each alone. If the database itself
-  // is failing, every one of them fails, which is the truth.
-  log::Warning("group commit failed, writing its batches one by one",
+  // Find out whose batch failed: write each alone.
+  log::Warning("group commit refused, writing its batches one by one",
                {{"store", options_.name},
                 {"writes", static_cast<int64_t>(group.size())},
                 {"error", status.ToString()}});
   for (Pending& pending : group) {
-    Complete(pending, FromRocks(db_.Write(write_options, &pending.batch), "commit"));
+    Complete(
+        pending,
+        FromRocks(group.size() == 1 ? status : db_.Write(write_options, &pending.batch), "commit"));
   }
+  return absl::OkStatus();
 }
 
 void CommitQueue::Complete(Pending& pending, absl::Status status) {

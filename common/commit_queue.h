@@ -84,11 +84,13 @@ class CommitQueue {
   CommitQueue& operator=(const CommitQueue&) = delete;
 
   // Queues `batch`; `done` runs once the group holding it is durable, with
-  // OK, or with the error that kept this batch from being written. If the
-  // group's write fails, each of its batches is retried alone, so one bad
-  // batch fails only its own caller. After Stop(), `done` runs with
-  // UNAVAILABLE. `done` always runs on the queue's thread, never inside
-  // Commit(), so a caller may hold a lock across Commit() that `done` takes.
+  // OK, or with the error that kept this batch from being written. If
+  // RocksDB refuses the group as malformed, each of its batches is retried
+  // alone, so one bad batch fails only its own caller. If the database
+  // fails it (a full disk, a failed sync), the group and every write queued
+  // behind it at that moment fail with that error, and nothing of them is
+  // written later. After Stop(), `done` runs with UNAVAILABLE. `done` always runs on the queue's
+  // thread, never inside Commit(), so a caller may hold a lock across Commit() that `done` takes.
   void Commit(rocksdb::WriteBatch batch, Done done);
 
   // Commit(), then blocks until `batch` is durable or has failed. For
@@ -118,7 +120,9 @@ class CommitQueue {
   };
 
   void Run();
-  void WriteGroup(std::vector<Pending>& group);
+  // Writes and completes `group`. Returns the error when the database
+  // failed the whole group, else OK.
+  absl::Status WriteGroup(std::vector<Pending>& group);
   void Complete(Pending& pending, absl::Status status);
 
   rocksdb::DB& db_;
@@ -132,6 +136,8 @@ class CommitQueue {
   size_t accepted_ ABSL_GUARDED_BY(mu_) = 0;  // queued before Stop(), not yet completed
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool exiting_ ABSL_GUARDED_BY(mu_) = false;
+
+  bool failing_ = false;  // the last group failed; only the queue's thread uses it
 
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> writes_{0};

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,43 +55,37 @@ absl::Status InvalidToken(absl::string_view why) {
                                        {{"page_token", std::string(why)}});
 }
 
-}  // namespace
+// The key file: the key, then the first kCheckBytes of its SHA-256, so that
+// a damaged file is refused at start instead of making every token handed
+// out so far fail. A file of the bare key is the format before the check.
+constexpr size_t kCheckBytes = 8;
 
-absl::Status LoadPageTokenKey(const std::string& data_dir) {
-  const std::string path = data_dir + "/page-token.key";
-  std::ifstream in(path, std::ios::binary);
-  if (in) {
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (bytes.str().size() != kKeyBytes) {
-      return absl::DataLossError(absl::StrCat(path, " is not a ", kKeyBytes,
-                                              "-byte key; remove it to make a new one (page "
-                                              "tokens handed out so far stop working)"));
-    }
-    Key() = bytes.str();
-    return absl::OkStatus();
-  }
-  std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot create ", data_dir, ": ", error.message()));
-  }
-  // Written whole and synced under a temporary name, then renamed and the
-  // directory synced: a crash leaves the old state or the whole key, never
-  // a short file that would keep the service from starting.
-  const std::string key = RandomKey();
+std::string KeyCheck(absl::string_view key) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), kCheckBytes);
+}
+
+// Written whole and synced under a temporary name, then renamed and the
+// directory synced: a crash leaves the old state or the whole file, never a
+// short file that would keep the service from starting.
+absl::Status WriteKeyFile(const std::string& data_dir, const std::string& path,
+                          const std::string& key) {
+  const std::string contents = key + KeyCheck(key);
   const std::string temporary = path + ".tmp";
   const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return absl::InternalError(absl::StrCat("cannot create ", temporary, ": ", strerror(errno)));
   const bool written =
-      write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && fsync(fd) == 0;
+      write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
+      fsync(fd) == 0;
   const int write_errno = errno;
   close(fd);
   if (!written) {
     return absl::InternalError(
         absl::StrCat("cannot write ", temporary, ": ", strerror(write_errno)));
   }
+  std::error_code error;
   std::filesystem::rename(temporary, path, error);
   if (error)
     return absl::InternalError(absl::StrCat("cannot create ", path, ": ", error.message()));
@@ -98,6 +93,46 @@ absl::Status LoadPageTokenKey(const std::string& data_dir) {
     fsync(dir);
     close(dir);
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LoadPageTokenKey(const std::string& data_dir) {
+  const std::string path = data_dir + "/page-token.key";
+  const std::string what_to_do =
+      "; remove it to make a new one (page tokens handed out so far stop working)";
+  std::ifstream in(path, std::ios::binary);
+  if (in) {
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    const std::string contents = bytes.str();
+    if (contents.size() == kKeyBytes) {
+      // The format before the check: add it.
+      RETURN_IF_ERROR(WriteKeyFile(data_dir, path, contents));
+      Key() = contents;
+      return absl::OkStatus();
+    }
+    if (contents.size() != kKeyBytes + kCheckBytes) {
+      return absl::DataLossError(absl::StrCat(path, " is not a page-token key (", contents.size(),
+                                              " bytes, not ", kKeyBytes + kCheckBytes, ")",
+                                              what_to_do));
+    }
+    const std::string key = contents.substr(0, kKeyBytes);
+    if (KeyCheck(key) != contents.substr(kKeyBytes)) {
+      return absl::DataLossError(
+          absl::StrCat(path, " is damaged (its checksum does not match)", what_to_do));
+    }
+    Key() = key;
+    return absl::OkStatus();
+  }
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot create ", data_dir, ": ", error.message()));
+  }
+  const std::string key = RandomKey();
+  RETURN_IF_ERROR(WriteKeyFile(data_dir, path, key));
   Key() = key;
   return absl::OkStatus();
 }

@@ -1,9 +1,12 @@
 #include "common/page_token.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "absl/strings/escaping.h"
 
@@ -68,6 +71,50 @@ TEST(PageTokenTest, TheKeyInTheDataDirectoryOutlivesTheProcess) {
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::ofstream(dir + "/page-token.key", std::ios::trunc) << "short";
   EXPECT_EQ(LoadPageTokenKey(dir).code(), absl::StatusCode::kDataLoss);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
+}
+
+// A flipped bit in the key file refuses the start, naming the file, instead
+// of quietly making every token handed out so far invalid.
+TEST(PageTokenTest, ADamagedKeyFileIsDataLossNamingIt) {
+  const std::string dir = ::testing::TempDir() + "/page_token_test_damaged";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(LoadPageTokenKey(dir).ok());
+  const std::string path = dir + "/page-token.key";
+  std::string contents = ReadFile(path);
+  ASSERT_EQ(contents.size(), 40u);  // the key and its check
+  contents[5] = static_cast<char>(contents[5] ^ 0x10);
+  WriteFile(path, contents);
+  const absl::Status status = LoadPageTokenKey(dir);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(path));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("checksum"));
+}
+
+// A key file written before the check was added (the bare 32-byte key) is
+// still the key: tokens made under it stay valid, and the file gets its check.
+TEST(PageTokenTest, AKeyFileWithoutItsCheckIsKeptAndGetsOne) {
+  const std::string dir = ::testing::TempDir() + "/page_token_test_old";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(LoadPageTokenKey(dir).ok());
+  const std::string path = dir + "/page-token.key";
+  const std::string token = EncodePageToken("issues", "", "c");
+  WriteFile(path, ReadFile(path).substr(0, 32));
+  ASSERT_TRUE(LoadPageTokenKey(dir).ok());
+  EXPECT_EQ(DecodePageToken(token, "issues", "").value_or(""), "c");
+  EXPECT_EQ(ReadFile(path).size(), 40u);
+  ASSERT_TRUE(LoadPageTokenKey(dir).ok());
+  EXPECT_EQ(DecodePageToken(token, "issues", "").value_or(""), "c");
 }
 
 TEST(PageSizeTest, DefaultsAndBounds) {

@@ -1,5 +1,7 @@
 #include "common/rocks_metrics.h"
 
+#include <sys/statvfs.h>
+
 #include <cstdint>
 #include <string>
 
@@ -87,6 +89,44 @@ std::vector<MetricFamily> DatabaseMetrics::Collect() const {
   families.push_back(SingleSample("switchboard_rocksdb_write_stall_seconds_total",
                                   "Time during which writes were delayed or stopped.",
                                   MetricType::Counter, stalls.stalled_seconds));
+
+  const StorageHealth storage = db_.storage();
+  MetricFamily refused{"switchboard_rocksdb_writes_refused",
+                       "1 while the database refuses every write, by reason: no_space (it "
+                       "resumes by itself once space is freed), io_error, corruption or other "
+                       "(the service exits to reopen it).",
+                       MetricType::Gauge,
+                       {}};
+  for (const char* reason : {"no_space", "io_error", "corruption", "other"}) {
+    prometheus::ClientMetric& sample = refused.metric.emplace_back();
+    sample.label.push_back({"reason", reason});
+    sample.gauge.value = storage.state != StorageState::kWritable && storage.reason == reason;
+  }
+  families.push_back(std::move(refused));
+  const StorageRecoveries recoveries = db_.recoveries();
+  MetricFamily recovered{"switchboard_rocksdb_error_recoveries_total",
+                         "RocksDB's recoveries from errors that stopped writes, by outcome.",
+                         MetricType::Counter,
+                         {}};
+  for (const auto& [outcome, count] :
+       {std::pair{"recovered", recoveries.recovered}, std::pair{"failed", recoveries.failed}}) {
+    prometheus::ClientMetric& sample = recovered.metric.emplace_back();
+    sample.label.push_back({"outcome", outcome});
+    sample.counter.value = static_cast<double>(count);
+  }
+  families.push_back(std::move(recovered));
+
+  struct statvfs disk {};
+  if (statvfs(db_.path().c_str(), &disk) == 0) {
+    families.push_back(SingleSample(
+        "switchboard_data_dir_free_bytes",
+        "Bytes free for this process on the file system of the data directory.", MetricType::Gauge,
+        static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize)));
+    families.push_back(
+        SingleSample("switchboard_data_dir_size_bytes",
+                     "Size of the file system of the data directory.", MetricType::Gauge,
+                     static_cast<double>(disk.f_blocks) * static_cast<double>(disk.f_frsize)));
+  }
   return families;
 }
 

@@ -11,6 +11,9 @@
 //   switchboard_rocksdb_write_stalls_total{condition}          delayed, stopped
 //   switchboard_rocksdb_write_stall_seconds_total              time stalled
 //   switchboard_rocksdb_background_errors_total                failed flushes/compactions
+//   switchboard_rocksdb_writes_refused{reason}                 1 while writes are refused
+//   switchboard_rocksdb_error_recoveries_total{outcome}        recovered, failed
+//   switchboard_data_dir_free_bytes / _size_bytes              the data directory's disk
 //
 // Pass it to ServiceHost::Start with the service's registry.
 #ifndef SWITCHBOARD_COMMON_ROCKS_METRICS_H_

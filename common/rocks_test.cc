@@ -117,9 +117,19 @@ TEST_F(DatabaseTest, MetricsReadTheDatabasesProperties) {
   EXPECT_EQ(Sample(families, "switchboard_rocksdb_estimated_keys", "column_family", "issues"),
             1000);
   EXPECT_EQ(Sample(families, "switchboard_rocksdb_background_errors_total"), 0);
-  // Every family named with a base unit or _total and the switchboard_rocksdb_ prefix.
+  for (const char* reason : {"no_space", "io_error", "corruption", "other"}) {
+    EXPECT_EQ(Sample(families, "switchboard_rocksdb_writes_refused", "reason", reason), 0);
+  }
+  EXPECT_EQ(Sample(families, "switchboard_rocksdb_error_recoveries_total", "outcome", "failed"), 0);
+  EXPECT_GT(Sample(families, "switchboard_data_dir_free_bytes"), 0);
+  EXPECT_GE(Sample(families, "switchboard_data_dir_size_bytes"),
+            Sample(families, "switchboard_data_dir_free_bytes"));
+  // Every family named with a base unit or _total, and the
+  // switchboard_rocksdb_ prefix or, for the disk, switchboard_data_dir_.
   for (const auto& family : families) {
-    EXPECT_EQ(family.name.rfind("switchboard_rocksdb_", 0), 0u) << family.name;
+    EXPECT_TRUE(absl::StartsWith(family.name, "switchboard_rocksdb_") ||
+                absl::StartsWith(family.name, "switchboard_data_dir_"))
+        << family.name;
     EXPECT_EQ(family.type == prometheus::MetricType::Counter, absl::EndsWith(family.name, "_total"))
         << family.name;
   }

@@ -234,6 +234,32 @@ void ServiceHost::SetServing(bool serving) {
   }
 }
 
+void ServiceHost::SetHealth(const std::string& name, bool serving) {
+  MutexLock lock(mu_);
+  if (shut_down_) return;
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server != nullptr) server->GetHealthCheckService()->SetServingStatus(name, serving);
+  }
+}
+
+void ServiceHost::Fail(const absl::Status& why) {
+  {
+    MutexLock lock(failure_mu_);
+    if (!failure_.ok()) return;
+    failure_ = why.ok() ? absl::InternalError("failed") : why;
+  }
+  log::Error("cannot go on serving; refusing new calls, then exiting to be restarted",
+             {{"error", why.ToString()}, {"exit_code", kExitFailed}});
+  SetServing(false);
+  MutexLock lock(mu_);
+  if (capacity_ != nullptr) capacity_->StartDraining();
+}
+
+absl::Status ServiceHost::failure() const {
+  MutexLock lock(failure_mu_);
+  return failure_;
+}
+
 void ServiceHost::SetDrainHook(std::function<void()> hook) {
   MutexLock lock(mu_);
   drain_hook_ = std::move(hook);
@@ -260,7 +286,11 @@ void ServiceHost::Shutdown() {
   if (hook) hook();
   log::Info("draining",
             {{"shutdown_delay", config_.shutdown_delay}, {"drain_grace", config_.drain_grace}});
-  if (config_.shutdown_delay > absl::ZeroDuration()) absl::SleepFor(config_.shutdown_delay);
+  // A failed process does not wait for balancers: every call is refused
+  // already.
+  if (config_.shutdown_delay > absl::ZeroDuration() && failure().ok()) {
+    absl::SleepFor(config_.shutdown_delay);
+  }
   const absl::Time grace_ends = absl::Now() + config_.drain_grace;
   if (capacity != nullptr) {
     // Refuse with a retry hint, rather than gRPC's bare UNAVAILABLE, while
@@ -286,11 +316,22 @@ int ServiceHost::RunUntilSignal() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  log::Info("signal received", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // Fail() may come from any thread while this one waits for a signal:
+  // looking for it every 100 ms is simpler than waking the wait with a
+  // signal of our own, and costs nothing measurable.
+  const timespec poll{.tv_sec = 0, .tv_nsec = 100'000'000};
+  while (failure().ok()) {
+    const int signal_number = sigtimedwait(&signals, nullptr, &poll);
+    if (signal_number == SIGTERM || signal_number == SIGINT) {
+      log::Info("signal received", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      Shutdown();
+      return 0;
+    }
+  }
   Shutdown();
-  return 0;
+  log::Error("exiting after a failure",
+             {{"error", failure().ToString()}, {"exit_code", kExitFailed}});
+  return kExitFailed;
 }
 
 }  // namespace switchboard

@@ -127,6 +127,21 @@ class ServiceHost {
   // once draining has started.
   void SetServing(bool serving);
 
+  // Sets the health of `name`, an entry of its own beside the hosted
+  // services' (e.g. "switchboard.storage"). Ignored once draining has
+  // started.
+  void SetHealth(const std::string& name, bool serving);
+
+  // The process cannot go on serving (its database refuses writes for
+  // good): logs `why`, turns health NOT_SERVING, refuses new calls with
+  // UNAVAILABLE and a RetryInfo (through the capacity, if set), and makes
+  // RunUntilSignal() drain and return kExitFailed, so that the process
+  // exits and is restarted. Never blocks; the first call wins.
+  void Fail(const absl::Status& why);
+
+  // The status given to Fail(); OK if it was not called.
+  absl::Status failure() const;
+
   // Runs `hook` as a drain starts, right after health turns NOT_SERVING:
   // e.g. to end streams that would otherwise run until drain_grace.
   void SetDrainHook(std::function<void()> hook);
@@ -143,8 +158,12 @@ class ServiceHost {
   // server has stopped; idempotent.
   void Shutdown();
 
-  // Waits for SIGTERM or SIGINT, then Shutdown(). Returns the exit code, 0.
+  // Waits for SIGTERM, SIGINT or Fail(), then Shutdown(). Returns the exit
+  // code: 0 after a signal, kExitFailed after Fail().
   int RunUntilSignal();
+
+  // The exit code of a process that stopped because it failed (see Fail()).
+  static constexpr int kExitFailed = 3;
 
  private:
   ServiceHost(ServerConfig config, std::vector<std::string> service_names);
@@ -162,6 +181,8 @@ class ServiceHost {
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void()> drain_hook_ ABSL_GUARDED_BY(mu_);
   Capacity* capacity_ ABSL_GUARDED_BY(mu_) = nullptr;
+  mutable Mutex failure_mu_;
+  absl::Status failure_ ABSL_GUARDED_BY(failure_mu_);
 };
 
 }  // namespace switchboard

@@ -90,6 +90,39 @@ TEST_F(ServiceHostTest, HealthIsServingOverallAndPerService) {
   EXPECT_EQ(CheckHealth(*health_stub_, kEchoName), HealthCheckResponse::NOT_SERVING);
 }
 
+TEST_F(ServiceHostTest, AnEntryOfItsOwnFollowsSetHealthAlone) {
+  host_->SetHealth("switchboard.storage", true);
+  EXPECT_EQ(CheckHealth(*health_stub_, "switchboard.storage"), HealthCheckResponse::SERVING);
+  host_->SetHealth("switchboard.storage", false);
+  EXPECT_EQ(CheckHealth(*health_stub_, "switchboard.storage"), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(*health_stub_, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CheckHealth(*health_stub_, kEchoName), HealthCheckResponse::SERVING);
+}
+
+// Fail(): health turns NOT_SERVING at once, and RunUntilSignal() (here
+// already waiting on another thread) drains and returns kExitFailed without
+// any signal.
+TEST_F(ServiceHostTest, FailTurnsHealthDownAndMakesRunUntilSignalReturnThree) {
+  int code = -1;
+  std::thread runner([&] { code = host_->RunUntilSignal(); });
+  absl::SleepFor(absl::Milliseconds(150));
+  EXPECT_EQ(CheckHealth(*health_stub_, ""), HealthCheckResponse::SERVING);
+  host_->Fail(absl::UnavailableError("the disk died"));
+  host_->Fail(absl::InternalError("a second failure is ignored"));
+  EXPECT_EQ(host_->failure().message(), "the disk died");
+  runner.join();
+  EXPECT_EQ(code, ServiceHost::kExitFailed);
+  grpc::Status status;
+  CheckHealth(*health_stub_, "", &status);
+  EXPECT_FALSE(status.ok()) << "the server should have stopped";
+}
+
+TEST_F(ServiceHostTest, FailTurnsHealthNotServingAtOnce) {
+  host_->Fail(absl::UnavailableError("the disk died"));
+  EXPECT_EQ(CheckHealth(*health_stub_, ""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(*health_stub_, kEchoName), HealthCheckResponse::NOT_SERVING);
+}
+
 TEST_F(ServiceHostTest, ReflectionListsTheServices) {
   auto services =
       testing::ListServicesViaReflection(absl::StrCat("127.0.0.1:", host_->grpc_port()));

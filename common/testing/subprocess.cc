@@ -186,4 +186,21 @@ absl::Status WaitForServing(const std::string& target, absl::Duration timeout,
       absl::StrCat(target, " not SERVING in time: ", last.error_message()));
 }
 
+absl::StatusOr<std::string> HealthOf(const std::string& target, const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) {
+    return absl::Status(
+        static_cast<absl::StatusCode>(status.error_code()),
+        absl::StrCat("health of ", service, " at ", target, ": ", status.error_message()));
+  }
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
 }  // namespace switchboard::testing

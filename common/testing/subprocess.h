@@ -78,6 +78,10 @@ std::string MakeTempDir(const std::string& prefix);
 absl::Status WaitForServing(const std::string& target, absl::Duration timeout,
                             absl::Duration poll = absl::Milliseconds(20));
 
+// grpc.health.v1 Check(`service`) at `target`, once: "SERVING",
+// "NOT_SERVING"…, or the call's error.
+absl::StatusOr<std::string> HealthOf(const std::string& target, const std::string& service);
+
 }  // namespace switchboard::testing
 
 #endif  // SWITCHBOARD_COMMON_TESTING_SUBPROCESS_H_

@@ -7,6 +7,7 @@
 #include "common/page_token.h"
 #include "common/rocks_metrics.h"
 #include "common/status.h"
+#include "common/storage_health.h"
 
 namespace switchboard::intake {
 
@@ -30,6 +31,7 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
   ASSIGN_OR_RETURN(
       server->store_,
       IntakeStore::Open({.path = opts.data_dir,
+                         .tuning = opts.storage,
                          .sync = opts.sync,
                          .notification_partitions = static_cast<int>(notifications.size()),
                          .partitioning = opts.partitioning,
@@ -105,6 +107,7 @@ absl::StatusOr<std::unique_ptr<IntakeServer>> IntakeServer::Start(Options option
   // A drain refuses new calls with a retry hint while those in flight finish
   // (the shared open gate of tests is left alone).
   if (opts.gate != nullptr) server->host_->SetCapacity(&opts.gate->capacity());
+  ReportStorage(store.db(), *server->host_, "intake");
   return server;
 }
 
@@ -127,6 +130,7 @@ void IntakeServer::Shutdown() {
   if (sla_timer_loop_ != nullptr) sla_timer_loop_->Stop();
   for (auto& loop : mail_loops_) loop->Stop();
   if (store_ != nullptr) store_->commits().Stop();
+  if (store_ != nullptr) StopReportingStorage(store_->db());
 }
 
 }  // namespace switchboard::intake

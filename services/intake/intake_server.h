@@ -42,6 +42,9 @@ class IntakeServer {
  public:
   struct Options {
     std::string data_dir;  // required
+    // How the database is opened: memtable size, and in tests a file system
+    // that injects faults.
+    StorageTuning storage;
     // Ports, drain and TLS (common/server.h); loopback port 0 by default.
     ServerConfig server;
     // Admits callers (common/call_gate.h); null: everyone, as Caller::Local().

@@ -6,6 +6,7 @@
 #include "common/partition.h"
 #include "common/security.h"
 #include "common/server.h"
+#include "common/storage_health.h"
 #include "services/intake/intake_server.h"
 
 ABSL_FLAG(std::string, routing_target, "127.0.0.1:50052",
@@ -34,8 +35,11 @@ int Run() {
   security->gate->LimitCapacity(CapacityLimitsFromFlags(), "intake", *registry);
   auto partitioning = PartitioningFromFlags();
   if (!partitioning.ok()) return ExitWithError(partitioning.status());
+  auto storage = StorageTuningFromFlags();
+  if (!storage.ok()) return ExitWithError(storage.status());
   auto server = IntakeServer::Start({
       .data_dir = *data_dir,
+      .storage = *storage,
       .server = SecureServerConfigFromFlags(*security),
       .gate = security->gate.get(),
       .partitioning = *partitioning,

@@ -83,8 +83,9 @@ absl::StatusOr<std::unique_ptr<IntakeStore>> IntakeStore::Open(const Options& op
       if (!listed && absl::StartsWith(name, kMailQueue)) families.push_back(Outbox::Family(name));
     }
   }
-  ASSIGN_OR_RETURN(store->db_,
-                   Database::Open({.path = options.path, .column_families = std::move(families)}));
+  ASSIGN_OR_RETURN(store->db_, Database::Open({.path = options.path,
+                                               .column_families = std::move(families),
+                                               .tuning = options.tuning}));
   RETURN_IF_ERROR(CheckPartitionRecord(*store->db_, options.partitioning, "intake"));
   store->partition_ = options.partitioning.self;
   ASSIGN_OR_RETURN(store->mail_run_, NextMailRun(*store->db_));

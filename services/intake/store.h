@@ -53,6 +53,7 @@ class IntakeStore {
  public:
   struct Options {
     std::string path;  // the data directory
+    StorageTuning tuning;
     // fsync each group commit; only tests turn it off.
     bool sync = true;
     // How many notification partitions events are published to: one event

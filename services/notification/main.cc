@@ -5,6 +5,7 @@
 #include "common/partition.h"
 #include "common/security.h"
 #include "common/server.h"
+#include "common/storage_health.h"
 #include "services/notification/notification_server.h"
 
 ABSL_FLAG(absl::Duration, push_timeout, absl::Seconds(5), "deadline of each push (Deliver) call");
@@ -29,8 +30,11 @@ int Run() {
   security->gate->LimitCapacity(CapacityLimitsFromFlags(), "notification", *registry);
   auto partitioning = PartitioningFromFlags();
   if (!partitioning.ok()) return ExitWithError(partitioning.status());
+  auto storage = StorageTuningFromFlags();
+  if (!storage.ok()) return ExitWithError(storage.status());
   auto server = NotificationServer::Start({
       .data_dir = *data_dir,
+      .storage = *storage,
       .server = SecureServerConfigFromFlags(*security),
       .gate = security->gate.get(),
       .partitioning = *partitioning,

@@ -6,6 +6,7 @@
 #include "common/page_token.h"
 #include "common/rocks_metrics.h"
 #include "common/status.h"
+#include "common/storage_health.h"
 
 namespace switchboard::notification {
 
@@ -30,8 +31,9 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(Op
 
   std::vector<ColumnFamily> families = LogStore::ColumnFamilies();
   for (ColumnFamily& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
-  ASSIGN_OR_RETURN(server->db_,
-                   Database::Open({.path = opts.data_dir, .column_families = families}));
+  ASSIGN_OR_RETURN(
+      server->db_,
+      Database::Open({.path = opts.data_dir, .column_families = families, .tuning = opts.storage}));
   RETURN_IF_ERROR(CheckPartitionRecord(*server->db_, opts.partitioning, "notification"));
   server->commits_ = std::make_unique<CommitQueue>(
       server->db_->db(),
@@ -72,6 +74,7 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(Op
   // A drain refuses new calls with a retry hint while those in flight finish
   // (the shared open gate of tests is left alone).
   if (opts.gate != nullptr) server->host_->SetCapacity(&opts.gate->capacity());
+  ReportStorage(*server->db_, *server->host_, "notification");
   return server;
 }
 
@@ -94,6 +97,7 @@ void NotificationServer::Shutdown() {
   if (maintenance_ != nullptr) maintenance_->Stop();
   if (deliverer_ != nullptr) deliverer_->Stop();
   if (commits_ != nullptr) commits_->Stop();
+  if (db_ != nullptr) StopReportingStorage(*db_);
 }
 
 }  // namespace switchboard::notification

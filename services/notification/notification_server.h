@@ -33,6 +33,9 @@ class NotificationServer {
  public:
   struct Options {
     std::string data_dir;  // required
+    // How the database is opened: memtable size, and in tests a file system
+    // that injects faults.
+    StorageTuning storage;
     ServerConfig server;
     // Admits callers (common/call_gate.h); null: everyone, as Caller::Local().
     CallGate* gate = nullptr;

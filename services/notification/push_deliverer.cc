@@ -57,6 +57,7 @@ struct PushDeliverer::Lane final : LogWatcher {
         subscription(saved),
         stub(MakeStub(saved.endpoint(), options.credentials)),
         read_through(saved.delivered_sequence()),
+        durable_delivered(saved.delivered_sequence()),
         backoff({.initial = options.initial_backoff, .max = options.max_backoff}) {}
 
   static std::shared_ptr<v1::NotificationReceiver::Stub> MakeStub(
@@ -93,6 +94,13 @@ struct PushDeliverer::Lane final : LogWatcher {
   int log_attempts = 0;
   ExponentialBackoff backoff;
   absl::Time not_before = absl::InfinitePast();
+  // The delivered_sequence last made durable. When recording an attempt
+  // fails (a full disk), what the lane did in memory since is not on disk:
+  // a dead letter may be lost, the cursor behind. `stale` then makes the
+  // lane drop outcomes still coming in and start again from what is durable,
+  // repeating those deliveries (at least once, as documented).
+  uint64_t durable_delivered;
+  bool stale = false;
 };
 
 // One Deliver call; owned by gRPC while in flight.
@@ -216,6 +224,19 @@ void PushDeliverer::Run() {
 }
 
 const v1::Notification* PushDeliverer::NextLocked(Lane& lane) {
+  if (lane.stale) {
+    lane.stale = false;
+    lane.chunk.clear();
+    lane.read_through = lane.durable_delivered;
+    lane.subscription.set_delivered_sequence(lane.durable_delivered);
+    lane.log_news = true;
+    lane.log_attempts = 0;
+    lane.redriven.clear();
+    lane.redrive_news = true;
+    lane.redrive_attempts = 0;
+    log::Info("push lane starts again from what is durable",
+              {{"subscriber", lane.subscriber}, {"delivered_sequence", lane.durable_delivered}});
+  }
   if (lane.redriven.empty() && lane.redrive_news) {
     lane.redrive_news = false;
     absl::StatusOr<std::vector<v1::Notification>> read = store_.Redriven(lane.subscriber, kChunk);
@@ -268,10 +289,12 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
   const v1::Notification& notification = call->notification;
   {
     MutexLock lock(mu_);
-    if (stopping_ && status.error_code() == grpc::StatusCode::CANCELLED) {
+    if ((stopping_ && status.error_code() == grpc::StatusCode::CANCELLED) || lane.stale) {
       // Our own shutdown cancelled it: not the receiver's failure, and not
-      // an attempt to count. The next start sends it again.
+      // an attempt to count. The next start sends it again. Or the lane is
+      // starting again from what is durable, and sends it again.
       lane.busy = false;
+      WakeLocked();
       FinishCallLocked(std::move(call));
       return;
     }
@@ -346,11 +369,16 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
     const uint64_t redriven = call->redriven ? notification.sequence() : 0;
     core_.CommitWithCursor(
         lane.subscriber, cursor, std::move(batch),
-        [this, lane = call->lane, redriven](const absl::Status& written) {
+        [this, lane = call->lane, redriven, cursor](const absl::Status& written) {
           MutexLock lock(mu_);
-          if (!written.ok()) {
-            log::Error("cannot record a push attempt",
+          if (written.ok()) {
+            lane->durable_delivered = std::max(lane->durable_delivered, cursor);
+          } else {
+            log::Error("cannot record a push attempt; the lane starts again from what is durable",
                        {{"subscriber", lane->subscriber}, {"error", written.ToString()}});
+            lane->stale = true;
+            lane->not_before = clock_.Now() + kReadRetry;
+            WakeLocked();
           }
           if (redriven != 0) lane->redriven_settling.erase(redriven);
           --recording_;

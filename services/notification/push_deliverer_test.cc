@@ -23,6 +23,7 @@
 #include "common/proto_time.h"
 #include "common/server.h"
 #include "common/sync.h"
+#include "common/testing/faulty_file_system.h"
 #include "common/testing/subprocess.h"
 
 namespace switchboard::notification {
@@ -200,7 +201,8 @@ class PushDelivererTest : public ::testing::Test {
   void SetUp() override {
     std::vector<ColumnFamily> families = LogStore::ColumnFamilies();
     for (ColumnFamily& family : PushStore::ColumnFamilies()) families.push_back(std::move(family));
-    auto db = Database::Open({.path = dir_, .column_families = families});
+    auto db =
+        Database::Open({.path = dir_, .column_families = families, .tuning = {.file_system = fs_}});
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     commits_ = std::make_unique<CommitQueue>(db_->db(), CommitQueue::Options{.name = "test"});
@@ -308,6 +310,9 @@ class PushDelivererTest : public ::testing::Test {
   void SubscribeProbe() { Subscribe("teams/probe", NewReceiver(TestReceiver::Accept)); }
 
   const std::string dir_ = switchboard::testing::MakeTempDir("push_deliverer_test");
+  // The machine's file system, until a test makes it fail.
+  std::shared_ptr<switchboard::testing::FaultyFileSystem> fs_ =
+      std::make_shared<switchboard::testing::FaultyFileSystem>();
   FakeClock clock_{kStart};
   prometheus::Registry registry_;
   NotificationMetrics metrics_{registry_};
@@ -485,6 +490,46 @@ TEST_F(PushDelivererTest, DeadLettersAfterMaxAttemptsAndTheLaneGoesOn) {
   EXPECT_EQ(metrics_.push_attempts.Add({{"outcome", "failed"}}).Value(), 3);
   EXPECT_EQ(metrics_.push_attempts.Add({{"outcome", "dead_lettered"}}).Value(), 1);
   EXPECT_EQ(metrics_.push_failures.Add({{"code", "UNAVAILABLE"}}).Value(), 4);
+}
+
+// The disk is full as a dead letter is recorded: the record fails, and the
+// lane must not go on as if it had been written (its next success would move
+// the cursor past a dead letter that was never stored). Once RocksDB has
+// resumed, the lane starts again from what is durable: the notification is
+// sent again, and dead-lettered for good this time.
+TEST_F(PushDelivererTest, ADeadLetterWhoseRecordFailsIsSentAgainNotSkipped) {
+  PushDeliverer::Options options = DefaultOptions();
+  options.max_attempts = 1;
+  StartDeliverer(options);
+  auto first = std::make_shared<std::atomic<bool>>(true);
+  TestReceiver& receiver =
+      NewReceiver([first](const v1::Notification& notification) -> std::optional<grpc::Status> {
+        if (notification.sequence() != 1) return grpc::Status::OK;
+        if (first->exchange(false)) return std::nullopt;  // held: the disk fills meanwhile
+        return kDown;
+      });
+  Subscribe("teams/a", receiver);
+  Publish("e1", {"teams/a"});
+  ASSERT_TRUE(Eventually([&] { return receiver.held() == 1; }));
+  fs_->SetNoSpace(true);
+  receiver.Release(kDown);  // dead-lettered; its record fails
+  ASSERT_TRUE(Eventually([&] { return db_->storage().state != StorageState::kWritable; }));
+  EXPECT_THAT(DeadLetters("teams/a"), IsEmpty());
+
+  fs_->SetNoSpace(false);
+  ASSERT_TRUE(Eventually([&] { return db_->storage().state == StorageState::kWritable; },
+                         absl::Seconds(20)));
+  Publish("e2", {"teams/a"});
+  // The lane waits a second of fake time before it starts again.
+  ASSERT_TRUE(Eventually([&] {
+    clock_.Advance(absl::Seconds(1));
+    return receiver.accepted("teams/a").size() == 1;
+  }));
+  EXPECT_THAT(receiver.calls("teams/a"), ElementsAre(1, 1, 2));
+  // Recorded after the call ends, so perhaps a moment after the next one.
+  ASSERT_TRUE(Eventually([&] { return DeadLetters("teams/a").size() == 1; }));
+  EXPECT_EQ(DeadLetters("teams/a")[0].notification().sequence(), 1u);
+  EXPECT_TRUE(Eventually([&] { return core_->AcknowledgedCursor("teams/a").value() == 2; }));
 }
 
 TEST_F(PushDelivererTest, RedriveSendsDeadLettersBeforeTheRestOfTheLog) {

@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "common/security.h"
 #include "common/server.h"
+#include "common/storage_health.h"
 #include "services/routing/routing_server.h"
 
 ABSL_FLAG(
@@ -26,7 +27,10 @@ int Run() {
   auto security = LoadSecurity(SecurityFilesFromFlags(), Clock::Real(), *registry);
   if (!security.ok()) return ExitWithError(security.status());
   security->gate->LimitCapacity(CapacityLimitsFromFlags(), "routing", *registry);
+  auto storage = StorageTuningFromFlags();
+  if (!storage.ok()) return ExitWithError(storage.status());
   auto server = RoutingServer::Start({.data_dir = *data_dir,
+                                      .storage = *storage,
                                       .server = SecureServerConfigFromFlags(*security),
                                       .gate = security->gate.get(),
                                       .ruleset_file = absl::GetFlag(FLAGS_ruleset_file),

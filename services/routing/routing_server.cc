@@ -8,6 +8,7 @@
 #include "common/page_token.h"
 #include "common/rocks_metrics.h"
 #include "common/status.h"
+#include "common/storage_health.h"
 #include "services/routing/ruleset_file.h"
 
 namespace switchboard::routing {
@@ -80,9 +81,9 @@ absl::StatusOr<std::unique_ptr<RoutingServer>> RoutingServer::Start(Options opti
     server->follower_->Start();
     log::Info("following the routing writer", {{"ruleset_source", opts.ruleset_source}});
   } else {
-    ASSIGN_OR_RETURN(
-        server->db_,
-        Database::Open({.path = opts.data_dir, .column_families = RulesetStore::ColumnFamilies()}));
+    ASSIGN_OR_RETURN(server->db_, Database::Open({.path = opts.data_dir,
+                                                  .column_families = RulesetStore::ColumnFamilies(),
+                                                  .tuning = opts.storage}));
     server->commits_ = std::make_unique<CommitQueue>(
         server->db_->db(),
         CommitQueue::Options{.name = "routing",
@@ -109,6 +110,7 @@ absl::StatusOr<std::unique_ptr<RoutingServer>> RoutingServer::Start(Options opti
   // A drain refuses new calls with a retry hint while those in flight finish
   // (the shared open gate of tests is left alone).
   if (opts.gate != nullptr) server->host_->SetCapacity(&opts.gate->capacity());
+  if (server->db_ != nullptr) ReportStorage(*server->db_, *server->host_, "routing");
   if (follower) {
     // In this order whenever the first ruleset arrives: watch, then look.
     server->serving_once_ruled_ = std::make_unique<ServingOnceRuled>(*server->host_);
@@ -134,6 +136,7 @@ void RoutingServer::Shutdown() {
   if (follower_ != nullptr) follower_->Stop();
   if (serving_once_ruled_ != nullptr) core_->Unwatch(serving_once_ruled_.get());
   if (commits_ != nullptr) commits_->Stop();
+  if (db_ != nullptr) StopReportingStorage(*db_);
 }
 
 }  // namespace switchboard::routing

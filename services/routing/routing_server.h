@@ -29,6 +29,9 @@ class RoutingServer {
  public:
   struct Options {
     std::string data_dir;  // required, except on a follower
+    // How the database is opened: memtable size, and in tests a file system
+    // that injects faults.
+    StorageTuning storage;
     ServerConfig server;
     // Admits callers (common/call_gate.h); null: everyone, as Caller::Local().
     CallGate* gate = nullptr;
