@@ -68,6 +68,27 @@ TEST(RealClockTest, ReachesShortDeadline) {
   EXPECT_TRUE(Clock::Real().AwaitDeadline(mu, cv, wake, absl::Now() + absl::Milliseconds(5)));
 }
 
+TEST(RealClockTest, AwaitForWaitsItsDurationOnTheMonotonicClock) {
+  Mutex mu;
+  CondVar cv;
+  bool wake = false;
+  MutexLock lock(mu);
+  const absl::Duration start = Clock::Real().Monotonic();
+  EXPECT_TRUE(Clock::Real().AwaitFor(mu, cv, wake, absl::Milliseconds(30)));
+  EXPECT_GE(Clock::Real().Monotonic() - start, absl::Milliseconds(30));
+}
+
+TEST(FakeClockTest, SetTimeStepsTheWallClockAloneAndAdvanceMovesBoth) {
+  FakeClock clock(absl::FromUnixSeconds(1000));
+  const absl::Duration monotonic = clock.Monotonic();
+  clock.SetTime(absl::FromUnixSeconds(10));
+  EXPECT_EQ(clock.Now(), absl::FromUnixSeconds(10));
+  EXPECT_EQ(clock.Monotonic(), monotonic);
+  clock.Advance(absl::Seconds(5));
+  EXPECT_EQ(clock.Now(), absl::FromUnixSeconds(15));
+  EXPECT_EQ(clock.Monotonic(), monotonic + absl::Seconds(5));
+}
+
 TEST(SyncTest, BlockingCounterReleasesAtZero) {
   BlockingCounter counter(3);
   std::thread a([&] { counter.DecrementCount(); });

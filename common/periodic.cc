@@ -7,7 +7,7 @@ void PeriodicTask::Start() {
     for (;;) {
       task_();
       MutexLock lock(mu_);
-      clock_.AwaitDeadline(mu_, cv_, stopping_, clock_.Now() + interval_);
+      clock_.AwaitFor(mu_, cv_, stopping_, interval_);
       if (stopping_) return;
     }
   });

@@ -33,6 +33,23 @@ TEST(PeriodicTaskTest, RunsAtOnceThenEveryIntervalOfItsClock) {
   EXPECT_EQ(runs.load(), 3) << "ran after Stop()";
 }
 
+// The interval is a duration: the wall clock stepping back an hour does not
+// hold the next run for an hour, and stepping forward does not bring it on.
+TEST(PeriodicTaskTest, StepsOfTheWallClockDoNotMoveTheNextRun) {
+  FakeClock clock;
+  std::atomic<int> runs{0};
+  PeriodicTask task(clock, absl::Seconds(15), [&] { ++runs; });
+  task.Start();
+  ASSERT_TRUE(AwaitCount(runs, 1));
+  clock.SetTime(clock.Now() + absl::Hours(24));
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(runs.load(), 1) << "a step forward brought the run on";
+  clock.SetTime(clock.Now() - absl::Hours(25));
+  clock.Advance(absl::Seconds(15));
+  ASSERT_TRUE(AwaitCount(runs, 2)) << "a step back held the run";
+  task.Stop();
+}
+
 TEST(PeriodicTaskTest, StopWithoutStartAndTwiceIsHarmless) {
   FakeClock clock;
   PeriodicTask never(clock, absl::Seconds(1), [] {});

@@ -6,7 +6,9 @@ namespace switchboard {
 
 absl::Duration RateLimiter::Acquire(absl::string_view key, const RateLimit& limit) {
   if (limit.requests_per_second <= 0) return absl::ZeroDuration();
-  const absl::Time now = clock_.Now();
+  // Monotonic: a step of the wall clock must neither stop the refill nor
+  // hand out an hour of tokens.
+  const absl::Duration now = clock_.Monotonic();
   MutexLock lock(mu_);
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{limit.burst, now});
   Bucket& bucket = it->second;

@@ -37,7 +37,7 @@ class RateLimiter {
  private:
   struct Bucket {
     double tokens;
-    absl::Time refilled;
+    absl::Duration refilled;  // Clock::Monotonic()
   };
 
   Clock& clock_;

@@ -24,6 +24,20 @@ TEST(RateLimiterTest, ABurstThenTheSustainedRate) {
   EXPECT_GT(limiter.Acquire("a", limit), absl::ZeroDuration());
 }
 
+// Refill follows the monotonic clock: the wall clock stepping back an hour
+// does not stop it, and stepping forward a day does not fill the bucket.
+TEST(RateLimiterTest, StepsOfTheWallClockNeitherStopNorFloodTheRefill) {
+  FakeClock clock;
+  RateLimiter limiter(clock);
+  const RateLimit limit{.requests_per_second = 2, .burst = 3};
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.Acquire("a", limit), absl::ZeroDuration()) << i;
+  clock.SetTime(clock.Now() - absl::Hours(1));
+  clock.Advance(absl::Milliseconds(500));
+  EXPECT_EQ(limiter.Acquire("a", limit), absl::ZeroDuration()) << "refill stopped by the step";
+  clock.SetTime(clock.Now() + absl::Hours(24));
+  EXPECT_EQ(limiter.Acquire("a", limit), absl::Milliseconds(500)) << "the step filled the bucket";
+}
+
 TEST(RateLimiterTest, EachKeyHasItsOwnBucketAndZeroIsUnlimited) {
   FakeClock clock;
   RateLimiter limiter(clock);

@@ -210,6 +210,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     if (!metrics.ok()) return metrics.status();  // ~ServiceHost stops the server
     host_ptr->metrics_ = std::move(*metrics);
   }
+  host_ptr->clock_watch_ = std::make_unique<ClockWatch>(Clock::Real(), *registry);
+  host_ptr->clock_watch_->Start();
   host_ptr->SetServing(true);
   log::Info("serving", {{"grpc_listen", config.grpc_listen},
                         {"grpc_port", host_ptr->grpc_port_},

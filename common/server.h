@@ -31,6 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/capacity.h"
+#include "common/clock_watch.h"
 #include "common/metrics.h"
 #include "common/sync.h"
 #include "common/validation.h"
@@ -175,6 +176,8 @@ class ServiceHost {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;  // null without health_listen
   std::unique_ptr<MetricsEndpoint> metrics_;
+  // Logs and counts steps of the wall clock (common/clock_watch.h).
+  std::unique_ptr<ClockWatch> clock_watch_;
   int grpc_port_ = 0;
   int health_port_ = 0;
   Mutex mu_;

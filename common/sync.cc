@@ -1,5 +1,8 @@
 #include "common/sync.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "absl/time/clock.h"
 
 namespace switchboard {
@@ -13,7 +16,14 @@ bool CondVar::WaitWithDeadline(Mutex& mu, absl::Time deadline) {
 }
 
 bool CondVar::WaitWithTimeout(Mutex& mu, absl::Duration timeout) {
-  return WaitWithDeadline(mu, absl::Now() + timeout);
+  if (timeout == absl::InfiniteDuration()) {
+    Wait(mu);
+    return true;
+  }
+  // On the steady clock: a step of the wall clock neither stretches nor
+  // cuts short a wait for a duration.
+  return cv_.wait_for(mu, absl::ToChronoNanoseconds(std::max(timeout, absl::ZeroDuration()))) ==
+         std::cv_status::no_timeout;
 }
 
 void OneShot::Fire() {
@@ -33,10 +43,12 @@ void OneShot::Wait() {
 }
 
 bool OneShot::WaitFor(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const auto end = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   MutexLock lock(mu_);
   while (!fired_) {
-    if (!cv_.WaitWithDeadline(mu_, deadline)) return fired_;
+    const auto left = end - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return fired_;
+    cv_.WaitWithTimeout(mu_, absl::FromChrono(left));
   }
   return true;
 }

@@ -63,7 +63,8 @@ class CondVar {
   // As Wait(), but returns false once `deadline` has passed.
   bool WaitWithDeadline(Mutex& mu, absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
-  // As Wait(), but returns false once `timeout` has passed.
+  // As Wait(), but returns false once `timeout` has passed, measured on the
+  // steady clock: a step of the wall clock does not change it.
   bool WaitWithTimeout(Mutex& mu, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
   void Signal() { cv_.notify_one(); }

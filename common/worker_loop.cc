@@ -19,22 +19,23 @@ void Doorbell::Close() {
   cv_.SignalAll();
 }
 
-bool Doorbell::Wait(Clock& clock, absl::Time deadline) {
+bool Doorbell::Wait(Clock& clock, absl::Time deadline, absl::Duration timeout) {
   MutexLock lock(mu_);
   wake_ = rung_ || closed_;
-  if (!wake_) clock.AwaitDeadline(mu_, cv_, wake_, deadline);
+  if (!wake_) clock.Await(mu_, cv_, wake_, deadline, timeout);
   rung_ = false;
   wake_ = closed_;
   return !closed_;
 }
 
-bool Doorbell::Sleep(Clock& clock, absl::Time deadline) {
+bool Doorbell::Sleep(Clock& clock, absl::Duration timeout) {
   MutexLock lock(mu_);
   // Only closing wakes a sleeper; a ring in the meantime sets rung_ (and
   // wake_, so the wait re-checks), and is kept for the next Wait().
+  const absl::Duration end = clock.Monotonic() + timeout;
   while (!closed_) {
     wake_ = false;
-    if (clock.AwaitDeadline(mu_, cv_, wake_, deadline)) break;
+    if (clock.AwaitFor(mu_, cv_, wake_, end - clock.Monotonic())) break;
   }
   wake_ = rung_ || closed_;
   return !closed_;
@@ -68,14 +69,16 @@ void WorkerLoop::Run() {
       case Step::kProgress:
         backoff.Reset();
         // Between steps, only to notice Close().
-        open = doorbell_.Sleep(clock_, absl::InfinitePast());
+        open = doorbell_.Sleep(clock_, absl::ZeroDuration());
         break;
       case Step::kIdle:
         backoff.Reset();
-        open = doorbell_.Wait(clock_, std::min(step.wake_at, clock_.Now() + options_.idle_poll));
+        // wake_at is a wall-clock instant (an SLA deadline); the poll is a
+        // duration, so that a step of the wall clock does not stretch it.
+        open = doorbell_.Wait(clock_, step.wake_at, options_.idle_poll);
         break;
       case Step::kFailed:
-        open = doorbell_.Sleep(clock_, clock_.Now() + backoff.Next());
+        open = doorbell_.Sleep(clock_, backoff.Next());
         break;
     }
     if (!open) return;

@@ -43,19 +43,21 @@ class Doorbell {
   // Wakes the waiter for good: every later Wait() returns at once.
   void Close();
 
-  // Waits until the doorbell rang since the last Wait(), it was closed, or
-  // `deadline` passed on `clock`. Returns false once closed.
-  bool Wait(Clock& clock, absl::Time deadline);
+  // Waits until the doorbell rang since the last Wait(), it was closed,
+  // `deadline` passed on `clock`'s wall time, or `timeout` passed on its
+  // monotonic time. Returns false once closed.
+  bool Wait(Clock& clock, absl::Time deadline, absl::Duration timeout);
 
-  // As Wait(), but only Close() cuts it short: rings are kept for later.
-  bool Sleep(Clock& clock, absl::Time deadline);
+  // Waits `timeout` on `clock`'s monotonic time; only Close() cuts it short:
+  // rings are kept for later.
+  bool Sleep(Clock& clock, absl::Duration timeout);
 
  private:
   Mutex mu_;
   CondVar cv_;
   bool rung_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  // Clock::AwaitDeadline's wake flag: rung_ || closed_, or closed_ alone.
+  // Clock::Await's wake flag: rung_ || closed_, or closed_ alone.
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -25,7 +25,8 @@ TEST(DoorbellTest, ARingBeforeTheWaitIsNotLost) {
   FakeClock clock;
   Doorbell doorbell;
   doorbell.Ring();
-  EXPECT_TRUE(doorbell.Wait(clock, absl::InfiniteFuture()));  // returns at once
+  EXPECT_TRUE(
+      doorbell.Wait(clock, absl::InfiniteFuture(), absl::InfiniteDuration()));  // returns at once
 }
 
 TEST(DoorbellTest, WaitEndsAtTheDeadlineOnTheGivenClock) {
@@ -34,7 +35,7 @@ TEST(DoorbellTest, WaitEndsAtTheDeadlineOnTheGivenClock) {
   std::atomic<bool> returned{false};
   const absl::Time deadline = clock.Now() + absl::Minutes(5);
   std::thread waiter([&] {
-    EXPECT_TRUE(doorbell.Wait(clock, deadline));
+    EXPECT_TRUE(doorbell.Wait(clock, deadline, absl::InfiniteDuration()));
     returned = true;
   });
   clock.Advance(absl::Minutes(4));
@@ -49,9 +50,8 @@ TEST(DoorbellTest, SleepIgnoresRingsButKeepsThemForTheNextWait) {
   FakeClock clock;
   Doorbell doorbell;
   std::atomic<bool> returned{false};
-  const absl::Time deadline = clock.Now() + absl::Seconds(1);
   std::thread sleeper([&] {
-    EXPECT_TRUE(doorbell.Sleep(clock, deadline));
+    EXPECT_TRUE(doorbell.Sleep(clock, absl::Seconds(1)));
     returned = true;
   });
   doorbell.Ring();
@@ -60,17 +60,59 @@ TEST(DoorbellTest, SleepIgnoresRingsButKeepsThemForTheNextWait) {
   clock.Advance(absl::Seconds(1));
   EXPECT_TRUE(Eventually([&] { return returned.load(); }));
   sleeper.join();
-  EXPECT_TRUE(doorbell.Wait(clock, absl::InfiniteFuture()));  // the ring was kept
+  EXPECT_TRUE(
+      doorbell.Wait(clock, absl::InfiniteFuture(), absl::InfiniteDuration()));  // the ring was kept
+}
+
+// A wait for a duration (a backoff, an idle poll) is on the monotonic clock:
+// the wall clock stepping back an hour does not stretch it, and stepping
+// forward a day does not cut it short.
+TEST(DoorbellTest, AWaitForADurationIgnoresStepsOfTheWallClock) {
+  FakeClock clock;
+  Doorbell doorbell;
+  std::atomic<bool> returned{false};
+  const int waits = clock.waits_begun();
+  std::thread sleeper([&] {
+    EXPECT_TRUE(doorbell.Sleep(clock, absl::Seconds(5)));
+    returned = true;
+  });
+  ASSERT_TRUE(Eventually([&] { return clock.waits_begun() > waits; }));
+  clock.SetTime(clock.Now() + absl::Hours(24));
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_FALSE(returned) << "a step forward cut the sleep short";
+  clock.SetTime(clock.Now() - absl::Hours(25));
+  clock.Advance(absl::Seconds(5));
+  EXPECT_TRUE(Eventually([&] { return returned.load(); })) << "a step back stretched the sleep";
+  sleeper.join();
+}
+
+// A wall-clock deadline (an SLA due) does follow the wall clock.
+TEST(DoorbellTest, AWaitForAnInstantFollowsTheWallClock) {
+  FakeClock clock;
+  Doorbell doorbell;
+  std::atomic<bool> returned{false};
+  const absl::Time due = clock.Now() + absl::Hours(2);
+  std::thread waiter([&] {
+    EXPECT_TRUE(doorbell.Wait(clock, due, absl::InfiniteDuration()));
+    returned = true;
+  });
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_FALSE(returned);
+  clock.SetTime(due);
+  EXPECT_TRUE(Eventually([&] { return returned.load(); }));
+  waiter.join();
 }
 
 TEST(DoorbellTest, CloseWakesEveryWaitForGood) {
   FakeClock clock;
   Doorbell doorbell;
-  std::thread waiter([&] { EXPECT_FALSE(doorbell.Wait(clock, absl::InfiniteFuture())); });
+  std::thread waiter([&] {
+    EXPECT_FALSE(doorbell.Wait(clock, absl::InfiniteFuture(), absl::InfiniteDuration()));
+  });
   doorbell.Close();
   waiter.join();
-  EXPECT_FALSE(doorbell.Wait(clock, absl::InfiniteFuture()));
-  EXPECT_FALSE(doorbell.Sleep(clock, absl::InfiniteFuture()));
+  EXPECT_FALSE(doorbell.Wait(clock, absl::InfiniteFuture(), absl::InfiniteDuration()));
+  EXPECT_FALSE(doorbell.Sleep(clock, absl::InfiniteDuration()));
 }
 
 TEST(WorkerLoopTest, RunsStepsWhileThereIsProgressThenWaitsForTheDoorbell) {

@@ -299,7 +299,7 @@ TEST_F(ObservabilityTest, MetricsFollowPrometheusNamingWithBoundedLabels) {
       "peer",      "code",         "source",      "severity",     "business_group", "state",
       "rule",      "result",       "mode",        "outcome",      "column_family",  "condition",
       "version",   "le",           "quantile",    "caller_class", "reason",         "resource",
-      "policy",    "target",       "team",        "rating"};
+      "policy",    "target",       "team",        "rating",       "direction"};
   for (Service service : kServices) {
     const std::string& page = pages_[service];
     for (const auto& [name, type] : Families(page)) {

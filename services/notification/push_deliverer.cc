@@ -93,7 +93,9 @@ struct PushDeliverer::Lane final : LogWatcher {
   int redrive_attempts = 0;
   int log_attempts = 0;
   ExponentialBackoff backoff;
-  absl::Time not_before = absl::InfinitePast();
+  // No call before this reading of Clock::Monotonic() (a backoff is a
+  // duration: a step of the wall clock must not stretch it).
+  absl::Duration not_before = -absl::InfiniteDuration();
   // The delivered_sequence last made durable. When recording an attempt
   // fails (a full disk), what the lane did in memory since is not on disk:
   // a dead letter may be lost, the cursor behind. `stale` then makes the
@@ -194,10 +196,11 @@ void PushDeliverer::Run() {
       if (stopping_) return;
       wake_ = false;
       const absl::Time now = clock_.Now();
-      absl::Time next = absl::InfiniteFuture();
+      const absl::Duration monotonic = clock_.Monotonic();
+      absl::Duration next = absl::InfiniteDuration();
       for (auto& [subscriber, lane] : lanes_) {
         if (lane->busy) continue;
-        if (lane->not_before <= now) {
+        if (lane->not_before <= monotonic) {
           if (const v1::Notification* head = NextLocked(*lane); head != nullptr) {
             auto call = std::make_unique<Call>();
             call->lane = lane;
@@ -212,10 +215,10 @@ void PushDeliverer::Run() {
             continue;
           }
         }
-        if (lane->not_before > now) next = std::min(next, lane->not_before);
+        if (lane->not_before > monotonic) next = std::min(next, lane->not_before);
       }
       if (ready.empty()) {
-        clock_.AwaitDeadline(mu_, cv_, wake_, next);
+        clock_.AwaitFor(mu_, cv_, wake_, next - monotonic);
         continue;
       }
     }
@@ -244,7 +247,7 @@ const v1::Notification* PushDeliverer::NextLocked(Lane& lane) {
       log::Error("cannot read the redrive queue",
                  {{"subscriber", lane.subscriber}, {"error", read.status().ToString()}});
       lane.redrive_news = true;
-      lane.not_before = clock_.Now() + kReadRetry;
+      lane.not_before = clock_.Monotonic() + kReadRetry;
       return nullptr;
     }
     for (v1::Notification& notification : *read) {
@@ -263,7 +266,7 @@ const v1::Notification* PushDeliverer::NextLocked(Lane& lane) {
       log::Error("cannot read a log",
                  {{"subscriber", lane.subscriber}, {"error", read.status().ToString()}});
       lane.log_news = true;
-      lane.not_before = clock_.Now() + kReadRetry;
+      lane.not_before = clock_.Monotonic() + kReadRetry;
       return nullptr;
     }
     for (v1::Notification& notification : *read) {
@@ -342,7 +345,7 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
         } else {
           attempt.set_outcome(v1::ATTEMPT_OUTCOME_FAILED);
           metrics_.push_attempts.Add({{"outcome", "failed"}}).Increment();
-          lane.not_before = now + lane.backoff.Next();
+          lane.not_before = clock_.Monotonic() + lane.backoff.Next();
           settled = false;
         }
       }
@@ -350,7 +353,7 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
       if (settled) {
         (call->redriven ? lane.redrive_attempts : lane.log_attempts) = 0;
         lane.backoff.Reset();
-        lane.not_before = absl::InfinitePast();
+        lane.not_before = -absl::InfiniteDuration();
         if (call->redriven) {
           lane.redriven.pop_front();
           lane.redriven_settling.insert(notification.sequence());
@@ -377,7 +380,7 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
             log::Error("cannot record a push attempt; the lane starts again from what is durable",
                        {{"subscriber", lane->subscriber}, {"error", written.ToString()}});
             lane->stale = true;
-            lane->not_before = clock_.Now() + kReadRetry;
+            lane->not_before = clock_.Monotonic() + kReadRetry;
             WakeLocked();
           }
           if (redriven != 0) lane->redriven_settling.erase(redriven);
