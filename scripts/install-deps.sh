@@ -18,6 +18,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # tools used by tests and scripts
   clang-format clang-tidy prometheus nghttp2-client openssl yamllint curl
+  # the clock-step fault test runs the binaries under libfaketime
+  faketime
 )
 # Node.js may come from elsewhere than apt (the base image has its own).
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi

@@ -84,8 +84,9 @@ absl::Status Stack::Start(Service service) {
       args.insert(args.end(), options_.intake_flags.begin(), options_.intake_flags.end());
       break;
   }
-  auto process = Subprocess::Start(BinaryPath("switchboard-" + name), args,
-                                   {.stderr_path = dir_ + "/" + name + ".log"});
+  auto process =
+      Subprocess::Start(BinaryPath("switchboard-" + name), args,
+                        {.stderr_path = dir_ + "/" + name + ".log", .env = options_.env});
   if (!process.ok()) return process.status();
   processes_[IndexOf(service)] = *std::move(process);
   const std::string& probe = options_.health_port ? health_target(service) : target(service);

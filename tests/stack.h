@@ -31,6 +31,9 @@ class Stack {
     // Flags of all three, with "{service}" replaced by the binary's name
     // (e.g. switchboard-intake): TLS and the access policy.
     std::vector<std::string> common_flags;
+    // "NAME=value" entries added to each binary's environment (e.g.
+    // LD_PRELOAD of libfaketime).
+    std::vector<std::string> env;
     // Give each a plaintext --health_listen port and wait for SERVING there
     // (needed once the gRPC port speaks TLS).
     bool health_port = false;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -52,7 +54,21 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const std::string&
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   pid_t pid;
-  const int error = posix_spawn(&pid, path.c_str(), &actions, &attributes, argv.data(), environ);
+  std::vector<std::string> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const absl::string_view name =
+        absl::string_view(*entry).substr(0, absl::string_view(*entry).find('='));
+    const bool replaced = std::any_of(
+        options.env.begin(), options.env.end(),
+        [&](const std::string& e) { return absl::StartsWith(e, absl::StrCat(name, "=")); });
+    if (!replaced) environment.emplace_back(*entry);
+  }
+  environment.insert(environment.end(), options.env.begin(), options.env.end());
+  std::vector<char*> envp;
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  const int error =
+      posix_spawn(&pid, path.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (options.capture_stdout) close(pipe_fds[1]);

@@ -21,6 +21,9 @@ class Subprocess {
     bool capture_stdout = false;
     // Append stderr to this file; "" inherits it.
     std::string stderr_path;
+    // "NAME=value" entries added to (or replacing those of) this process's
+    // environment.
+    std::vector<std::string> env;
   };
 
   // Starts `path` with `args` (argv[1..]).
