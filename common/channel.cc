@@ -111,6 +111,15 @@ std::shared_ptr<grpc::Channel> MakeServiceChannel(
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // A connection that stops answering (a peer's node gone, a firewall
+  // dropping its packets) must be given up within about 45 s, busy or idle:
+  // a keepalive ping every 30 s, 10 s for its answer. By default gRPC stops
+  // pinging after two pings with no data sent, and waits 5 minutes between
+  // pings while no data comes back (which is just when a link is dead), so
+  // a black-holed connection was kept for minutes. The servers accept a
+  // ping every 10 s (common/server.cc). tests/peer_fault_test.cc proves it.
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   // gRPC's default reconnect backoff grows to 120 s: after a peer's outage
   // we would not notice it is back for up to two minutes. Cap it.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);

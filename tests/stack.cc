@@ -79,8 +79,13 @@ absl::Status Stack::Start(Service service) {
                   options_.notification_flags.end());
       break;
     case Service::kIntake:
-      args.push_back("--routing_target=" + target(Service::kRouting));
-      args.push_back("--notification_target=" + target(Service::kNotification));
+      for (const auto& [peer, flag] :
+           {std::pair{Service::kRouting, "--routing_target="},
+            std::pair{Service::kNotification, "--notification_target="}}) {
+        args.push_back(flag + (options_.intake_peer_target
+                                   ? options_.intake_peer_target(peer, target(peer))
+                                   : target(peer)));
+      }
       args.insert(args.end(), options_.intake_flags.begin(), options_.intake_flags.end());
       break;
   }
@@ -99,6 +104,15 @@ absl::Status Stack::Start(Service service) {
 
 void Stack::Kill(Service service) {
   if (auto& process = processes_[IndexOf(service)]; process != nullptr) process->Kill();
+}
+
+int Stack::pid(Service service) const {
+  const auto& process = processes_[IndexOf(service)];
+  return process == nullptr ? 0 : process->pid();
+}
+
+void Stack::Signal(Service service, int signal) {
+  if (auto& process = processes_[IndexOf(service)]; process != nullptr) process->Signal(signal);
 }
 
 absl::Status Stack::Stop(Service service) {

@@ -5,6 +5,7 @@
 #define SWITCHBOARD_TESTS_STACK_H_
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ class Stack {
     // Flags of all three, with "{service}" replaced by the binary's name
     // (e.g. switchboard-intake): TLS and the access policy.
     std::vector<std::string> common_flags;
+    // The address intake dials for a peer (routing or notification), given
+    // the peer's own: e.g. a tests/fault_proxy.h in between. Unset: direct.
+    std::function<std::string(Service peer, const std::string& address)> intake_peer_target;
     // "NAME=value" entries added to each binary's environment (e.g.
     // LD_PRELOAD of libfaketime).
     std::vector<std::string> env;
@@ -50,6 +54,10 @@ class Stack {
   absl::Status Start(Service service);
   // kill -9.
   void Kill(Service service);
+  // Sends `signal` (SIGSTOP, SIGCONT...) to the running service.
+  void Signal(Service service, int signal);
+  // The running service's process id; 0 when it is not running.
+  int pid(Service service) const;
   // SIGTERM; OK if it exits 0 within 30 s.
   absl::Status Stop(Service service);
 
