@@ -46,6 +46,9 @@ ABSL_FLAG(int, pairs, 3, "alternating runs: the store, then an empty directory")
 ABSL_FLAG(int, description_bytes, 1024, "size of each issue's description");
 ABSL_FLAG(std::string, work_dir, "", "where the store and its copies go (default: a temp dir)");
 ABSL_FLAG(bool, keep, false, "keep the work directory");
+ABSL_FLAG(std::vector<std::string>, intake_flags, {},
+          "extra flags for switchboard-intake, comma-separated (e.g. "
+          "--verify_checksums_on_open=false)");
 
 namespace switchboard::bench {
 namespace {
@@ -156,12 +159,13 @@ absl::StatusOr<double> TimeToServing(const std::string& data_dir) {
   const int port = testing::FreePort();
   const std::string target = absl::StrCat("127.0.0.1:", port);
   const absl::Time start = absl::Now();
-  auto intake = testing::Subprocess::Start(
-      testing::BinaryPath("switchboard-intake"),
-      {absl::StrCat("--grpc_listen=", target), "--metrics_listen=127.0.0.1:0",
-       absl::StrCat("--data_dir=", data_dir), "--routing_target=127.0.0.1:1",
-       "--notification_target=127.0.0.1:1", "--log_level=warning"},
-      {.stderr_path = data_dir + ".log"});
+  std::vector<std::string> args = {
+      absl::StrCat("--grpc_listen=", target), "--metrics_listen=127.0.0.1:0",
+      absl::StrCat("--data_dir=", data_dir),  "--routing_target=127.0.0.1:1",
+      "--notification_target=127.0.0.1:1",    "--log_level=warning"};
+  for (const std::string& flag : absl::GetFlag(FLAGS_intake_flags)) args.push_back(flag);
+  auto intake = testing::Subprocess::Start(testing::BinaryPath("switchboard-intake"), args,
+                                           {.stderr_path = data_dir + ".log"});
   if (!intake.ok()) return intake.status();
   if (absl::Status serving = testing::WaitForServing(target, absl::Seconds(120),
                                                      /*poll=*/absl::Milliseconds(2));

@@ -41,6 +41,9 @@ TEST(PeriodicTaskTest, StepsOfTheWallClockDoNotMoveTheNextRun) {
   PeriodicTask task(clock, absl::Seconds(15), [&] { ++runs; });
   task.Start();
   ASSERT_TRUE(AwaitCount(runs, 1));
+  // The task waits from now on (so the Advance below is counted).
+  for (int i = 0; i < 2000 && clock.waits_begun() < 1; ++i) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(clock.waits_begun(), 1);
   clock.SetTime(clock.Now() + absl::Hours(24));
   absl::SleepFor(absl::Milliseconds(20));
   EXPECT_EQ(runs.load(), 1) << "a step forward brought the run on";

@@ -18,6 +18,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -154,20 +155,40 @@ std::string BinaryPath(const std::string& name) {
   return absl::StrCat(dir == nullptr ? "." : dir, "/", name);
 }
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// Binds 127.0.0.1:`port` (0: any) for a moment; the port bound, or 0.
+int TryBind(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
+  address.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t length = sizeof(address);
-  int port = 0;
+  int bound = 0;
   if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
       getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
+    bound = ntohs(address.sin_port);
   }
   close(fd);
-  return port;
+  return bound;
+}
+
+}  // namespace
+
+int FreePort() {
+  // Below Linux's ephemeral range (32768-60999), from which the kernel hands
+  // out ports to every bind to port 0 and every outgoing connection: a port
+  // found there and released could be taken by another test's server or
+  // client before our process binds it (seen: a CLI test reaching another
+  // test's server). Here only another FreePort() caller can collide, and
+  // rarely, the pick being random.
+  thread_local absl::BitGen random;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = TryBind(absl::Uniform(random, 20000, 32768));
+    if (port != 0) return port;
+  }
+  return TryBind(0);
 }
 
 std::string MakeTempDir(const std::string& prefix) {
