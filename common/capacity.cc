@@ -1,5 +1,6 @@
 #include "common/capacity.h"
 
+#include <chrono>
 #include <string>
 
 #include "absl/random/random.h"
@@ -122,11 +123,12 @@ void Capacity::Release(Work work, int64_t bytes) {
 
 void Capacity::StartDraining() { draining_.store(true, std::memory_order_relaxed); }
 
-bool Capacity::AwaitNoCalls(absl::Time deadline) const {
+bool Capacity::AwaitNoCalls(absl::Duration timeout) const {
   // Shutdown only: a short poll is simpler than a condition variable that
   // every Release() would have to signal.
+  const auto end = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   while (calls_.load(std::memory_order_relaxed) > 0) {
-    if (absl::Now() >= deadline) return false;
+    if (std::chrono::steady_clock::now() >= end) return false;
     absl::SleepFor(absl::Milliseconds(2));
   }
   return true;

@@ -86,9 +86,9 @@ class Capacity {
   void StartDraining();
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
-  // Waits until no unary call holds room, or until `deadline`; whether none
-  // does. For shutdown, after StartDraining().
-  bool AwaitNoCalls(absl::Time deadline) const;
+  // Waits until no unary call holds room, or for `timeout` (on the steady
+  // clock); whether none does. For shutdown, after StartDraining().
+  bool AwaitNoCalls(absl::Duration timeout) const;
 
   const Limits& limits() const { return limits_; }
   int64_t calls() const { return calls_.load(std::memory_order_relaxed); }

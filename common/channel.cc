@@ -100,7 +100,8 @@ std::string RetryServiceConfig(const std::vector<std::string>& services, const R
 
 std::shared_ptr<grpc::Channel> MakeServiceChannel(
     absl::string_view target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-    const std::vector<std::string>& services, const RetryPolicy& policy, int connection) {
+    const std::vector<std::string>& services, const RetryPolicy& policy, int connection,
+    Peer peer) {
   grpc::ChannelArguments args;
   if (connection != 0) args.SetInt("switchboard.connection", connection);
   const bool balanced = IsBalancedTarget(target);
@@ -118,8 +119,10 @@ std::shared_ptr<grpc::Channel> MakeServiceChannel(
   // pings while no data comes back (which is just when a link is dead), so
   // a black-holed connection was kept for minutes. The servers accept a
   // ping every 10 s (common/server.cc). tests/peer_fault_test.cc proves it.
-  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  if (peer == Peer::kSwitchboard) {
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  }
   // gRPC's default reconnect backoff grows to 120 s: after a peer's outage
   // we would not notice it is back for up to two minutes. Cap it.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);

@@ -48,15 +48,27 @@ bool IsBalancedTarget(absl::string_view target);
 // names resolved once, now); anything else is left as it is.
 std::string ChannelTarget(absl::string_view target);
 
+// Who is at the other end of a channel.
+enum class Peer {
+  // Another Switchboard service: its servers accept a keepalive ping every
+  // 10 s, so idle connections are pinged too (a dead one is found in ~45 s).
+  kSwitchboard,
+  // Anyone else (a team's push receiver): gRPC's default keepalive, which
+  // stops pinging an idle connection, as a server on gRPC's defaults would
+  // otherwise answer the pings with a too_many_pings GOAWAY.
+  kExternal,
+};
+
 // A channel to `target` ("host:port", or a balanced target as above) with
-// `credentials` (TLS or plaintext, see common/security.h), keepalive and the
-// retry policy for `services`; with policy.max_attempts <= 1, gRPC does not
+// `credentials` (TLS or plaintext, see common/security.h), keepalive for
+// `peer` and the retry policy for `services`; with policy.max_attempts <= 1, gRPC does not
 // retry (for callers that count their own attempts). gRPC shares one
 // connection between channels made alike; channels to one target with
 // different `connection` numbers have a connection each.
 std::shared_ptr<grpc::Channel> MakeServiceChannel(
     absl::string_view target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-    const std::vector<std::string>& services, const RetryPolicy& policy = {}, int connection = 0);
+    const std::vector<std::string>& services, const RetryPolicy& policy = {}, int connection = 0,
+    Peer peer = Peer::kSwitchboard);
 
 // Sets the call's deadline to now + timeout.
 void SetTimeout(grpc::ClientContext& context, absl::Duration timeout);

@@ -331,7 +331,7 @@ absl::Status Corrupt(const std::string& path, const rocksdb::Status& status) {
   return absl::DataLossError(absl::StrCat(
       "the database in ", path, " is corrupt (", status.ToString(),
       "); the service cannot start on it. Restore the directory from a backup, or move it aside "
-      "to start empty (docs/operations.md, \"Corrupted data\")"));
+      "to start empty (docs/faults.md, \"Corrupted files\")"));
 }
 
 }  // namespace
@@ -361,7 +361,15 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   // acknowledged, and is dropped. Any other damage in the WAL refuses the
   // open. RocksDB's default (kPointInTimeRecovery) would instead open with
   // everything after the damage silently missing: acknowledged writes lost.
-  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_options.wal_recovery_mode = options.tuning.wal_point_in_time_recovery
+                                     ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                                     : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  if (options.tuning.wal_point_in_time_recovery) {
+    log::Warning(
+        "opening with point-in-time WAL recovery: damage in the WAL and every write "
+        "after it are dropped",
+        {{"path", options.path}});
+  }
   // Stop writes at the first failed WAL write or sync rather than go on
   // past a hole. RocksDB's default; pinned because everything above
   // (StorageListener, the service exiting on kFailed) depends on it.

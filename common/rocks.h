@@ -75,6 +75,11 @@ struct StorageTuning {
   // that a damaged file stops the start rather than a later read or
   // compaction (costs about a second per GiB; bench/RESULTS.md).
   bool verify_checksums_on_open = true;
+  // Open a WAL damaged in its last records by dropping the damage and
+  // everything after it (RocksDB's point-in-time recovery), instead of
+  // refusing. Only for starting once after a power loss or OS crash that
+  // left a damaged last record; writes after the damage are lost.
+  bool wal_point_in_time_recovery = false;
   // The file system RocksDB works on; null: the machine's. Tests pass one
   // that injects faults (common/testing/faulty_file_system.h).
   std::shared_ptr<rocksdb::FileSystem> file_system;

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -293,17 +294,21 @@ void ServiceHost::Shutdown() {
   if (config_.shutdown_delay > absl::ZeroDuration() && failure().ok()) {
     absl::SleepFor(config_.shutdown_delay);
   }
-  const absl::Time grace_ends = absl::Now() + config_.drain_grace;
+  const auto grace_started = std::chrono::steady_clock::now();
   if (capacity != nullptr) {
     // Refuse with a retry hint, rather than gRPC's bare UNAVAILABLE, while
     // the calls in flight finish.
     capacity->StartDraining();
-    if (!capacity->AwaitNoCalls(grace_ends)) {
+    if (!capacity->AwaitNoCalls(config_.drain_grace)) {
       log::Warning("calls still in flight when the drain grace ended; cancelling them",
                    {{"calls", capacity->calls()}});
     }
   }
-  server_->Shutdown(absl::ToChronoTime(grace_ends));
+  // What is left of the grace, measured on the steady clock; gRPC takes it
+  // as a wall deadline and turns it into its own clock at once.
+  const absl::Duration left =
+      config_.drain_grace - absl::FromChrono(std::chrono::steady_clock::now() - grace_started);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + std::max(left, absl::ZeroDuration())));
   server_->Wait();
   if (health_server_ != nullptr) {
     health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
@@ -327,7 +332,8 @@ int ServiceHost::RunUntilSignal() {
     if (signal_number == SIGTERM || signal_number == SIGINT) {
       log::Info("signal received", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
       Shutdown();
-      return 0;
+      // Failed during the drain: still restart from what is on disk.
+      return failure().ok() ? 0 : kExitFailed;
     }
   }
   Shutdown();

@@ -81,11 +81,12 @@ class StorageFaultTest : public ::testing::Test {
 // resumes by itself (it looks every 5 s) and nothing acknowledged is lost.
 TEST_F(StorageFaultTest, NoSpaceRefusesWritesServesReadsAndResumesWhenSpaceReturns) {
   absl::flat_hash_set<std::string> acknowledged;
+  // Outlive the database, whose observer uses them.
+  Mutex mu;
+  std::vector<StorageState> seen;
   {
     std::unique_ptr<Database> db = Open();
     ASSERT_NE(db, nullptr);
-    Mutex mu;
-    std::vector<StorageState> seen;
     db->WatchStorage([&](const StorageHealth& health) {
       MutexLock lock(mu);
       seen.push_back(health.state);
@@ -129,6 +130,7 @@ TEST_F(StorageFaultTest, NoSpaceRefusesWritesServesReadsAndResumesWhenSpaceRetur
     MutexLock lock(mu);
     EXPECT_THAT(seen, ::testing::ElementsAre(StorageState::kWritable, StorageState::kRecovering,
                                              StorageState::kWritable));
+    db->WatchStorage(nullptr);
   }
   std::unique_ptr<Database> db = Open(/*faulty=*/false);
   ASSERT_NE(db, nullptr);

@@ -13,6 +13,10 @@ ABSL_FLAG(bool, verify_checksums_on_open, true,
           "read every SST file at start and check its checksums, so that a damaged file stops "
           "the start (about a second per GiB) rather than a later read");
 
+ABSL_FLAG(bool, wal_point_in_time_recovery, false,
+          "start once after a power loss that damaged the WAL's last records: drop the damage and "
+          "every write after it instead of refusing to start (docs/faults.md)");
+
 namespace switchboard {
 
 void ReportStorage(Database& db, ServiceHost& host, absl::string_view service) {
@@ -38,6 +42,7 @@ absl::StatusOr<StorageTuning> StorageTuningFromFlags() {
   StorageTuning tuning;
   tuning.write_buffer_bytes = static_cast<size_t>(megabytes) << 20;
   tuning.verify_checksums_on_open = absl::GetFlag(FLAGS_verify_checksums_on_open);
+  tuning.wal_point_in_time_recovery = absl::GetFlag(FLAGS_wal_point_in_time_recovery);
   return tuning;
 }
 

@@ -37,7 +37,8 @@ void ReportStorage(Database& db, ServiceHost& host, absl::string_view service);
 void StopReportingStorage(Database& db);
 
 // The tuning given by the flags every service binary takes:
-// --rocksdb_write_buffer_mb, --verify_checksums_on_open. INVALID_ARGUMENT for a value out of range.
+// --rocksdb_write_buffer_mb, --verify_checksums_on_open,
+// --wal_point_in_time_recovery. INVALID_ARGUMENT for a value out of range.
 absl::StatusOr<StorageTuning> StorageTuningFromFlags();
 
 }  // namespace switchboard

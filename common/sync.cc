@@ -16,7 +16,9 @@ bool CondVar::WaitWithDeadline(Mutex& mu, absl::Time deadline) {
 }
 
 bool CondVar::WaitWithTimeout(Mutex& mu, absl::Duration timeout) {
-  if (timeout == absl::InfiniteDuration()) {
+  // Past a century, as forever: steady_clock::now() + the timeout in
+  // nanoseconds would overflow.
+  if (timeout > absl::Hours(24 * 365 * 100)) {
     Wait(mu);
     return true;
   }
@@ -43,6 +45,10 @@ void OneShot::Wait() {
 }
 
 bool OneShot::WaitFor(absl::Duration timeout) {
+  if (timeout > absl::Hours(24 * 365 * 100)) {
+    Wait();
+    return true;
+  }
   const auto end = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   MutexLock lock(mu_);
   while (!fired_) {

@@ -18,9 +18,10 @@
 
 namespace switchboard::testing {
 
-// Moves this process into a new mount namespace whose mounts do not
-// propagate back. Call it while the process has a single thread (before gRPC
-// starts), e.g. in SetUpTestSuite. Idempotent. FAILED_PRECONDITION naming
+// Moves the calling thread (and the processes it starts from then on) into
+// a new mount namespace whose mounts do not propagate back; other threads
+// keep the machine's view. Call it from the thread that mounts, fills the
+// disk and starts the binaries, e.g. in SetUpTestSuite. Idempotent. FAILED_PRECONDITION naming
 // the reason when the process may not (not root).
 absl::Status EnterPrivateMountNamespace();
 

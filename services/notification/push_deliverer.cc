@@ -65,7 +65,8 @@ struct PushDeliverer::Lane final : LogWatcher {
     // No retries inside gRPC: every attempt is ours to count and record.
     return v1::NotificationReceiver::NewStub(MakeServiceChannel(
         endpoint, credentials != nullptr ? credentials : grpc::InsecureChannelCredentials(),
-        {v1::NotificationReceiver::service_full_name()}, {.max_attempts = 1}));
+        {v1::NotificationReceiver::service_full_name()}, {.max_attempts = 1}, /*connection=*/0,
+        Peer::kExternal));
   }
 
   void OnAppended() override { owner.Woken(*this, /*redriven=*/false); }
@@ -103,6 +104,9 @@ struct PushDeliverer::Lane final : LogWatcher {
   // repeating those deliveries (at least once, as documented).
   uint64_t durable_delivered;
   bool stale = false;
+  // Bumped by each failed record: a record queued before a failure must not
+  // move durable_delivered even if it was written.
+  uint64_t epoch = 0;
 };
 
 // One Deliver call; owned by gRPC while in flight.
@@ -307,7 +311,16 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
   {
     // Serialises this lane's writes with every other push write (see Delete).
     MutexLock write(write_mu_);
+    bool dropped = false;
+    uint64_t epoch = 0;
     {
+      MutexLock lock(mu_);
+      // A record may have failed since the check above. One that fails
+      // between here and the commit below is caught by the epoch instead.
+      dropped = lane.stale;
+      epoch = lane.epoch;
+    }
+    if (!dropped) {
       MutexLock lock(mu_);
       v1::DeliveryAttempt attempt;
       attempt.set_subscriber(lane.subscriber);
@@ -370,23 +383,35 @@ void PushDeliverer::Completed(std::unique_ptr<Call> call, const grpc::Status& st
       ++recording_;
     }
     const uint64_t redriven = call->redriven ? notification.sequence() : 0;
-    core_.CommitWithCursor(
-        lane.subscriber, cursor, std::move(batch),
-        [this, lane = call->lane, redriven, cursor](const absl::Status& written) {
-          MutexLock lock(mu_);
-          if (written.ok()) {
-            lane->durable_delivered = std::max(lane->durable_delivered, cursor);
-          } else {
-            log::Error("cannot record a push attempt; the lane starts again from what is durable",
-                       {{"subscriber", lane->subscriber}, {"error", written.ToString()}});
-            lane->stale = true;
-            lane->not_before = clock_.Monotonic() + kReadRetry;
-            WakeLocked();
-          }
-          if (redriven != 0) lane->redriven_settling.erase(redriven);
-          --recording_;
-          SignalIfDrainedLocked();
-        });
+    if (!dropped) {
+      core_.CommitWithCursor(
+          lane.subscriber, cursor, std::move(batch),
+          [this, lane = call->lane, redriven, cursor, epoch](const absl::Status& written) {
+            MutexLock lock(mu_);
+            if (written.ok()) {
+              // Only records queued since the last failure count: one queued
+              // before it may have been written, but the lane has gone back.
+              if (epoch == lane->epoch) {
+                lane->durable_delivered = std::max(lane->durable_delivered, cursor);
+              }
+            } else {
+              if (!lane->stale) {
+                log::Error(
+                    "cannot record a push attempt; the lane starts again from what is durable",
+                    {{"subscriber", lane->subscriber}, {"error", written.ToString()}});
+              }
+              lane->stale = true;
+              ++lane->epoch;
+              // Backs off as a failing receiver does: while the disk is
+              // full, each retry repeats deliveries.
+              lane->not_before = clock_.Monotonic() + lane->backoff.Next();
+              WakeLocked();
+            }
+            if (redriven != 0) lane->redriven_settling.erase(redriven);
+            --recording_;
+            SignalIfDrainedLocked();
+          });
+    }
   }
   MutexLock lock(mu_);
   lane.busy = false;
@@ -429,9 +454,11 @@ void PushDeliverer::CreateSubscription(const v1::CreatePushSubscriptionRequest& 
     MutexLock lock(mu_);
     auto it = lanes_.find(subscription.subscriber());
     if (it != lanes_.end()) {
-      // Replaces the endpoint; delivery carries on where it was.
+      // Replaces the endpoint; delivery carries on where it was. What is
+      // stored is the position known durable: records still in flight may
+      // yet fail.
       Lane& lane = *it->second;
-      subscription.set_delivered_sequence(lane.subscription.delivered_sequence());
+      subscription.set_delivered_sequence(lane.durable_delivered);
       if (lane.subscription.endpoint() != subscription.endpoint())
         lane.stub = Lane::MakeStub(subscription.endpoint(), options_.credentials);
       lane.subscription = subscription;
