@@ -57,8 +57,8 @@ struct PushDeliverer::Lane final : LogWatcher {
         subscription(saved),
         stub(MakeStub(saved.endpoint(), options.credentials)),
         read_through(saved.delivered_sequence()),
-        durable_delivered(saved.delivered_sequence()),
-        backoff({.initial = options.initial_backoff, .max = options.max_backoff}) {}
+        backoff({.initial = options.initial_backoff, .max = options.max_backoff}),
+        durable_delivered(saved.delivered_sequence()) {}
 
   static std::shared_ptr<v1::NotificationReceiver::Stub> MakeStub(
       const std::string& endpoint, const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
