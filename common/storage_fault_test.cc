@@ -127,9 +127,12 @@ TEST_F(StorageFaultTest, NoSpaceRefusesWritesServesReadsAndResumesWhenSpaceRetur
       ASSERT_TRUE(queue.CommitAndWait(Put(*db, key)).ok());
       acknowledged.insert(key);
     }
-    MutexLock lock(mu);
-    EXPECT_THAT(seen, ::testing::ElementsAre(StorageState::kWritable, StorageState::kRecovering,
-                                             StorageState::kWritable));
+    {
+      MutexLock lock(mu);
+      EXPECT_THAT(seen, ::testing::ElementsAre(StorageState::kWritable, StorageState::kRecovering,
+                                               StorageState::kWritable));
+    }
+    // Not under `mu`: the listener holds its own lock while it calls us.
     db->WatchStorage(nullptr);
   }
   std::unique_ptr<Database> db = Open(/*faulty=*/false);
