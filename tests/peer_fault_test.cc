@@ -47,6 +47,20 @@ using testing::FaultProxy;
 using testing::Service;
 using testing::Stack;
 
+// A SubmitIssue request for a low-severity crm issue.
+intake::v1::SubmitIssueRequest SubmitRequest(const std::string& request_id,
+                                             const std::string& title) {
+  intake::v1::SubmitIssueRequest submit;
+  submit.set_request_id(request_id);
+  Issue& input = *submit.mutable_issue();
+  input.set_title(title);
+  input.mutable_customer()->set_id("contoso");
+  input.set_product("azure-storage");
+  input.set_severity(issue::v1::SEVERITY_LOW);
+  input.set_source("crm");
+  return submit;
+}
+
 // Submits issues from a thread at about `per_second`, each with its own
 // request_id and a 2 s deadline, until stopped; records what happened.
 class Submitter {
@@ -78,14 +92,8 @@ class Submitter {
  private:
   void Run() {
     for (int i = 0; !stopping_; ++i) {
-      intake::v1::SubmitIssueRequest submit;
-      submit.set_request_id(absl::StrCat(prefix_, "-", i));
-      Issue& input = *submit.mutable_issue();
-      input.set_title(absl::StrCat("Reports are empty ", prefix_, "-", i));
-      input.mutable_customer()->set_id("contoso");
-      input.set_product("azure-storage");
-      input.set_severity(issue::v1::SEVERITY_LOW);
-      input.set_source("crm");
+      const intake::v1::SubmitIssueRequest submit = SubmitRequest(
+          absl::StrCat(prefix_, "-", i), absl::StrCat("Reports are empty ", prefix_, "-", i));
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
       Issue created;
@@ -313,14 +321,8 @@ TEST_F(PeerFaultTest, FrozenPeersThenAFrozenIntakeLoseAndRepeatNothing) {
   stack_->Signal(Service::kIntake, SIGSTOP);
   std::vector<grpc::Status> frozen;
   for (int i = 0; i < 3; ++i) {
-    intake::v1::SubmitIssueRequest submit;
-    submit.set_request_id(absl::StrCat("during-freeze-", i));
-    Issue& input = *submit.mutable_issue();
-    input.set_title("Submitted to a frozen intake");
-    input.mutable_customer()->set_id("contoso");
-    input.set_product("azure-storage");
-    input.set_severity(issue::v1::SEVERITY_LOW);
-    input.set_source("crm");
+    const intake::v1::SubmitIssueRequest submit =
+        SubmitRequest(absl::StrCat("during-freeze-", i), "Submitted to a frozen intake");
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
     Issue created;
@@ -331,14 +333,8 @@ TEST_F(PeerFaultTest, FrozenPeersThenAFrozenIntakeLoseAndRepeatNothing) {
   for (int i = 0; i < 3; ++i) {
     std::set<std::string> made;
     for (int attempt = 0; attempt < 2; ++attempt) {
-      intake::v1::SubmitIssueRequest submit;
-      submit.set_request_id(absl::StrCat("during-freeze-", i));
-      Issue& input = *submit.mutable_issue();
-      input.set_title("Submitted to a frozen intake");
-      input.mutable_customer()->set_id("contoso");
-      input.set_product("azure-storage");
-      input.set_severity(issue::v1::SEVERITY_LOW);
-      input.set_source("crm");
+      const intake::v1::SubmitIssueRequest submit =
+          SubmitRequest(absl::StrCat("during-freeze-", i), "Submitted to a frozen intake");
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
       Issue created;
