@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -78,8 +79,10 @@ bool ReadInto(int from, std::deque<Chunk>& queue, size_t& buffered, absl::Durati
   return true;
 }
 
-// Writes the due chunks of `queue` to `to`. False when `to` failed.
-bool WriteFrom(int to, std::deque<Chunk>& queue, size_t& buffered) {
+// Writes the due chunks of `queue` to `to`, counting them in `forwarded`.
+// False when `to` failed.
+bool WriteFrom(int to, std::deque<Chunk>& queue, size_t& buffered,
+               std::atomic<int64_t>& forwarded) {
   const absl::Time now = absl::Now();
   while (!queue.empty() && queue.front().due <= now) {
     Chunk& chunk = queue.front();
@@ -88,6 +91,7 @@ bool WriteFrom(int to, std::deque<Chunk>& queue, size_t& buffered) {
     if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
     chunk.sent += static_cast<size_t>(sent);
     buffered -= static_cast<size_t>(sent);
+    forwarded += sent;
     if (chunk.sent < chunk.bytes.size()) return true;
     queue.pop_front();
   }
@@ -144,6 +148,7 @@ void FaultProxy::SetDelay(absl::Duration delay) {
 void FaultProxy::Run() {
   std::vector<Link> links;
   std::vector<pollfd> fds;
+  bool black_holed = false;
   while (!stopping_) {
     Mode mode = static_cast<Mode>(mode_.load());
     if (mode == Mode::kResetAll) {
@@ -157,6 +162,16 @@ void FaultProxy::Run() {
       mode = Mode::kPass;
     }
     const bool forwarding = mode != Mode::kBlackHole;
+    if (forwarding && black_holed) {
+      // What went into the hole is lost, and both ends will have given up
+      // on the connections it held: end them rather than deliver stale bytes.
+      for (Link& link : links) {
+        Reset(link.client);
+        Reset(link.upstream);
+      }
+      links.clear();
+    }
+    black_holed = !forwarding;
     const absl::Duration delay = absl::Microseconds(delay_us_.load());
 
     fds.clear();
@@ -215,8 +230,10 @@ void FaultProxy::Run() {
           link.done = true;
         }
       }
-      if (!link.done && (!WriteFrom(link.upstream, link.to_upstream, link.buffered_to_upstream) ||
-                         !WriteFrom(link.client, link.to_client, link.buffered_to_client))) {
+      if (!link.done &&
+          (!WriteFrom(link.upstream, link.to_upstream, link.buffered_to_upstream,
+                      forwarded_bytes_) ||
+           !WriteFrom(link.client, link.to_client, link.buffered_to_client, forwarded_bytes_))) {
         link.done = true;
       }
     }

@@ -29,6 +29,7 @@ class FaultProxy {
     kPass,
     // Accept and keep connections, forward nothing either way: the peer
     // neither answers nor closes, as a cable pulled or a firewall dropping.
+    // Leaving it resets the connections it held: their bytes are lost.
     kBlackHole,
     // Reset every connection open now (RST), then pass again.
     kResetAll,
@@ -54,6 +55,8 @@ class FaultProxy {
   // does not read, as on a dead link: a new connection is the sign then).
   int64_t accepted() const { return accepted_.load(); }
   int64_t closed_by_client() const { return closed_by_client_.load(); }
+  // Bytes forwarded either way so far (a link with none is idle).
+  int64_t forwarded_bytes() const { return forwarded_bytes_.load(); }
 
  private:
   FaultProxy(int listen_fd, int port, int upstream_port);
@@ -68,6 +71,7 @@ class FaultProxy {
   std::atomic<int64_t> delay_us_{0};
   std::atomic<int64_t> accepted_{0};
   std::atomic<int64_t> closed_by_client_{0};
+  std::atomic<int64_t> forwarded_bytes_{0};
   std::thread thread_;
 };
 

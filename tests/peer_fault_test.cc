@@ -7,6 +7,7 @@
 //   affected; keepalive replaces the black-holed connection; when the links
 //   heal the backlog drains, every issue is routed once and no event is in
 //   a log twice.
+// - An idle connection black-holed is closed by keepalive within 45 s.
 // - FrozenProcessTest: routing, then notification, are SIGSTOPped for 30 s,
 //   then intake for 8 s. Intake keeps accepting and its threads do not
 //   pile up; the backlog drains after SIGCONT with no duplicate; callers of
@@ -233,21 +234,26 @@ class PeerFaultTest : public ::testing::Test {
     return -1;
   }
 
+  // Launches the stack with a FaultProxy between intake and each peer.
+  void LaunchBehindProxies() {
+    Launch({.intake_peer_target = [&](Service peer, const std::string& address) {
+      int port = 0;
+      EXPECT_TRUE(absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port));
+      auto proxy = FaultProxy::Start(port);
+      EXPECT_TRUE(proxy.ok()) << proxy.status();
+      proxies_[peer] = std::move(*proxy);
+      return absl::StrCat("127.0.0.1:", proxies_[peer]->port());
+    }});
+  }
+
+  std::map<Service, std::unique_ptr<FaultProxy>> proxies_;
   std::unique_ptr<Stack> stack_;
 };
 
 TEST_F(PeerFaultTest, DelayedResetRefusedAndBlackHoledLinksLoseAndRepeatNothing) {
-  std::map<Service, std::unique_ptr<FaultProxy>> proxies;
-  Launch({.intake_peer_target = [&](Service peer, const std::string& address) {
-    int port = 0;
-    EXPECT_TRUE(absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port));
-    auto proxy = FaultProxy::Start(port);
-    EXPECT_TRUE(proxy.ok()) << proxy.status();
-    proxies[peer] = std::move(*proxy);
-    return absl::StrCat("127.0.0.1:", proxies[peer]->port());
-  }});
-  FaultProxy& routing = *proxies[Service::kRouting];
-  FaultProxy& notification = *proxies[Service::kNotification];
+  LaunchBehindProxies();
+  FaultProxy& routing = *proxies_[Service::kRouting];
+  FaultProxy& notification = *proxies_[Service::kNotification];
   Submitter submitter(*stack_, "net", 20);
 
   // 300 ms each way: slow, but everything works.
@@ -294,6 +300,45 @@ TEST_F(PeerFaultTest, DelayedResetRefusedAndBlackHoledLinksLoseAndRepeatNothing)
   EXPECT_LT(submitter.slowest(), absl::Seconds(2));
   EXPECT_GT(IntakeMetric("switchboard_intake_dispatch_failures_total"), 0);
   ExpectDrainedOnceEach(submitter.names(), absl::Seconds(60));
+}
+
+TEST_F(PeerFaultTest, AnIdleBlackHoledLinkIsClosedByKeepalive) {
+  LaunchBehindProxies();
+  FaultProxy& routing = *proxies_[Service::kRouting];
+  std::vector<std::string> names;
+  auto submit = [&](const std::string& request_id) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    Issue created;
+    const grpc::Status status =
+        stack_->intake().SubmitIssue(&context, SubmitRequest(request_id, "Idle link"), &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    names.push_back(created.name());
+  };
+  for (int i = 0; i < 3; ++i) submit(absl::StrCat("before-", i));
+  ExpectDrainedOnceEach(names, absl::Seconds(30));
+
+  // Nothing to route: the connection is idle (a keepalive ping may pass).
+  const int64_t bytes = routing.forwarded_bytes();
+  absl::SleepFor(absl::Seconds(2));
+  ASSERT_LT(routing.forwarded_bytes() - bytes, 200) << "the routing link is not idle";
+  // Black-holed with no call on it, only keepalive can notice: a ping every
+  // 30 s, 10 s for its answer, then intake closes the connection.
+  const int64_t closed = routing.closed_by_client();
+  routing.SetMode(FaultProxy::Mode::kBlackHole);
+  const absl::Time black_hole = absl::Now();
+  while (routing.closed_by_client() == closed && absl::Now() - black_hole < absl::Seconds(90)) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  const absl::Duration closed_after = absl::Now() - black_hole;
+  EXPECT_GT(routing.closed_by_client(), closed) << "intake kept an idle black-holed connection";
+  EXPECT_LE(closed_after, absl::Seconds(45)) << "longer than one keepalive period and its timeout";
+  std::cout << "idle black-holed connection closed after " << closed_after << "\n";
+  routing.SetMode(FaultProxy::Mode::kPass);
+
+  // The link heals: new issues are routed at once over a new connection.
+  for (int i = 0; i < 3; ++i) submit(absl::StrCat("after-", i));
+  ExpectDrainedOnceEach(names, absl::Seconds(30));
 }
 
 TEST_F(PeerFaultTest, FrozenPeersThenAFrozenIntakeLoseAndRepeatNothing) {

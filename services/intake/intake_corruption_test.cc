@@ -189,6 +189,8 @@ TEST_F(IntakeCorruptionTest, AManifestByteFlippedRefusesTheStart) {
   const absl::Status start = Start();
   EXPECT_EQ(start.code(), absl::StatusCode::kDataLoss) << start;
   EXPECT_THAT(std::string(start.message()), HasSubstr("is corrupt"));
+  EXPECT_THAT(std::string(start.message()),
+              HasSubstr(std::filesystem::path(manifest).filename().string()));
 }
 
 // RocksDB's default recovery would open here with every write after the
