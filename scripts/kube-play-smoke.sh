@@ -19,17 +19,38 @@ cd "$(dirname "$0")/.."
 source scripts/lib/containers.sh
 
 SWITCHBOARD_CONTAINER_ENGINE=podman container_engine
+# Pods need an infra container; podman builds its image around catatonit.
+install_packages catatonit
 tag=${1:-$(source_revision)}
 work=$(mktemp -d)
 network="sbplay-$$"
+# `kube play` takes no --ulimit: the same limits as containers.sh's run_flags,
+# as this run's containers.conf.
+files=$(ulimit -Hn)
+processes=$(ulimit -Hu)
+[[ "$files" == unlimited || "$files" -gt 65536 ]] && files=65536
+[[ "$processes" == unlimited || "$processes" -gt 32768 ]] && processes=32768
+cat >"$work/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=$files:$files", "nproc=$processes:$processes"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+EOF
+export CONTAINERS_CONF="$work/containers.conf"
 failures=0
+# `kube down` leaves the volumes and secrets kube play made: remove those
+# that were not there before.
+volumes_before=$("${engine[@]}" volume ls -q | sort)
+secrets_before=$("${engine[@]}" secret ls --format '{{.Name}}' | sort)
 cleanup() {
   if [[ -f "$work/play.yaml" ]]; then
     "${engine[@]}" kube down "$work/play.yaml" >/dev/null 2>&1 || true
   fi
-  "${engine[@]}" volume ls -q --filter name=data-switchboard- | while read -r volume; do
-    "${engine[@]}" volume rm -f "$volume" >/dev/null 2>&1 || true
-  done
+  comm -13 <(echo "$volumes_before") <("${engine[@]}" volume ls -q | sort) |
+    xargs -r "${engine[@]}" volume rm -f >/dev/null 2>&1 || true
+  comm -13 <(echo "$secrets_before") <("${engine[@]}" secret ls --format '{{.Name}}' | sort) |
+    xargs -r "${engine[@]}" secret rm >/dev/null 2>&1 || true
   "${engine[@]}" network rm -f "$network" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -45,8 +66,19 @@ for name in intake routing notification cli; do
 done
 
 echo "==> rendering deploy/k8s/overlays/dev for podman"
-scripts/gen-test-certs.sh "$work/certs" switchboard-intake switchboard-routing \
-  switchboard-notification sre-oncall >/dev/null
+# As docs/operations.md says the TLS Secrets hold: the Service's name (the
+# principal), the headless Service's name and each pod's name under it
+# (3 intake and 3 notification partitions, 1 routing writer, as in
+# deploy/k8s/base). Not a wildcard: gRPC refuses *.switchboard-intake-pods.
+pod_names() {  # pod_names SERVICE COUNT
+  local names="switchboard-$1-pods" i
+  for ((i = 0; i < $2; i++)); do names+=",switchboard-$1-$i.switchboard-$1-pods"; done
+  echo "switchboard-$1=$names"
+}
+# And two callers of the base access policy: a CRM that submits, an operator.
+scripts/gen-test-certs.sh "$work/certs" "$(pod_names intake 3)" "$(pod_names routing 1)" \
+  "$(pod_names notification 3)" crm.clients.example.com sre-oncall >/dev/null
+chmod a+r "$work"/certs/*.key
 {
   echo '['
   first=1
@@ -61,12 +93,26 @@ scripts/gen-test-certs.sh "$work/certs" switchboard-intake switchboard-routing \
   done
   echo ']'
 } >"$work/tls-secrets.json"
+# A network of its own, with a free /24: the converter gives every pod a
+# fixed address there and every pod's /etc/hosts the names it is dialled by.
+created=""
+for _ in 1 2 3 4 5; do
+  subnet="10.89.$((RANDOM % 200 + 20))"
+  if "${engine[@]}" network create --subnet "$subnet.0/24" "$network" >/dev/null 2>&1; then
+    created=1
+    break
+  fi
+done
+[[ -n "$created" ]] || { echo "cannot create a container network" >&2; exit 1; }
 kubectl kustomize deploy/k8s/overlays/dev |
-  node scripts/lib/kube-play-pods.mjs "$work/tls-secrets.json" >"$work/play.yaml"
+  node scripts/lib/kube-play-pods.mjs "$work/tls-secrets.json" "$subnet" "$work/addresses" \
+    >"$work/play.yaml"
+addresses=()
+while read -r address; do addresses+=(--ip "$address"); done <"$work/addresses"
 
 echo "==> podman kube play"
-"${engine[@]}" network create "$network" >/dev/null
-"${engine[@]}" kube play --network "$network" "$work/play.yaml" >"$work/play.log" 2>&1 || {
+"${engine[@]}" kube play --network "$network" "${addresses[@]}" "$work/play.yaml" \
+  >"$work/play.log" 2>&1 || {
   cat "$work/play.log" >&2
   exit 1
 }
@@ -90,8 +136,8 @@ app_container() {
   "${engine[@]}" ps -a --format '{{.Names}}' --filter "pod=$1" | grep -v -- '-infra$' | head -n 1
 }
 pod_ip() {
-  "${engine[@]}" inspect --format "{{(index .NetworkSettings.Networks \"$network\").IPAddress}}" \
-    "$(app_container "$1")"
+  "${engine[@]}" pod inspect --format '{{.InfraContainerID}}' "$1" |
+    xargs "${engine[@]}" inspect --format "{{(index .NetworkSettings.Networks \"$network\").IPAddress}}"
 }
 healthy() {
   local ip
@@ -107,22 +153,57 @@ healthy() {
   "${engine[@]}" logs --tail 10 "$(app_container "$1")" 2>&1 | cut -c1-300
   return 1
 }
+# The images have no shell: look at process 1 of the pod's container from
+# the host.
 locked_down() {
-  local container status
-  container=$(app_container "$1")
-  status=$("${engine[@]}" exec "$container" cat /proc/1/status)
+  local pid status mounts
+  pid=$("${engine[@]}" inspect --format '{{.State.Pid}}' "$(app_container "$1")")
+  status=$(cat "/proc/$pid/status")
+  mounts=$(cat "/proc/$pid/mountinfo")
   grep -qE '^Uid:\s+10001\s' <<<"$status" || { echo "not uid 10001: $status"; return 1; }
   grep -qE '^CapEff:\s+0+$' <<<"$status" || { echo "has capabilities: $status"; return 1; }
-  if "${engine[@]}" exec "$container" touch /etc/probe 2>/dev/null; then
-    echo "the root file system is writable"
-    return 1
-  fi
+  awk '$5 == "/" && $6 !~ /^ro/ { exit 1 }' <<<"$mounts" || { echo "/ is writable"; return 1; }
+  awk '$5 ~ /^\/var\/run\/switchboard\// { print $5 }' <<<"$mounts" | xargs echo "mounted:"
 }
 
 for pod in "${pods[@]}"; do
   check "$pod answers health on its probe port (8086, plaintext)" healthy "$pod"
   check "$pod runs as uid 10001, no capabilities, read-only root" locked_down "$pod"
 done
+
+# A caller of the Services' names, with one of the policy's certificates.
+cli_as() {  # cli_as PRINCIPAL ARGS...
+  local principal=$1
+  shift
+  "${engine[@]}" run --rm "${run_flags[@]}" --network "$network" \
+    --add-host "switchboard-intake:$(pod_ip switchboard-intake-0)" \
+    --add-host "switchboard-routing:$(pod_ip switchboard-routing-0)" \
+    --add-host "switchboard-notification:$(pod_ip switchboard-notification-0)" \
+    -v "$work/certs:/certs:ro" "switchboard-cli:$tag" \
+    --ca /certs/ca.pem --cert "/certs/$principal.pem" --key "/certs/$principal.key" \
+    --intake switchboard-intake:50051 --routing switchboard-routing:50051 \
+    --notification switchboard-notification:50051 --timeout 10s "$@"
+}
+routed_across_pods() {
+  local submitted issue listed
+  submitted=$(cli_as crm.clients.example.com --json issue submit --title "Blob writes fail with 503" \
+    --customer contoso --tier strategic --product azure-storage --severity critical \
+    --source crm --wait 30s) || { echo "$submitted"; return 1; }
+  grep -q STATE_ROUTED <<<"$submitted" || { echo "$submitted"; return 1; }
+  issue=$(grep -o '"name": *"issues/[^"]*"' <<<"$submitted" | head -n 1 | cut -d'"' -f4)
+  for _ in $(seq 1 30); do
+    listed=$(cli_as sre-oncall --json notifications list --all teams/storage-oncall 2>&1) || true
+    if grep -q "$issue" <<<"$listed"; then
+      echo "$issue routed and notified"
+      return 0
+    fi
+    sleep 1
+  done
+  echo "$issue is not in teams/storage-oncall's log: $listed"
+  return 1
+}
+check "an issue submitted over mutual TLS is routed and notified across the pods" \
+  routed_across_pods
 
 echo "==> $failures failed"
 ((failures == 0))
