@@ -104,6 +104,8 @@ class IntakeFaultTest : public ::testing::Test {
 
   const std::string dir_ = switchboard::testing::MakeTempDir("intake_fault_test");
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  // A test's own gate, if it has one: it outlives the server.
+  std::unique_ptr<CallGate> gate_;
   fakes::FakeRouting routing_;
   fakes::FakeNotification notification_;
   std::unique_ptr<IntakeServer> server_;
@@ -199,7 +201,8 @@ int64_t ResidentBytes() {
 // rest is refused at once with a retry delay, nothing accepted is lost.
 TEST_F(IntakeFaultTest, ASlowSyncUnderAFloodHoldsNoMoreThanTheCapacityLimits) {
   constexpr Capacity::Limits kLimits = {.calls = 64, .commit_bytes = 256 << 10};
-  CallGate gate(nullptr, Clock::Real(), *registry_);
+  gate_ = std::make_unique<CallGate>(nullptr, Clock::Real(), *registry_);
+  CallGate& gate = *gate_;
   gate.LimitCapacity(kLimits, "intake", *registry_);
   auto fs = std::make_shared<FaultyFileSystem>();
   fs->SetSyncDelay(FileKind::kWal, absl::Milliseconds(200));
