@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, checks formatting,
 # builds, runs every test, then builds again under ASan+UBSan and runs the
-# unit and integration tests there. Exits non-zero if anything fails.
+# unit and integration tests there, fuzzes, runs the concurrency tests under
+# TSan, and last builds and tests the container images. Exits non-zero if
+# anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -25,7 +27,7 @@ step "building (Release, as a user builds it) in build/"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 
 step "running the test suite"
-ctest --test-dir build --output-on-failure --timeout 300 -j "$jobs"
+ctest --test-dir build --output-on-failure --timeout 300 -j "$jobs" -LE images
 
 step "static analysis (clang-tidy)"
 scripts/lint.sh tidy build
@@ -67,5 +69,14 @@ cmake --build build-tsan --parallel "$jobs" --target concurrency_tests
 step "running the concurrency tests under TSan"
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp" \
   ctest --test-dir build-tsan --output-on-failure --timeout 600 -j "$jobs" -L concurrency
+
+# The container images, built from docker/Dockerfile and run as containers
+# (docs/containers.md): podman needs root here; a docker daemon does not.
+if [ "$(id -u)" -eq 0 ] || docker info >/dev/null 2>&1; then
+  step "building and testing the container images (scripts/test-images.sh)"
+  ctest --test-dir build --output-on-failure -L images
+else
+  step "skipping the container images: needs root (podman) or a docker daemon"
+fi
 
 step "all tests passed"
