@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # A smoke test of the Kubernetes manifests without a cluster: renders the
-# dev overlay (deploy/k8s/overlays/dev), turns what podman cannot run into
-# what it can (scripts/lib/kube-play-pods.mjs: a Pod per StatefulSet replica,
-# its volume claims as podman volumes), adds the TLS Secrets cert-manager
-# would make, and runs it all with `podman kube play`. Then checks that
-# every pod started with the manifests' command, arguments, mounts and
-# security context, and answers health on its probe port. What podman does
-# not do (Services and their DNS names, NetworkPolicies, StatefulSet
-# identities, gRPC probes) is listed in docs/containers.md.
+# dev overlay (deploy/k8s/overlays/dev), turns what podman 4.3 cannot run
+# into what it can (scripts/lib/kube-play-pods.mjs: a Pod per StatefulSet
+# replica, Secrets as ConfigMaps, fixed addresses and host aliases for the
+# Services' names), adds the TLS Secrets cert-manager would make, and runs it
+# all with `podman kube play`. Then checks that every pod serves with the
+# manifests' arguments (health on its probe port), runs with their security
+# context and has their mounts, and that an issue submitted over mutual TLS
+# is routed and notified across the pods. What podman does and does not do
+# with each of our objects is in docs/containers.md.
 #
 #   scripts/kube-play-smoke.sh [TAG]    images switchboard-*:TAG (default: the revision)
 #
-# Needs podman (root) and the images (scripts/build-images.sh TAG); about a
-# minute.
+# Needs root, podman, kubectl (to render), tools/node's packages
+# (scripts/install-deps.sh) and the images (scripts/build-images.sh TAG);
+# tags them switchboard-*:dev, as the overlay names them. About a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/containers.sh
 source scripts/lib/containers.sh
 
+for tool in kubectl node; do
+  command -v "$tool" >/dev/null || { echo "kube-play-smoke: needs $tool" >&2; exit 1; }
+done
+[[ -d tools/node/node_modules/js-yaml ]] || { echo "kube-play-smoke: run scripts/install-deps.sh" >&2; exit 1; }
 SWITCHBOARD_CONTAINER_ENGINE=podman container_engine
 # Pods need an infra container; podman builds its image around catatonit.
 install_packages catatonit
@@ -39,19 +45,16 @@ cgroup_manager = "cgroupfs"
 EOF
 export CONTAINERS_CONF="$work/containers.conf"
 failures=0
-# `kube down` leaves the volumes and secrets kube play made: remove those
-# that were not there before.
-volumes_before=$("${engine[@]}" volume ls -q | sort)
-secrets_before=$("${engine[@]}" secret ls --format '{{.Name}}' | sort)
+# `kube down` leaves the volumes kube play made: remove those the converter
+# listed (and only those).
 cleanup() {
   if [[ -f "$work/play.yaml" ]]; then
     "${engine[@]}" kube down "$work/play.yaml" >/dev/null 2>&1 || true
   fi
-  comm -13 <(echo "$volumes_before") <("${engine[@]}" volume ls -q | sort) |
-    xargs -r "${engine[@]}" volume rm -f >/dev/null 2>&1 || true
-  comm -13 <(echo "$secrets_before") <("${engine[@]}" secret ls --format '{{.Name}}' | sort) |
-    xargs -r "${engine[@]}" secret rm >/dev/null 2>&1 || true
-  "${engine[@]}" network rm -f "$network" >/dev/null 2>&1 || true
+  if [[ -f "$work/volumes" ]]; then
+    xargs -r "${engine[@]}" volume rm >/dev/null 2>&1 <"$work/volumes" || true
+  fi
+  "${engine[@]}" network rm "$network" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -106,7 +109,7 @@ done
 [[ -n "$created" ]] || { echo "cannot create a container network" >&2; exit 1; }
 kubectl kustomize deploy/k8s/overlays/dev |
   node scripts/lib/kube-play-pods.mjs "$work/tls-secrets.json" "$subnet" "$work/addresses" \
-    >"$work/play.yaml"
+    "$work/volumes" >"$work/play.yaml"
 addresses=()
 while read -r address; do addresses+=(--ip "$address"); done <"$work/addresses"
 
@@ -163,12 +166,17 @@ locked_down() {
   grep -qE '^Uid:\s+10001\s' <<<"$status" || { echo "not uid 10001: $status"; return 1; }
   grep -qE '^CapEff:\s+0+$' <<<"$status" || { echo "has capabilities: $status"; return 1; }
   awk '$5 == "/" && $6 !~ /^ro/ { exit 1 }' <<<"$mounts" || { echo "/ is writable"; return 1; }
-  awk '$5 ~ /^\/var\/run\/switchboard\// { print $5 }' <<<"$mounts" | xargs echo "mounted:"
+  # The manifests' mounts are there (every pod has the TLS and access ones).
+  for mount in /var/run/switchboard/tls /var/run/switchboard/access /tmp; do
+    awk -v m="$mount" '$5 == m { found = 1 } END { exit !found }' <<<"$mounts" ||
+      { echo "$mount is not mounted"; return 1; }
+  done
 }
 
 for pod in "${pods[@]}"; do
   check "$pod answers health on its probe port (8086, plaintext)" healthy "$pod"
-  check "$pod runs as uid 10001, no capabilities, read-only root" locked_down "$pod"
+  check "$pod runs as uid 10001, no capabilities, read-only root, the manifests' mounts" \
+    locked_down "$pod"
 done
 
 # A caller of the Services' names, with one of the policy's certificates.
@@ -190,7 +198,8 @@ routed_across_pods() {
     --customer contoso --tier strategic --product azure-storage --severity critical \
     --source crm --wait 30s) || { echo "$submitted"; return 1; }
   grep -q STATE_ROUTED <<<"$submitted" || { echo "$submitted"; return 1; }
-  issue=$(grep -o '"name": *"issues/[^"]*"' <<<"$submitted" | head -n 1 | cut -d'"' -f4)
+  issue=$(grep -o '"name": *"issues/[^"]*"' <<<"$submitted" | head -n 1 | cut -d'"' -f4) || true
+  [[ -n "$issue" ]] || { echo "no issue name in: $submitted"; return 1; }
   for _ in $(seq 1 30); do
     listed=$(cli_as sre-oncall --json notifications list --all teams/storage-oncall 2>&1) || true
     if grep -q "$issue" <<<"$listed"; then

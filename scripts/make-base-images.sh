@@ -29,12 +29,21 @@ if [[ "$(id -u)" -ne 0 ]]; then
   exit 1
 fi
 mirror=${SWITCHBOARD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mirror=${mirror%/}
 security=${SWITCHBOARD_DEBIAN_SECURITY:-${mirror%/debian}/debian-security}
 container_engine
 install_packages debootstrap
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# debootstrap mounts /proc and /sys (and may bind /dev) inside the tree: if
+# it dies half-way, unmount them before deleting, and never cross into them.
+cleanup() {
+  if [[ -d "$work/root" ]]; then
+    findmnt -rn -o TARGET | grep "^$work/root/" | sort -r | xargs -r umount -l 2>/dev/null || true
+  fi
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 root="$work/root"
 echo "==> debootstrap bookworm from $mirror"
 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {

@@ -2,7 +2,7 @@
 // (4.3) `kube play` can run (stdout), for scripts/kube-play-smoke.sh, and
 // says on stderr what it left out. docs/containers.md has the whole list.
 //
-//   node kube-play-pods.mjs EXTRA_SECRETS.json SUBNET_PREFIX ADDRESSES_OUT < rendered.yaml
+//   node kube-play-pods.mjs EXTRA_SECRETS.json SUBNET_PREFIX ADDRESSES_OUT VOLUMES_OUT < rendered.yaml
 //
 // - StatefulSet: a Pod per replica, named as Kubernetes names the
 //   StatefulSet's pods (switchboard-intake-0 ...); its volumeClaimTemplates
@@ -30,7 +30,9 @@
 //   every pod that names one alike).
 //
 // EXTRA_SECRETS.json holds Secrets the manifests expect from elsewhere, e.g.
-// cert-manager's TLS Secrets.
+// cert-manager's TLS Secrets. VOLUMES_OUT gets the names of the podman
+// volumes kube play will make (ConfigMaps, claims, emptyDirs), for cleaning
+// up after it: `kube down` leaves them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +42,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../tools/node/package.json'));
 const yaml = require('js-yaml');
 
-const [extraFile, subnetPrefix, addressesFile] = process.argv.slice(2);
-if (!extraFile || !subnetPrefix || !addressesFile) {
-  console.error('usage: kube-play-pods.mjs EXTRA_SECRETS.json SUBNET_PREFIX ADDRESSES_OUT');
+const [extraFile, subnetPrefix, addressesFile, volumesFile] = process.argv.slice(2);
+if (!extraFile || !subnetPrefix || !addressesFile || !volumesFile) {
+  console.error('usage: kube-play-pods.mjs EXTRA_SECRETS.json SUBNET_PREFIX ADDRESSES_OUT VOLUMES_OUT');
   process.exit(2);
 }
 
@@ -170,5 +172,11 @@ const hostAliases = pods.filter((pod) => pod.names.length)
 for (const pod of pods) pod.spec.hostAliases = hostAliases;
 
 writeFileSync(addressesFile, pods.map((pod) => pod.address).join('\n') + '\n');
+const volumes = new Set(out.filter((document) => ['ConfigMap', 'PersistentVolumeClaim'].includes(document.kind))
+  .map((document) => document.metadata.name));
+for (const pod of pods) {
+  for (const volume of pod.spec.volumes ?? []) if (volume.emptyDir) volumes.add(volume.name);
+}
+writeFileSync(volumesFile, [...volumes].join('\n') + '\n');
 for (const [kind, count] of skipped) console.error(`    left out: ${count} ${kind}`);
 process.stdout.write(out.map((document) => yaml.dump(document, { lineWidth: -1 })).join('---\n'));
