@@ -12,8 +12,8 @@
 # them, pulled if it can, and otherwise made from the Debian archive by
 # scripts/make-base-images.sh (the air-gapped way; needs root). The compile
 # stage runs once and is shared by the four targets; the first build takes
-# about 20 minutes on 2 cores, later ones reuse the engine's layer cache
-# until a source file changes.
+# about 5 minutes on 2 cores, later ones reuse the engine's layer cache
+# until a source file changes (docs/containers.md has the figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/containers.sh
