@@ -32,13 +32,9 @@ work=$(mktemp -d)
 network="sbplay-$$"
 # `kube play` takes no --ulimit: the same limits as containers.sh's run_flags,
 # as this run's containers.conf.
-files=$(ulimit -Hn)
-processes=$(ulimit -Hu)
-[[ "$files" == unlimited || "$files" -gt 65536 ]] && files=65536
-[[ "$processes" == unlimited || "$processes" -gt 32768 ]] && processes=32768
 cat >"$work/containers.conf" <<EOF
 [containers]
-default_ulimits = ["nofile=$files:$files", "nproc=$processes:$processes"]
+default_ulimits = [$podman_ulimits]
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"

@@ -6,6 +6,8 @@
 #   engine_name   docker or podman
 #   build_flags   flags for `build` (an array)
 #   run_flags     flags for `run` (an array)
+#   podman_ulimits  for podman, the same limits as containers.conf's
+#                 default_ulimits (`kube play` takes no --ulimit)
 #
 # Which engine: $SWITCHBOARD_CONTAINER_ENGINE if set (docker or podman), else
 # docker when its daemon answers, else podman, installed from Debian (with
@@ -47,6 +49,7 @@ container_engine() {
       [[ "$processes" == unlimited || "$processes" -gt 32768 ]] && processes=32768
       build_flags=(--ulimit "nofile=$files:$files")
       run_flags=(--ulimit "nofile=$files:$files" --ulimit "nproc=$processes:$processes")
+      podman_ulimits="\"nofile=$files:$files\", \"nproc=$processes:$processes\""
       ;;
     *)
       echo "SWITCHBOARD_CONTAINER_ENGINE must be docker or podman, not '$wanted'" >&2
